@@ -1,0 +1,101 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  The only interface to the extension's tables in schema "incremental".
+ *
+ * Everything above this layer works with the structs below and never
+ * builds catalog SQL itself.  Reads use the tables' primary key indexes
+ * directly and see the latest committed state (plus this transaction's own
+ * changes), so a caller that has just waited for a pipeline's lock reads
+ * the progress the previous holder committed.  Writes run as the owner of
+ * the catalog tables, since users may only read them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_CATALOG_H
+#define INCREMENTAL_CATALOG_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "utils/timestamp.h"
+
+/* pipelines.pipeline_type */
+typedef enum PipelineType
+{
+	PIPELINE_TYPE_SEQUENCE = 's',
+	PIPELINE_TYPE_TIME_INTERVAL = 't',
+	PIPELINE_TYPE_FILE_LIST = 'f'
+} PipelineType;
+
+/* A row of incremental.pipelines */
+typedef struct Pipeline
+{
+	char	   *name;
+	PipelineType type;
+	Oid			ownerId;
+	Oid			sourceRelationId;	/* InvalidOid when there is none */
+	char	   *command;
+	char	   *searchPath;		/* NULL: the command runs with the default */
+	char	   *schedule;		/* NULL: runs only when executed by hand */
+	bool		paused;
+} Pipeline;
+
+/* A row of incremental.sequence_pipelines */
+typedef struct SequencePipelineState
+{
+	Oid			sequenceId;
+	int64		lastProcessed;	/* highest value handed to the command */
+	int64		maxBatchSize;	/* 0: no limit */
+	int64		initialValue;	/* lastProcessed after creation or reset */
+} SequencePipelineState;
+
+/* A row of incremental.time_interval_pipelines */
+typedef struct TimeIntervalPipelineState
+{
+	Interval	timeInterval;
+	bool		batched;
+	Interval	minDelay;
+	TimestampTz lastProcessedTime;	/* end of the last processed interval */
+	TimestampTz startTime;		/* intervals are aligned to this */
+	char	   *timeZone;		/* intervals are computed in this zone */
+} TimeIntervalPipelineState;
+
+/* A row of incremental.file_list_pipelines */
+typedef struct FileListPipelineState
+{
+	char	   *filePattern;
+	bool		batched;
+	char	   *listFunction;	/* NULL: incremental.default_file_list_function */
+	int32		maxBatchSize;
+	int32		maxBatchesPerRun;	/* -1: no limit */
+} FileListPipelineState;
+
+/* pipelines */
+extern Pipeline *ReadPipeline(const char *pipelineName, bool missingOk);
+extern List *ReadAllPipelines(void);
+extern void InsertPipeline(const Pipeline *pipeline);
+extern void DeletePipeline(const char *pipelineName);
+
+/* sequence_pipelines */
+extern SequencePipelineState *ReadSequencePipelineState(const char *pipelineName);
+extern void InsertSequencePipelineState(const char *pipelineName,
+										const SequencePipelineState *state);
+extern void UpdateLastProcessedSequenceNumber(const char *pipelineName,
+											  int64 lastProcessed);
+
+/* time_interval_pipelines */
+extern TimeIntervalPipelineState *ReadTimeIntervalPipelineState(const char *pipelineName);
+extern void InsertTimeIntervalPipelineState(const char *pipelineName,
+											const TimeIntervalPipelineState *state);
+extern void UpdateLastProcessedTime(const char *pipelineName,
+									TimestampTz lastProcessedTime);
+
+/* file_list_pipelines and processed_files */
+extern FileListPipelineState *ReadFileListPipelineState(const char *pipelineName);
+extern void InsertFileListPipelineState(const char *pipelineName,
+										const FileListPipelineState *state);
+extern List *RemoveProcessedFiles(const char *pipelineName, List *paths);
+extern void InsertProcessedFiles(const char *pipelineName, List *paths);
+extern void DeleteProcessedFiles(const char *pipelineName);
+
+#endif							/* INCREMENTAL_CATALOG_H */

@@ -1,0 +1,72 @@
+/*-------------------------------------------------------------------------
+ *
+ * pipeline_run.h
+ *	  Running a pipeline: the shared execution path used by
+ *	  incremental.execute_pipeline() and by the scheduler's workers.
+ *
+ * A run is a sequence of batches.  Each batch runs in the caller's current
+ * transaction: it takes the pipeline's advisory lock, re-reads the
+ * pipeline's progress, computes the next safe range (waiting for writers of
+ * the source where the kind requires it), runs the command as the
+ * pipeline's owner, and records the new progress.  The caller commits
+ * between batches when it can, so a large backlog never becomes one giant
+ * transaction; the lock is transaction-scoped, so the next batch starts by
+ * taking it again and re-reading progress.
+ *
+ * The run itself lives in a memory context that the caller provides and
+ * that must survive the commits between batches.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_PIPELINE_RUN_H
+#define INCREMENTAL_PIPELINE_RUN_H
+
+#include "utils/palloc.h"
+
+/* Who asked for a run; recorded for monitoring */
+typedef enum PipelineRunTrigger
+{
+	PIPELINE_RUN_BY_USER,
+	PIPELINE_RUN_BY_SCHEDULER
+} PipelineRunTrigger;
+
+/* What one call to ExecutePipelineBatch did */
+typedef enum PipelineBatchOutcome
+{
+	PIPELINE_BATCH_NO_WORK,		/* nothing new; nothing was written */
+	PIPELINE_BATCH_DONE,		/* processed a batch, nothing more for now */
+	PIPELINE_BATCH_MORE,		/* processed a batch, more is ready */
+	PIPELINE_BATCH_LOCKED,		/* another session runs it (skip mode only) */
+	PIPELINE_BATCH_GONE			/* the pipeline was dropped meanwhile */
+} PipelineBatchOutcome;
+
+typedef struct PipelineRun PipelineRun;
+
+/*
+ * Starts a run of the named pipeline.  Checks that it exists and that the
+ * current user owns it or is a superuser.  With skipIfLocked, a batch
+ * returns PIPELINE_BATCH_LOCKED instead of waiting while another session
+ * runs the pipeline (the scheduler's behaviour); otherwise it waits.
+ */
+extern PipelineRun *BeginPipelineRun(const char *pipelineName,
+									 PipelineRunTrigger trigger,
+									 bool skipIfLocked,
+									 MemoryContext runContext);
+
+/* Runs one batch in the current transaction. */
+extern PipelineBatchOutcome ExecutePipelineBatch(PipelineRun *run);
+
+/* The pipeline's command, e.g. for pg_stat_activity */
+extern const char *PipelineRunCommand(PipelineRun *run);
+
+/* Number of items (sequence values, intervals, files) processed so far */
+extern int64 PipelineRunItemsProcessed(PipelineRun *run);
+
+/*
+ * Runs the pipeline to completion in the current transaction, or, when
+ * allowCommit is set and the caller is a non-atomic CALL, committing after
+ * each batch.
+ */
+extern void ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit);
+
+#endif							/* INCREMENTAL_PIPELINE_RUN_H */
