@@ -8,7 +8,9 @@
  *
  * Column order of the catalog tables matters: the C code in src/catalog/
  * reads them by attribute number (see catalog_tables.h).  New columns are
- * only ever appended.
+ * only ever appended.  Names and paths use the "C" collation: they are
+ * identifiers, compared byte by byte whatever the database's locale, which
+ * also lets the C code probe the primary keys with plain scan keys.
  */
 
 \echo Use "CREATE EXTENSION pg_incremental" to load this file. \quit
@@ -29,7 +31,7 @@ COMMENT ON FUNCTION incremental._schedule_is_valid(text)
  * pg_incremental; owner_id is a regrole so that it survives dump and restore.
  */
 CREATE TABLE incremental.pipelines (
-    pipeline_name text NOT NULL PRIMARY KEY,
+    pipeline_name text COLLATE "C" NOT NULL PRIMARY KEY,
     pipeline_type "char" NOT NULL CHECK (pipeline_type IN ('s', 't', 'f')),
     owner_id regrole NOT NULL,
     source_relation regclass,
@@ -41,7 +43,7 @@ CREATE TABLE incremental.pipelines (
 );
 
 CREATE TABLE incremental.sequence_pipelines (
-    pipeline_name text NOT NULL PRIMARY KEY
+    pipeline_name text COLLATE "C" NOT NULL PRIMARY KEY
         REFERENCES incremental.pipelines (pipeline_name) ON DELETE CASCADE ON UPDATE CASCADE,
     sequence_name regclass NOT NULL,
     last_processed_sequence_number bigint NOT NULL,
@@ -50,7 +52,7 @@ CREATE TABLE incremental.sequence_pipelines (
 );
 
 CREATE TABLE incremental.time_interval_pipelines (
-    pipeline_name text NOT NULL PRIMARY KEY
+    pipeline_name text COLLATE "C" NOT NULL PRIMARY KEY
         REFERENCES incremental.pipelines (pipeline_name) ON DELETE CASCADE ON UPDATE CASCADE,
     time_interval interval NOT NULL,
     batched boolean NOT NULL,
@@ -61,7 +63,7 @@ CREATE TABLE incremental.time_interval_pipelines (
 );
 
 CREATE TABLE incremental.file_list_pipelines (
-    pipeline_name text NOT NULL PRIMARY KEY
+    pipeline_name text COLLATE "C" NOT NULL PRIMARY KEY
         REFERENCES incremental.pipelines (pipeline_name) ON DELETE CASCADE ON UPDATE CASCADE,
     file_pattern text NOT NULL,
     batched boolean NOT NULL,
@@ -72,9 +74,9 @@ CREATE TABLE incremental.file_list_pipelines (
 );
 
 CREATE TABLE incremental.processed_files (
-    pipeline_name text NOT NULL
+    pipeline_name text COLLATE "C" NOT NULL
         REFERENCES incremental.pipelines (pipeline_name) ON DELETE CASCADE ON UPDATE CASCADE,
-    path text NOT NULL,
+    path text COLLATE "C" NOT NULL,
     PRIMARY KEY (pipeline_name, path)
 );
 

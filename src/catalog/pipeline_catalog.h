@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * catalog.h
+ * pipeline_catalog.h
  *	  The only interface to the extension's tables in schema "incremental".
  *
  * Everything above this layer works with the structs below and never
@@ -12,8 +12,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef INCREMENTAL_CATALOG_H
-#define INCREMENTAL_CATALOG_H
+#ifndef INCREMENTAL_PIPELINE_CATALOG_H
+#define INCREMENTAL_PIPELINE_CATALOG_H
 
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
@@ -98,4 +98,4 @@ extern List *RemoveProcessedFiles(const char *pipelineName, List *paths);
 extern void InsertProcessedFiles(const char *pipelineName, List *paths);
 extern void DeleteProcessedFiles(const char *pipelineName);
 
-#endif							/* INCREMENTAL_CATALOG_H */
+#endif							/* INCREMENTAL_PIPELINE_CATALOG_H */

@@ -1,0 +1,252 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog_access.c
+ *	  The two ways this layer touches the extension's tables.
+ *
+ * Reads probe a table's primary key index directly, under a snapshot taken
+ * at the moment of the read.  That is both fast (the scheduler checks every
+ * pipeline often, and a check that finds nothing new must cost next to
+ * nothing) and right: a caller that has just waited for a pipeline's lock
+ * sees the progress committed by the previous holder, whatever the
+ * transaction's isolation level.
+ *
+ * Writes go through SPI with plans cached for the session, so that foreign
+ * keys, checks and cascades defined in the install script always apply.
+ * Users may only read the tables, so writes run as the tables' owner, with
+ * search_path pinned to pg_catalog: nothing a user defines can change what
+ * the statements mean.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "catalog/catalog_access.h"
+
+static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
+	[CATALOG_PIPELINES] = "pipelines",
+	[CATALOG_SEQUENCE_PIPELINES] = "sequence_pipelines",
+	[CATALOG_TIME_INTERVAL_PIPELINES] = "time_interval_pipelines",
+	[CATALOG_FILE_LIST_PIPELINES] = "file_list_pipelines",
+	[CATALOG_PROCESSED_FILES] = "processed_files",
+};
+
+static void CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls);
+static Oid	CatalogOwner(void);
+
+
+/*
+ * CatalogTableId returns the OID of one of the extension's tables.  It is
+ * looked up every time: a few syscache probes are cheap, and a cached OID
+ * would go stale when the extension is dropped and created again.
+ */
+Oid
+CatalogTableId(CatalogTable table)
+{
+	Oid			namespaceId = get_namespace_oid(INCREMENTAL_SCHEMA, true);
+	Oid			relationId = InvalidOid;
+
+	if (OidIsValid(namespaceId))
+		relationId = get_relname_relid(CatalogTableNames[table], namespaceId);
+
+	if (!OidIsValid(relationId))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_incremental is not installed in this database"),
+				 errhint("Run CREATE EXTENSION pg_incremental.")));
+
+	return relationId;
+}
+
+
+/*
+ * ReadCatalogRow looks up the row whose leading primary key columns equal
+ * the given text keys.  When found, it returns true and, if values is not
+ * NULL, copies the row out into the current memory context, detoasted.
+ */
+bool
+ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys, Datum *values, bool *nulls)
+{
+	Relation	relation = table_open(CatalogTableId(table), AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyData scanKeys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found;
+
+	Assert(nkeys >= 1 && nkeys <= lengthof(scanKeys));
+
+	/* the key columns are text COLLATE "C", which is what ScanKeyInit uses */
+	for (int i = 0; i < nkeys; i++)
+		ScanKeyInit(&scanKeys[i], i + 1, BTEqualStrategyNumber, F_TEXTEQ, keys[i]);
+
+	scan = systable_beginscan(relation, RelationGetPrimaryKeyIndex(relation), true,
+							  snapshot, nkeys, scanKeys);
+	tuple = systable_getnext(scan);
+	found = HeapTupleIsValid(tuple);
+
+	if (found && values != NULL)
+		CopyRowOut(RelationGetDescr(relation), tuple, values, nulls);
+
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(relation, AccessShareLock);
+
+	return found;
+}
+
+
+bool
+CatalogRowExists(CatalogTable table, int nkeys, Datum *keys)
+{
+	return ReadCatalogRow(table, nkeys, keys, NULL, NULL);
+}
+
+
+/*
+ * ReadAllCatalogRows returns every row of a table as a list of Datum
+ * arrays, each followed in memory by its null flags (see CatalogRowNulls).
+ */
+List *
+ReadAllCatalogRows(CatalogTable table, int natts)
+{
+	Relation	relation = table_open(CatalogTableId(table), AccessShareLock);
+	TupleDesc	tupleDesc = RelationGetDescr(relation);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	SysScanDesc scan = systable_beginscan(relation, InvalidOid, false, snapshot, 0, NULL);
+	HeapTuple	tuple;
+	List	   *rows = NIL;
+
+	Assert(natts == tupleDesc->natts);
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Datum	   *values = palloc(natts * (sizeof(Datum) + sizeof(bool)));
+		bool	   *nulls = (bool *) (values + natts);
+
+		CHECK_FOR_INTERRUPTS();
+		CopyRowOut(tupleDesc, tuple, values, nulls);
+		rows = lappend(rows, values);
+	}
+
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(relation, AccessShareLock);
+
+	return rows;
+}
+
+
+/*
+ * CopyRowOut deforms a tuple into values that outlive the scan: by-reference
+ * values are copied, and varlenas detoasted while the snapshot is still
+ * registered.
+ */
+static void
+CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls)
+{
+	heap_deform_tuple(tuple, tupleDesc, values, nulls);
+
+	for (int i = 0; i < tupleDesc->natts; i++)
+	{
+		Form_pg_attribute attribute = TupleDescAttr(tupleDesc, i);
+
+		if (nulls[i] || attribute->attbyval)
+			continue;
+
+		if (attribute->attlen == -1)
+			values[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(values[i]));
+		else
+			values[i] = datumCopy(values[i], false, attribute->attlen);
+	}
+}
+
+
+/*
+ * ModifyCatalog runs an INSERT, UPDATE or DELETE on the extension's tables
+ * and returns the number of rows it touched.  Afterwards the change is
+ * visible to this transaction's next reads.
+ */
+uint64
+ModifyCatalog(CatalogStatement *statement, Datum *values, const char *nulls)
+{
+	Oid			savedUserId;
+	int			savedSecurityContext;
+	int			gucNestLevel;
+	int			spiResult;
+	uint64		rowCount;
+
+	GetUserIdAndSecContext(&savedUserId, &savedSecurityContext);
+	SetUserIdAndSecContext(CatalogOwner(),
+						   savedSecurityContext | SECURITY_LOCAL_USERID_CHANGE);
+
+	gucNestLevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	if (statement->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(statement->sql, statement->nargs,
+									   statement->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "could not prepare catalog statement: %s",
+				 SPI_result_code_string(SPI_result));
+
+		SPI_keepplan(plan);
+		statement->plan = plan;
+	}
+
+	spiResult = SPI_execute_plan(statement->plan, values, nulls, false, 0);
+	if (spiResult < 0)
+		elog(ERROR, "catalog statement failed: %s", SPI_result_code_string(spiResult));
+
+	rowCount = SPI_processed;
+
+	SPI_finish();
+	AtEOXact_GUC(true, gucNestLevel);
+	SetUserIdAndSecContext(savedUserId, savedSecurityContext);
+
+	CommandCounterIncrement();
+
+	return rowCount;
+}
+
+
+/* The role that owns the catalog tables, i.e. the extension's owner */
+static Oid
+CatalogOwner(void)
+{
+	Oid			relationId = CatalogTableId(CATALOG_PIPELINES);
+	HeapTuple	classTuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relationId));
+	Oid			ownerId;
+
+	if (!HeapTupleIsValid(classTuple))
+		elog(ERROR, "cache lookup failed for relation %u", relationId);
+
+	ownerId = ((Form_pg_class) GETSTRUCT(classTuple))->relowner;
+	ReleaseSysCache(classTuple);
+
+	return ownerId;
+}

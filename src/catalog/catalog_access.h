@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog_access.h
+ *	  Low-level access to the extension's tables, shared by the files of
+ *	  src/catalog/ and private to them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_CATALOG_ACCESS_H
+#define INCREMENTAL_CATALOG_ACCESS_H
+
+#include "executor/spi.h"
+
+#include "catalog/catalog_tables.h"
+
+/*
+ * A catalog statement: its SQL text, parameter types, and the plan cached
+ * for the rest of the session after its first use.
+ */
+typedef struct CatalogStatement
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+	SPIPlanPtr	plan;
+} CatalogStatement;
+
+extern Oid	CatalogTableId(CatalogTable table);
+
+extern bool ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys,
+						   Datum *values, bool *nulls);
+extern bool CatalogRowExists(CatalogTable table, int nkeys, Datum *keys);
+extern List *ReadAllCatalogRows(CatalogTable table, int natts);
+
+/* The null flags stored after the values of a row from ReadAllCatalogRows */
+#define CatalogRowNulls(values, natts) ((bool *) ((values) + (natts)))
+
+extern uint64 ModifyCatalog(CatalogStatement *statement, Datum *values, const char *nulls);
+
+#endif							/* INCREMENTAL_CATALOG_ACCESS_H */

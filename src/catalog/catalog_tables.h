@@ -1,0 +1,72 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog_tables.h
+ *	  Names, primary keys and column numbers of the extension's tables.
+ *
+ * Private to src/catalog/.  The column numbers mirror the CREATE TABLE
+ * statements in sql/pg_incremental--2.0.sql, where columns are only ever
+ * appended, so they stay valid across upgrades.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_CATALOG_TABLES_H
+#define INCREMENTAL_CATALOG_TABLES_H
+
+#define INCREMENTAL_SCHEMA "incremental"
+
+/* The tables this layer reads directly, each with its primary key index */
+typedef enum CatalogTable
+{
+	CATALOG_PIPELINES,
+	CATALOG_SEQUENCE_PIPELINES,
+	CATALOG_TIME_INTERVAL_PIPELINES,
+	CATALOG_FILE_LIST_PIPELINES,
+	CATALOG_PROCESSED_FILES,
+	CATALOG_TABLE_COUNT
+} CatalogTable;
+
+/* incremental.pipelines */
+#define Natts_pipelines							9
+#define Anum_pipelines_pipeline_name			1
+#define Anum_pipelines_pipeline_type			2
+#define Anum_pipelines_owner_id					3
+#define Anum_pipelines_source_relation			4
+#define Anum_pipelines_command					5
+#define Anum_pipelines_search_path				6
+#define Anum_pipelines_schedule					7
+#define Anum_pipelines_paused					8
+#define Anum_pipelines_created_at				9
+
+/* incremental.sequence_pipelines */
+#define Natts_sequence_pipelines				5
+#define Anum_sequence_pipelines_pipeline_name	1
+#define Anum_sequence_pipelines_sequence_name	2
+#define Anum_sequence_pipelines_last_processed	3
+#define Anum_sequence_pipelines_max_batch_size	4
+#define Anum_sequence_pipelines_initial_value	5
+
+/* incremental.time_interval_pipelines */
+#define Natts_time_interval_pipelines			7
+#define Anum_time_interval_pipelines_pipeline_name	1
+#define Anum_time_interval_pipelines_time_interval	2
+#define Anum_time_interval_pipelines_batched	3
+#define Anum_time_interval_pipelines_min_delay	4
+#define Anum_time_interval_pipelines_last_processed_time 5
+#define Anum_time_interval_pipelines_start_time 6
+#define Anum_time_interval_pipelines_time_zone	7
+
+/* incremental.file_list_pipelines */
+#define Natts_file_list_pipelines				6
+#define Anum_file_list_pipelines_pipeline_name	1
+#define Anum_file_list_pipelines_file_pattern	2
+#define Anum_file_list_pipelines_batched		3
+#define Anum_file_list_pipelines_list_function	4
+#define Anum_file_list_pipelines_max_batch_size 5
+#define Anum_file_list_pipelines_max_batches_per_run 6
+
+/* incremental.processed_files */
+#define Natts_processed_files					2
+#define Anum_processed_files_pipeline_name		1
+#define Anum_processed_files_path				2
+
+#endif							/* INCREMENTAL_CATALOG_TABLES_H */

@@ -1,0 +1,144 @@
+/*-------------------------------------------------------------------------
+ *
+ * pipelines.c
+ *	  Reading and writing incremental.pipelines, the row every pipeline has
+ *	  whatever its kind.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+
+#include "catalog/pipeline_catalog.h"
+#include "catalog/catalog_access.h"
+
+static Pipeline *PipelineFromRow(Datum *values, bool *nulls);
+
+static CatalogStatement InsertPipelineStatement = {
+	.sql = "INSERT INTO incremental.pipelines "
+	"(pipeline_name, pipeline_type, owner_id, source_relation, command, "
+	"search_path, schedule, paused) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	.nargs = 8,
+	.argtypes = {TEXTOID, CHAROID, REGROLEOID, REGCLASSOID, TEXTOID, TEXTOID,
+	TEXTOID, BOOLOID},
+};
+
+static CatalogStatement DeletePipelineStatement = {
+	.sql = "DELETE FROM incremental.pipelines "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {TEXTOID},
+};
+
+
+/*
+ * ReadPipeline returns the named pipeline, or NULL when it does not exist
+ * and missingOk is set.
+ */
+Pipeline *
+ReadPipeline(const char *pipelineName, bool missingOk)
+{
+	Datum		key = CStringGetTextDatum(pipelineName);
+	Datum		values[Natts_pipelines];
+	bool		nulls[Natts_pipelines];
+
+	if (!ReadCatalogRow(CATALOG_PIPELINES, 1, &key, values, nulls))
+	{
+		if (missingOk)
+			return NULL;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("pipeline \"%s\" does not exist", pipelineName),
+				 errhint("The pipelines are listed in incremental.pipelines.")));
+	}
+
+	return PipelineFromRow(values, nulls);
+}
+
+
+/* ReadAllPipelines returns every pipeline of the database, in no order */
+List *
+ReadAllPipelines(void)
+{
+	List	   *rows = ReadAllCatalogRows(CATALOG_PIPELINES, Natts_pipelines);
+	List	   *pipelines = NIL;
+	ListCell   *rowCell;
+
+	foreach(rowCell, rows)
+	{
+		Datum	   *values = lfirst(rowCell);
+
+		pipelines = lappend(pipelines,
+							PipelineFromRow(values, CatalogRowNulls(values, Natts_pipelines)));
+	}
+
+	return pipelines;
+}
+
+
+static Pipeline *
+PipelineFromRow(Datum *values, bool *nulls)
+{
+	Pipeline   *pipeline = palloc0(sizeof(Pipeline));
+
+	pipeline->name = TextDatumGetCString(values[Anum_pipelines_pipeline_name - 1]);
+	pipeline->type = (PipelineType) DatumGetChar(values[Anum_pipelines_pipeline_type - 1]);
+	pipeline->ownerId = DatumGetObjectId(values[Anum_pipelines_owner_id - 1]);
+	pipeline->command = TextDatumGetCString(values[Anum_pipelines_command - 1]);
+	pipeline->paused = DatumGetBool(values[Anum_pipelines_paused - 1]);
+
+	if (!nulls[Anum_pipelines_source_relation - 1])
+		pipeline->sourceRelationId = DatumGetObjectId(values[Anum_pipelines_source_relation - 1]);
+	if (!nulls[Anum_pipelines_search_path - 1])
+		pipeline->searchPath = TextDatumGetCString(values[Anum_pipelines_search_path - 1]);
+	if (!nulls[Anum_pipelines_schedule - 1])
+		pipeline->schedule = TextDatumGetCString(values[Anum_pipelines_schedule - 1]);
+
+	return pipeline;
+}
+
+
+/*
+ * InsertPipeline adds a pipeline.  A pipeline of that name must not exist:
+ * callers check first, to give a clear error instead of a unique violation.
+ */
+void
+InsertPipeline(const Pipeline *pipeline)
+{
+	Datum		values[8];
+	char		nulls[8];
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = CStringGetTextDatum(pipeline->name);
+	values[1] = CharGetDatum((char) pipeline->type);
+	values[2] = ObjectIdGetDatum(pipeline->ownerId);
+	values[3] = ObjectIdGetDatum(pipeline->sourceRelationId);
+	if (!OidIsValid(pipeline->sourceRelationId))
+		nulls[3] = 'n';
+	values[4] = CStringGetTextDatum(pipeline->command);
+	if (pipeline->searchPath != NULL)
+		values[5] = CStringGetTextDatum(pipeline->searchPath);
+	else
+		nulls[5] = 'n';
+	if (pipeline->schedule != NULL)
+		values[6] = CStringGetTextDatum(pipeline->schedule);
+	else
+		nulls[6] = 'n';
+	values[7] = BoolGetDatum(pipeline->paused);
+
+	ModifyCatalog(&InsertPipelineStatement, values, nulls);
+}
+
+
+/* DeletePipeline removes a pipeline; its other rows go with it (cascade) */
+void
+DeletePipeline(const char *pipelineName)
+{
+	Datum		key = CStringGetTextDatum(pipelineName);
+
+	ModifyCatalog(&DeletePipelineStatement, &key, NULL);
+}

@@ -1,0 +1,87 @@
+/*-------------------------------------------------------------------------
+ *
+ * sequence_pipelines.c
+ *	  Reading and writing incremental.sequence_pipelines: which sequence a
+ *	  pipeline follows and the highest value it has processed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+
+#include "catalog/pipeline_catalog.h"
+#include "catalog/catalog_access.h"
+
+static CatalogStatement InsertStatement = {
+	.sql = "INSERT INTO incremental.sequence_pipelines "
+	"(pipeline_name, sequence_name, last_processed_sequence_number, "
+	"max_batch_size, initial_sequence_number) "
+	"VALUES ($1, $2, $3, $4, $5)",
+	.nargs = 5,
+	.argtypes = {TEXTOID, REGCLASSOID, INT8OID, INT8OID, INT8OID},
+};
+
+static CatalogStatement UpdateProgressStatement = {
+	.sql = "UPDATE incremental.sequence_pipelines "
+	"SET last_processed_sequence_number = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, INT8OID},
+};
+
+
+SequencePipelineState *
+ReadSequencePipelineState(const char *pipelineName)
+{
+	Datum		key = CStringGetTextDatum(pipelineName);
+	Datum		values[Natts_sequence_pipelines];
+	bool		nulls[Natts_sequence_pipelines];
+	SequencePipelineState *state;
+
+	if (!ReadCatalogRow(CATALOG_SEQUENCE_PIPELINES, 1, &key, values, nulls))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("sequence pipeline \"%s\" has no progress row", pipelineName),
+				 errhint("Drop the pipeline and create it again.")));
+
+	state = palloc0(sizeof(SequencePipelineState));
+	state->sequenceId = DatumGetObjectId(values[Anum_sequence_pipelines_sequence_name - 1]);
+	state->lastProcessed = DatumGetInt64(values[Anum_sequence_pipelines_last_processed - 1]);
+	state->initialValue = DatumGetInt64(values[Anum_sequence_pipelines_initial_value - 1]);
+	if (!nulls[Anum_sequence_pipelines_max_batch_size - 1])
+		state->maxBatchSize = DatumGetInt64(values[Anum_sequence_pipelines_max_batch_size - 1]);
+
+	return state;
+}
+
+
+void
+InsertSequencePipelineState(const char *pipelineName, const SequencePipelineState *state)
+{
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	values[0] = CStringGetTextDatum(pipelineName);
+	values[1] = ObjectIdGetDatum(state->sequenceId);
+	values[2] = Int64GetDatum(state->lastProcessed);
+	values[3] = Int64GetDatum(state->maxBatchSize);
+	if (state->maxBatchSize == 0)
+		nulls[3] = 'n';
+	values[4] = Int64GetDatum(state->initialValue);
+
+	ModifyCatalog(&InsertStatement, values, nulls);
+}
+
+
+void
+UpdateLastProcessedSequenceNumber(const char *pipelineName, int64 lastProcessed)
+{
+	Datum		values[2];
+
+	values[0] = CStringGetTextDatum(pipelineName);
+	values[1] = Int64GetDatum(lastProcessed);
+
+	ModifyCatalog(&UpdateProgressStatement, values, NULL);
+}
