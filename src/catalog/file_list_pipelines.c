@@ -89,30 +89,15 @@ InsertFileListPipelineState(const char *pipelineName, const FileListPipelineStat
 }
 
 
-/*
- * RemoveProcessedFiles returns the paths from the list (of C strings) that
- * the pipeline has not processed yet, in the same order.
- */
-List *
-RemoveProcessedFiles(const char *pipelineName, List *paths)
+bool
+IsFileProcessed(const char *pipelineName, const char *path)
 {
 	Datum		keys[2];
-	List	   *remaining = NIL;
-	ListCell   *pathCell;
 
 	keys[0] = CStringGetTextDatum(pipelineName);
+	keys[1] = CStringGetTextDatum(path);
 
-	foreach(pathCell, paths)
-	{
-		char	   *path = lfirst(pathCell);
-
-		keys[1] = CStringGetTextDatum(path);
-		if (!CatalogRowExists(CATALOG_PROCESSED_FILES, 2, keys))
-			remaining = lappend(remaining, path);
-		pfree(DatumGetPointer(keys[1]));
-	}
-
-	return remaining;
+	return CatalogRowExists(CATALOG_PROCESSED_FILES, 2, keys);
 }
 
 

@@ -94,7 +94,7 @@ extern void UpdateLastProcessedTime(const char *pipelineName,
 extern FileListPipelineState *ReadFileListPipelineState(const char *pipelineName);
 extern void InsertFileListPipelineState(const char *pipelineName,
 										const FileListPipelineState *state);
-extern List *RemoveProcessedFiles(const char *pipelineName, List *paths);
+extern bool IsFileProcessed(const char *pipelineName, const char *path);
 extern void InsertProcessedFiles(const char *pipelineName, List *paths);
 extern void DeleteProcessedFiles(const char *pipelineName);
 

@@ -1,0 +1,156 @@
+/*-------------------------------------------------------------------------
+ *
+ * command.c
+ *	  Validating a pipeline's command, and running pipeline work as the
+ *	  pipeline's owner.
+ *
+ * A command is checked once, when the pipeline is created: it must be one
+ * statement that parses and analyses with the parameter types of its
+ * pipeline kind.  Checking it then, rather than at the first run, turns
+ * typos into errors the user sees immediately, and guarantees the
+ * scheduler never feeds the executor several statements.
+ *
+ * All of a pipeline's work - reading the range, waiting for writers,
+ * running the command and the list function - happens as the pipeline's
+ * owner, whoever triggered it, in a security-restricted operation (as
+ * REFRESH MATERIALIZED VIEW does), with the search_path captured when the
+ * pipeline was created.  Settings the command changes are rolled back when
+ * the work ends, so nothing leaks into the caller or into the next
+ * pipeline a scheduler worker runs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/guc.h"
+#include "utils/syscache.h"
+
+#include "pipelines/command.h"
+
+
+/*
+ * ValidatePipelineCommand checks that a command is a single statement that
+ * can run with the given parameter types.  It raises an error otherwise.
+ */
+void
+ValidatePipelineCommand(const char *command, int nargs, Oid *argtypes)
+{
+	List	   *rawStatements = raw_parser(command, RAW_PARSE_DEFAULT);
+	RawStmt    *rawStatement;
+
+	if (rawStatements == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the command of a pipeline cannot be empty"),
+				 errhint("Pass one SQL statement that uses $1 and $2.")));
+
+	if (list_length(rawStatements) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the command of a pipeline must be a single SQL statement"),
+				 errdetail("The command contains %d statements.", list_length(rawStatements)),
+				 errhint("Put the statements in a function or procedure and call it from the command.")));
+
+	rawStatement = linitial_node(RawStmt, rawStatements);
+	if (IsA(rawStatement->stmt, TransactionStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the command of a pipeline cannot control transactions"),
+				 errdetail("The command runs in the transaction that records the pipeline's progress.")));
+
+	/* parse analysis resolves every name and checks every use of $n */
+	(void) pg_analyze_and_rewrite_fixedparams(rawStatement, command, argtypes, nargs, NULL);
+}
+
+
+/*
+ * CheckPipelineOwner raises an error when the role that owns a pipeline no
+ * longer exists: a role drop does not know about pipelines.
+ */
+void
+CheckPipelineOwner(const Pipeline *pipeline)
+{
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(pipeline->ownerId)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the owner of pipeline \"%s\" no longer exists", pipeline->name),
+				 errdetail("The role with OID %u was dropped.", pipeline->ownerId),
+				 errhint("Drop the pipeline and create it again as another role.")));
+}
+
+
+/*
+ * SwitchToPipelineOwner makes the pipeline's owner the current user, in a
+ * security-restricted operation, with the pipeline's search_path.  Every
+ * setting changed until RestoreFromPipelineOwner is undone then.
+ */
+void
+SwitchToPipelineOwner(const Pipeline *pipeline, OwnerSwitch *ownerSwitch)
+{
+	CheckPipelineOwner(pipeline);
+
+	GetUserIdAndSecContext(&ownerSwitch->savedUserId, &ownerSwitch->savedSecurityContext);
+	SetUserIdAndSecContext(pipeline->ownerId,
+						   ownerSwitch->savedSecurityContext |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+
+	ownerSwitch->gucNestLevel = NewGUCNestLevel();
+	if (pipeline->searchPath != NULL)
+		(void) set_config_option("search_path", pipeline->searchPath,
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+}
+
+
+/* SetPipelineTimeZone sets TimeZone until RestoreFromPipelineOwner */
+void
+SetPipelineTimeZone(const char *timeZone)
+{
+	(void) set_config_option("TimeZone", timeZone,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+}
+
+
+void
+RestoreFromPipelineOwner(OwnerSwitch *ownerSwitch)
+{
+	/* false: also undo what the command itself SET */
+	AtEOXact_GUC(false, ownerSwitch->gucNestLevel);
+	SetUserIdAndSecContext(ownerSwitch->savedUserId, ownerSwitch->savedSecurityContext);
+}
+
+
+/*
+ * ExecutePipelineCommand runs the pipeline's command with the given
+ * parameters and returns the number of rows it processed.
+ */
+uint64
+ExecutePipelineCommand(const Pipeline *pipeline, int nargs, Oid *argtypes, Datum *values)
+{
+	int			spiResult;
+	uint64		rowCount;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	spiResult = SPI_execute_with_args(pipeline->command, nargs, argtypes, values,
+									  NULL, false, 0);
+	if (spiResult < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("the command of pipeline \"%s\" failed: %s",
+						pipeline->name, SPI_result_code_string(spiResult))));
+
+	rowCount = SPI_processed;
+	SPI_finish();
+
+	return rowCount;
+}

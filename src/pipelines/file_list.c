@@ -1,0 +1,305 @@
+/*-------------------------------------------------------------------------
+ *
+ * file_list.c
+ *	  File list pipelines: the command receives a new file ($1 text), or an
+ *	  array of up to max_batch_size new files ($1 text[]) when batched.
+ *
+ * A run calls the pipeline's list function once, as the owner, and then
+ * walks the listing in batches, skipping files already recorded in
+ * incremental.processed_files.  Each batch checks the catalog again under
+ * the pipeline's lock, so files that another session processed or skipped
+ * meanwhile are not processed twice.  The listing is deduplicated and
+ * NULL paths are ignored, so an odd list function cannot fail a run.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "parser/parse_func.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+
+#include "catalog/pipeline_catalog.h"
+#include "pipelines/command.h"
+#include "pipelines/file_list.h"
+#include "pipelines/pipeline_kinds.h"
+#include "pipelines/pipeline_util.h"
+
+PG_FUNCTION_INFO_V1(incremental_create_file_list_pipeline);
+PG_FUNCTION_INFO_V1(incremental_skip_file);
+
+/* incremental.default_file_list_function */
+char	   *DefaultFileListFunction = NULL;
+
+/* The files listed at the start of a run, walked batch by batch */
+typedef struct FileListing
+{
+	char	  **paths;
+	int			pathCount;
+	int			nextPath;
+} FileListing;
+
+static char *ListFilesQuery(const char *listFunction);
+static FileListing *ListFiles(const Pipeline *pipeline, const FileListPipelineState *settings,
+							  MemoryContext runContext);
+static List *NextUnprocessedFiles(const Pipeline *pipeline, FileListing *listing,
+								  int maxFiles);
+static Datum FileBatchArgument(List *paths, bool batched);
+
+
+/*
+ * incremental.create_file_list_pipeline(pipeline_name, file_pattern, command,
+ *		list_function, batched, max_batch_size, schedule, execute_immediately,
+ *		max_batches_per_run)
+ */
+Datum
+incremental_create_file_list_pipeline(PG_FUNCTION_ARGS)
+{
+	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
+	char	   *command;
+	char	   *schedule = NULL;
+	bool		executeImmediately;
+	Oid			argtype;
+	FileListPipelineState settings = {0};
+	Pipeline   *pipeline;
+
+	settings.filePattern = GetTextArgument(fcinfo, 1, "file_pattern");
+	command = GetTextArgument(fcinfo, 2, "command");
+	if (!PG_ARGISNULL(3))
+		settings.listFunction = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	CheckArgumentNotNull(fcinfo, 4, "batched");
+	settings.batched = PG_GETARG_BOOL(4);
+	CheckArgumentNotNull(fcinfo, 5, "max_batch_size");
+	settings.maxBatchSize = PG_GETARG_INT32(5);
+	if (!PG_ARGISNULL(6))
+		schedule = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	CheckArgumentNotNull(fcinfo, 7, "execute_immediately");
+	executeImmediately = PG_GETARG_BOOL(7);
+	settings.maxBatchesPerRun = PG_ARGISNULL(8) ? -1 : PG_GETARG_INT32(8);
+
+	if (settings.maxBatchSize <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_batch_size must be positive")));
+	if (settings.maxBatchesPerRun == 0 || settings.maxBatchesPerRun < -1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_batches_per_run must be positive, or -1 for no limit")));
+
+	/* check now that the list function exists and returns a path column */
+	(void) ListFilesQuery(settings.listFunction);
+
+	argtype = settings.batched ? TEXTARRAYOID : TEXTOID;
+	pipeline = BeginPipelineCreation(pipelineName, PIPELINE_TYPE_FILE_LIST, InvalidOid,
+									 command, schedule, 1, &argtype);
+	InsertFileListPipelineState(pipelineName, &settings);
+	FinishPipelineCreation(pipeline, executeImmediately);
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * incremental.skip_file(pipeline_name text, path text) marks a file as
+ * processed, typically one whose command keeps failing.
+ */
+Datum
+incremental_skip_file(PG_FUNCTION_ARGS)
+{
+	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
+	char	   *path = GetTextArgument(fcinfo, 1, "path");
+	Pipeline   *pipeline = LockAndReadPipeline(pipelineName, "skip files of");
+
+	if (pipeline->type != PIPELINE_TYPE_FILE_LIST)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("pipeline \"%s\" is not a file list pipeline", pipelineName),
+				 errhint("Only file list pipelines process files.")));
+
+	InsertProcessedFiles(pipelineName, list_make1(path));
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * ListFilesQuery resolves a list function (NULL: the default setting) with
+ * the current user's search_path and returns the query that lists the
+ * files, checked by parse analysis.  The query names the function by its
+ * resolved, quoted name, so the setting's text never becomes SQL.
+ */
+static char *
+ListFilesQuery(const char *listFunction)
+{
+	const char *functionName = listFunction != NULL ? listFunction : DefaultFileListFunction;
+	Oid			argtype = TEXTOID;
+	Oid			functionId = InvalidOid;
+	StringInfoData query;
+
+	if (functionName != NULL && functionName[0] != '\0')
+		functionId = LookupFuncName(stringToQualifiedNameList(functionName), 1, &argtype, true);
+
+	if (!OidIsValid(functionId))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("list function \"%s(text)\" does not exist",
+						functionName != NULL ? functionName : ""),
+				 errhint("Pass list_function, or set incremental.default_file_list_function, "
+						 "to a function that takes a pattern and returns a \"path\" column.")));
+
+	initStringInfo(&query);
+	appendStringInfo(&query,
+					 "SELECT DISTINCT files.path::pg_catalog.text FROM %s($1) AS files "
+					 "WHERE files.path IS NOT NULL ORDER BY 1",
+					 quote_qualified_identifier(get_namespace_name(get_func_namespace(functionId)),
+												get_func_name(functionId)));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_prepare(query.data, 1, &argtype) == NULL)
+		elog(ERROR, "could not prepare the file listing: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_finish();
+
+	return query.data;
+}
+
+
+/*
+ * ExecuteFileListBatch processes the next max_batch_size (or, unbatched,
+ * the next one) files of the run's listing that are not processed yet.
+ */
+PipelineBatchOutcome
+ExecuteFileListBatch(const Pipeline *pipeline, KindRunState *runState, BatchResult *result)
+{
+	FileListPipelineState *settings = ReadFileListPipelineState(pipeline->name);
+	FileListing *listing = runState->state;
+	List	   *batch;
+	Oid			argtype = settings->batched ? TEXTARRAYOID : TEXTOID;
+	Datum		argument;
+
+	if (settings->maxBatchesPerRun > 0 && runState->batchCount >= settings->maxBatchesPerRun)
+		return PIPELINE_BATCH_NO_WORK;
+
+	if (listing == NULL)
+	{
+		listing = ListFiles(pipeline, settings, runState->runContext);
+		runState->state = listing;
+	}
+
+	batch = NextUnprocessedFiles(pipeline, listing, settings->batched ? settings->maxBatchSize : 1);
+	if (batch == NIL)
+	{
+		ereport(DEBUG1, (errmsg("pipeline \"%s\": no new files", pipeline->name)));
+		return PIPELINE_BATCH_NO_WORK;
+	}
+
+	if (settings->batched)
+		ereport(NOTICE,
+				(errmsg("pipeline \"%s\": processing %d files", pipeline->name,
+						list_length(batch))));
+	else
+		ereport(NOTICE,
+				(errmsg("pipeline \"%s\": processing file %s", pipeline->name,
+						(char *) linitial(batch))));
+
+	argument = FileBatchArgument(batch, settings->batched);
+	result->rowsProcessed = ExecutePipelineCommand(pipeline, 1, &argtype, &argument);
+	result->itemsProcessed = list_length(batch);
+
+	InsertProcessedFiles(pipeline->name, batch);
+
+	if (listing->nextPath >= listing->pathCount ||
+		(settings->maxBatchesPerRun > 0 && runState->batchCount + 1 >= settings->maxBatchesPerRun))
+		return PIPELINE_BATCH_DONE;
+
+	return PIPELINE_BATCH_MORE;
+}
+
+
+/* ListFiles runs the list function and keeps its result for the run */
+static FileListing *
+ListFiles(const Pipeline *pipeline, const FileListPipelineState *settings,
+		  MemoryContext runContext)
+{
+	char	   *query = ListFilesQuery(settings->listFunction);
+	Oid			argtype = TEXTOID;
+	Datum		pattern = CStringGetTextDatum(settings->filePattern);
+	FileListing *listing = MemoryContextAllocZero(runContext, sizeof(FileListing));
+	int			spiResult;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	spiResult = SPI_execute_with_args(query, 1, &argtype, &pattern, NULL, false, 0);
+	if (spiResult != SPI_OK_SELECT)
+		elog(ERROR, "listing files failed: %s", SPI_result_code_string(spiResult));
+
+	listing->pathCount = (int) SPI_processed;
+	listing->paths = MemoryContextAlloc(runContext, Max(listing->pathCount, 1) * sizeof(char *));
+	for (int i = 0; i < listing->pathCount; i++)
+	{
+		char	   *path = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		listing->paths[i] = MemoryContextStrdup(runContext, path);
+	}
+
+	SPI_finish();
+
+	return listing;
+}
+
+
+/*
+ * NextUnprocessedFiles advances through the listing and returns up to
+ * maxFiles paths that the pipeline has not processed.
+ */
+static List *
+NextUnprocessedFiles(const Pipeline *pipeline, FileListing *listing, int maxFiles)
+{
+	List	   *batch = NIL;
+
+	while (listing->nextPath < listing->pathCount && list_length(batch) < maxFiles)
+	{
+		char	   *path = listing->paths[listing->nextPath++];
+
+		if (!IsFileProcessed(pipeline->name, path))
+			batch = lappend(batch, path);
+	}
+
+	return batch;
+}
+
+
+/* The command's $1: one path, or an array of paths when batched */
+static Datum
+FileBatchArgument(List *paths, bool batched)
+{
+	Datum	   *elements;
+	int			i = 0;
+	ListCell   *pathCell;
+
+	if (!batched)
+		return CStringGetTextDatum(linitial(paths));
+
+	elements = palloc(list_length(paths) * sizeof(Datum));
+	foreach(pathCell, paths)
+		elements[i++] = CStringGetTextDatum(lfirst(pathCell));
+
+	return PointerGetDatum(construct_array(elements, i, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+
+void
+ResetFileListPipeline(const Pipeline *pipeline)
+{
+	DeleteProcessedFiles(pipeline->name);
+}

@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * pipeline_kinds.h
+ *	  What each pipeline kind (sequence.c, time_interval.c, file_list.c)
+ *	  provides to the shared execution path in pipeline_run.c.
+ *
+ * Each batch function runs with the pipeline's lock held and as its owner,
+ * reads the kind's progress, processes at most one batch, and records the
+ * new progress in the same transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_PIPELINE_KINDS_H
+#define INCREMENTAL_PIPELINE_KINDS_H
+
+#include "catalog/pipeline_catalog.h"
+#include "pipelines/pipeline_run.h"
+
+/* What a batch hands back besides its outcome */
+typedef struct BatchResult
+{
+	int64		itemsProcessed; /* sequence values, intervals or files */
+	uint64		rowsProcessed;	/* rows the command reported */
+} BatchResult;
+
+/*
+ * State that a kind keeps between the batches of one run, allocated in
+ * the run's memory context (file lists remember the listed files).
+ */
+typedef struct KindRunState
+{
+	MemoryContext runContext;
+	void	   *state;
+	int			batchCount;
+} KindRunState;
+
+extern PipelineBatchOutcome ExecuteSequenceBatch(const Pipeline *pipeline,
+												 KindRunState *runState,
+												 BatchResult *result);
+extern PipelineBatchOutcome ExecuteTimeIntervalBatch(const Pipeline *pipeline,
+													 KindRunState *runState,
+													 BatchResult *result);
+extern PipelineBatchOutcome ExecuteFileListBatch(const Pipeline *pipeline,
+												 KindRunState *runState,
+												 BatchResult *result);
+
+extern void ResetSequencePipeline(const Pipeline *pipeline);
+extern void ResetTimeIntervalPipeline(const Pipeline *pipeline);
+extern void ResetFileListPipeline(const Pipeline *pipeline);
+
+#endif							/* INCREMENTAL_PIPELINE_KINDS_H */

@@ -1,0 +1,200 @@
+/*-------------------------------------------------------------------------
+ *
+ * pipeline_run.c
+ *	  The shared execution path of all pipeline kinds: runs and batches.
+ *
+ * Exactly-once processing rests on three rules kept here:
+ *	 - a batch takes the pipeline's lock before it reads the progress, so
+ *	   two sessions never process the same range;
+ *	 - the progress is re-read from the catalog at every batch, under the
+ *	   lock, so a batch always starts where the last committed one ended;
+ *	 - the command and the new progress are written in one transaction.
+ * A batch that finds nothing to do writes nothing, so it assigns no
+ * transaction id, writes no WAL and needs no commit flush.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/memutils.h"
+
+#include "catalog/pipeline_catalog.h"
+#include "pipelines/command.h"
+#include "pipelines/pipeline_kinds.h"
+#include "pipelines/pipeline_lock.h"
+#include "pipelines/pipeline_run.h"
+#include "pipelines/pipeline_util.h"
+
+struct PipelineRun
+{
+	char	   *pipelineName;
+	PipelineRunTrigger trigger;
+	bool		skipIfLocked;
+	char	   *command;
+	int64		itemsProcessed;
+	uint64		rowsProcessed;
+	MemoryContext batchContext; /* reset after every batch */
+	KindRunState kindState;
+};
+
+static PipelineBatchOutcome ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run);
+static void CommitBatch(void);
+
+
+PipelineRun *
+BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfLocked,
+				 MemoryContext runContext)
+{
+	Pipeline   *pipeline = ReadPipeline(pipelineName, false);
+	PipelineRun *run;
+
+	CheckPipelinePermission(pipeline, "execute");
+
+	run = MemoryContextAllocZero(runContext, sizeof(PipelineRun));
+	run->pipelineName = MemoryContextStrdup(runContext, pipelineName);
+	run->trigger = trigger;
+	run->skipIfLocked = skipIfLocked;
+	run->command = MemoryContextStrdup(runContext, pipeline->command);
+	run->batchContext = AllocSetContextCreate(runContext, "pipeline batch",
+											  ALLOCSET_DEFAULT_SIZES);
+	run->kindState.runContext = runContext;
+
+	return run;
+}
+
+
+/*
+ * ExecutePipelineBatch processes at most one batch of the run's pipeline in
+ * the current transaction.
+ */
+PipelineBatchOutcome
+ExecutePipelineBatch(PipelineRun *run)
+{
+	MemoryContext callerContext;
+	Pipeline   *pipeline;
+	PipelineBatchOutcome outcome;
+
+	if (!LockPipeline(run->pipelineName, run->skipIfLocked))
+		return PIPELINE_BATCH_LOCKED;
+
+	callerContext = MemoryContextSwitchTo(run->batchContext);
+
+	pipeline = ReadPipeline(run->pipelineName, true);
+	if (pipeline == NULL)
+		outcome = PIPELINE_BATCH_GONE;
+	else
+	{
+		/* it may have been dropped and created again by someone else */
+		CheckPipelinePermission(pipeline, "execute");
+		outcome = ExecuteKindBatch(pipeline, run);
+	}
+
+	MemoryContextSwitchTo(callerContext);
+	MemoryContextReset(run->batchContext);
+
+	return outcome;
+}
+
+
+/* ExecuteKindBatch runs one batch of the pipeline's kind as its owner */
+static PipelineBatchOutcome
+ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run)
+{
+	OwnerSwitch ownerSwitch;
+	BatchResult result = {0};
+	PipelineBatchOutcome outcome = PIPELINE_BATCH_NO_WORK;
+
+	SwitchToPipelineOwner(pipeline, &ownerSwitch);
+
+	switch (pipeline->type)
+	{
+		case PIPELINE_TYPE_SEQUENCE:
+			outcome = ExecuteSequenceBatch(pipeline, &run->kindState, &result);
+			break;
+		case PIPELINE_TYPE_TIME_INTERVAL:
+			outcome = ExecuteTimeIntervalBatch(pipeline, &run->kindState, &result);
+			break;
+		case PIPELINE_TYPE_FILE_LIST:
+			outcome = ExecuteFileListBatch(pipeline, &run->kindState, &result);
+			break;
+	}
+
+	RestoreFromPipelineOwner(&ownerSwitch);
+
+	if (outcome == PIPELINE_BATCH_DONE || outcome == PIPELINE_BATCH_MORE)
+		run->kindState.batchCount++;
+	run->itemsProcessed += result.itemsProcessed;
+	run->rowsProcessed += result.rowsProcessed;
+
+	return outcome;
+}
+
+
+const char *
+PipelineRunCommand(PipelineRun *run)
+{
+	return run->command;
+}
+
+
+int64
+PipelineRunItemsProcessed(PipelineRun *run)
+{
+	return run->itemsProcessed;
+}
+
+
+/*
+ * ExecutePipelineToCompletion processes everything the pipeline has to do
+ * now.  With allowCommit (a CALL outside a transaction block) each batch is
+ * committed as soon as it is done, in READ COMMITTED transactions whatever
+ * the default isolation level; otherwise all batches run in the caller's
+ * transaction.
+ */
+void
+ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
+{
+	MemoryContext runContext = AllocSetContextCreate(CurrentMemoryContext, "pipeline run",
+													 ALLOCSET_DEFAULT_SIZES);
+	PipelineRun *run;
+	PipelineBatchOutcome outcome;
+
+	if (allowCommit && SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	run = BeginPipelineRun(pipelineName, PIPELINE_RUN_BY_USER, false, runContext);
+
+	/* a snapshot taken before waiting for writers would hide their rows */
+	if (allowCommit && IsolationUsesXactSnapshot())
+		CommitBatch();
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+
+		outcome = ExecutePipelineBatch(run);
+		if (outcome != PIPELINE_BATCH_MORE)
+			break;
+
+		if (allowCommit)
+			CommitBatch();
+	}
+
+	if (allowCommit)
+		SPI_finish();
+
+	MemoryContextDelete(runContext);
+}
+
+
+/* CommitBatch commits and continues in a new READ COMMITTED transaction */
+static void
+CommitBatch(void)
+{
+	SPI_commit();
+	XactIsoLevel = XACT_READ_COMMITTED;
+}

@@ -1,0 +1,315 @@
+/*-------------------------------------------------------------------------
+ *
+ * sequence.c
+ *	  Sequence pipelines: the command receives a range of new sequence
+ *	  values ($1 and $2, bigint, inclusive) of a source table.
+ *
+ * A batch reads the sequence's last value, waits for every transaction
+ * that may still insert rows with a value up to it (see
+ * source_writers.c), and hands the range after the last processed value
+ * to the command.
+ *
+ * Waiting for writers only works if a value cannot be drawn long before
+ * it is inserted.  A sequence with CACHE above 1 breaks that: a session
+ * takes several values at once and may insert one of them much later, in
+ * a transaction that began after the wait.  Such sequences, and cycling or
+ * descending ones, are refused, at creation and again at every run.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_sequence.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "catalog/pipeline_catalog.h"
+#include "pipelines/command.h"
+#include "pipelines/pipeline_kinds.h"
+#include "pipelines/pipeline_util.h"
+#include "pipelines/source_writers.h"
+
+PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline);
+PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline_v13);
+
+static void CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg,
+								   int maxBatchSizeArg, int executeImmediatelyArg);
+static void ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId);
+static int64 CheckSequenceUsable(Oid sequenceId, Oid ownerId);
+static bool ReadSequenceLastValue(Oid sequenceId, int64 *lastValue);
+
+
+/*
+ * incremental.create_sequence_pipeline(pipeline_name, source_table_name,
+ *		command, schedule, max_batch_size, execute_immediately)
+ */
+Datum
+incremental_create_sequence_pipeline(PG_FUNCTION_ARGS)
+{
+	CreateSequencePipeline(fcinfo, 3, 4, 5);
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * The pg_incremental 1.3 positional form: (pipeline_name, source_table_name,
+ * command, schedule, execute_immediately), with no batch size.
+ */
+Datum
+incremental_create_sequence_pipeline_v13(PG_FUNCTION_ARGS)
+{
+	CreateSequencePipeline(fcinfo, 3, -1, 4);
+	PG_RETURN_VOID();
+}
+
+
+static void
+CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSizeArg,
+					   int executeImmediatelyArg)
+{
+	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
+	char	   *command;
+	char	   *schedule = NULL;
+	bool		executeImmediately;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Oid			tableId;
+	SequencePipelineState state = {0};
+	Pipeline   *pipeline;
+
+	CheckArgumentNotNull(fcinfo, 1, "source_table_name");
+	command = GetTextArgument(fcinfo, 2, "command");
+	if (!PG_ARGISNULL(scheduleArg))
+		schedule = text_to_cstring(PG_GETARG_TEXT_PP(scheduleArg));
+	CheckArgumentNotNull(fcinfo, executeImmediatelyArg, "execute_immediately");
+	executeImmediately = PG_GETARG_BOOL(executeImmediatelyArg);
+
+	if (maxBatchSizeArg >= 0 && !PG_ARGISNULL(maxBatchSizeArg))
+	{
+		state.maxBatchSize = PG_GETARG_INT64(maxBatchSizeArg);
+		if (state.maxBatchSize <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_batch_size must be positive"),
+					 errhint("Pass NULL to process all new values in one batch.")));
+	}
+
+	ResolveSourceSequence(PG_GETARG_OID(1), &tableId, &state.sequenceId);
+	state.initialValue = CheckSequenceUsable(state.sequenceId, GetUserId());
+	state.lastProcessed = state.initialValue;
+
+	pipeline = BeginPipelineCreation(pipelineName, PIPELINE_TYPE_SEQUENCE, tableId,
+									 command, schedule, lengthof(argtypes), argtypes);
+	InsertSequencePipelineState(pipelineName, &state);
+	FinishPipelineCreation(pipeline, executeImmediately);
+}
+
+
+/*
+ * ResolveSourceSequence finds the table whose writers the pipeline waits
+ * for and the sequence it follows, from either one: a table must own
+ * exactly one sequence (a serial or identity column), and a sequence must
+ * be owned by a table.
+ */
+static void
+ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId)
+{
+	char		relationKind = get_rel_relkind(relationId);
+	char	   *relationName = get_rel_name(relationId);
+	int32		columnNumber;
+
+	if (relationName == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relationId)));
+
+	if (relationKind == RELKIND_SEQUENCE)
+	{
+		*sequenceId = relationId;
+		if (!sequenceIsOwned(relationId, DEPENDENCY_AUTO, tableId, &columnNumber) &&
+			!sequenceIsOwned(relationId, DEPENDENCY_INTERNAL, tableId, &columnNumber))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("sequence \"%s\" is not owned by a table", relationName),
+					 errdetail("The pipeline waits for the writers of the table that owns "
+							   "the sequence, so that no value in a range can still appear later."),
+					 errhint("Link the sequence to its table with ALTER SEQUENCE %s OWNED BY "
+							 "table.column, or pass the table instead.", relationName)));
+	}
+	else if (relationKind == RELKIND_RELATION || relationKind == RELKIND_PARTITIONED_TABLE)
+	{
+		List	   *sequenceIds = getOwnedSequences(relationId);
+
+		if (list_length(sequenceIds) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 list_length(sequenceIds) == 0 ?
+					 errmsg("table \"%s\" has no sequence", relationName) :
+					 errmsg("table \"%s\" has %d sequences", relationName,
+							list_length(sequenceIds)),
+					 list_length(sequenceIds) == 0 ?
+					 errhint("Add a bigserial or identity column to the table, or pass a "
+							 "sequence owned by the table.") :
+					 errhint("Pass the name of the sequence the pipeline should follow "
+							 "instead of the table.")));
+
+		*tableId = relationId;
+		*sequenceId = linitial_oid(sequenceIds);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table or a sequence", relationName),
+				 errhint("A sequence pipeline reads a table with a serial or identity "
+						 "column, or a sequence owned by a table.")));
+}
+
+
+/*
+ * CheckSequenceUsable refuses sequences whose values could appear out of
+ * order or twice, and owners who cannot read the sequence.  It returns the
+ * value below the first one the sequence can produce, where a new
+ * pipeline's progress starts: 0, as in pg_incremental, unless the sequence
+ * can produce values below 1.
+ */
+static int64
+CheckSequenceUsable(Oid sequenceId, Oid ownerId)
+{
+	HeapTuple	sequenceTuple = SearchSysCache1(SEQRELID, ObjectIdGetDatum(sequenceId));
+	Form_pg_sequence sequenceForm;
+	char	   *sequenceName = get_rel_name(sequenceId);
+	int64		initialValue;
+
+	if (!HeapTupleIsValid(sequenceTuple))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("sequence with OID %u does not exist", sequenceId)));
+
+	sequenceForm = (Form_pg_sequence) GETSTRUCT(sequenceTuple);
+
+	if (sequenceForm->seqincrement < 0 || sequenceForm->seqcycle)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" %s", sequenceName,
+						sequenceForm->seqcycle ? "cycles" : "descends"),
+				 errdetail("A sequence pipeline needs values that only ever increase."),
+				 errhint("Use an ascending sequence with NO CYCLE.")));
+
+	if (sequenceForm->seqcache > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" has CACHE " INT64_FORMAT, sequenceName,
+						sequenceForm->seqcache),
+				 errdetail("Cached values may be inserted long after they were drawn, after "
+						   "a pipeline has processed their range."),
+				 errhint("Run ALTER SEQUENCE %s CACHE 1.", sequenceName)));
+
+	if (sequenceForm->seqmin > 0)
+		initialValue = 0;
+	else if (sequenceForm->seqmin > PG_INT64_MIN)
+		initialValue = sequenceForm->seqmin - 1;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" has MINVALUE " INT64_FORMAT, sequenceName,
+						PG_INT64_MIN),
+				 errhint("Give the sequence a higher MINVALUE.")));
+
+	ReleaseSysCache(sequenceTuple);
+
+	if (pg_class_aclcheck(sequenceId, ownerId, ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for sequence %s", sequenceName),
+				 errhint("The pipeline's owner needs SELECT or USAGE on the sequence.")));
+
+	return initialValue;
+}
+
+
+/*
+ * ExecuteSequenceBatch processes the values after the last processed one,
+ * up to the sequence's last value or max_batch_size values.
+ */
+PipelineBatchOutcome
+ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResult *result)
+{
+	SequencePipelineState *state = ReadSequencePipelineState(pipeline->name);
+	int64		lastValue;
+	int64		rangeStart;
+	int64		rangeEnd;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+
+	CheckSequenceUsable(state->sequenceId, pipeline->ownerId);
+
+	if (!ReadSequenceLastValue(state->sequenceId, &lastValue) ||
+		lastValue <= state->lastProcessed)
+	{
+		ereport(DEBUG1,
+				(errmsg("pipeline \"%s\": no new sequence values", pipeline->name)));
+		return PIPELINE_BATCH_NO_WORK;
+	}
+
+	rangeStart = state->lastProcessed + 1;
+	rangeEnd = lastValue;
+	if (state->maxBatchSize > 0 && rangeEnd - rangeStart >= state->maxBatchSize)
+		rangeEnd = rangeStart + state->maxBatchSize - 1;
+
+	CheckWaitIsMeaningful(pipeline->name);
+	WaitForSourceWriters(pipeline->sourceRelationId);
+
+	ereport(NOTICE,
+			(errmsg("pipeline \"%s\": processing sequence values from " INT64_FORMAT
+					" to " INT64_FORMAT, pipeline->name, rangeStart, rangeEnd)));
+
+	values[0] = Int64GetDatum(rangeStart);
+	values[1] = Int64GetDatum(rangeEnd);
+	result->rowsProcessed = ExecutePipelineCommand(pipeline, 2, argtypes, values);
+	result->itemsProcessed = rangeEnd - rangeStart + 1;
+
+	UpdateLastProcessedSequenceNumber(pipeline->name, rangeEnd);
+
+	return rangeEnd < lastValue ? PIPELINE_BATCH_MORE : PIPELINE_BATCH_DONE;
+}
+
+
+/*
+ * ReadSequenceLastValue returns false when the sequence has not produced a
+ * value yet.  It checks the current user's (the owner's) privileges.
+ */
+static bool
+ReadSequenceLastValue(Oid sequenceId, int64 *lastValue)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(sequenceId);
+	fcinfo->args[0].isnull = false;
+
+	result = pg_sequence_last_value(fcinfo);
+	if (fcinfo->isnull)
+		return false;
+
+	*lastValue = DatumGetInt64(result);
+	return true;
+}
+
+
+void
+ResetSequencePipeline(const Pipeline *pipeline)
+{
+	SequencePipelineState *state = ReadSequencePipelineState(pipeline->name);
+
+	UpdateLastProcessedSequenceNumber(pipeline->name, state->initialValue);
+}

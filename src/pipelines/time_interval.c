@@ -1,0 +1,279 @@
+/*-------------------------------------------------------------------------
+ *
+ * time_interval.c
+ *	  Time interval pipelines: the command receives the start and end ($1
+ *	  and $2, timestamptz, [start, end)) of intervals that have passed.
+ *
+ * Interval boundaries are start_time + k * time_interval for whole k,
+ * computed with calendar arithmetic in the time zone captured when the
+ * pipeline was created, so '1 month' intervals end on the same day of
+ * every month and '1 day' intervals at local midnight across daylight
+ * saving changes.  Each boundary is computed from start_time rather than
+ * from the previous boundary, so month ends never drift (Jan 31, Feb 29,
+ * Mar 31).
+ *
+ * An interval is processed once it ended at least min_delay ago.  Batched
+ * pipelines hand all such intervals to one command; the others get one
+ * interval per batch, in order, and the caller may commit between them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "fmgr.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "catalog/pipeline_catalog.h"
+#include "pipelines/command.h"
+#include "pipelines/pipeline_kinds.h"
+#include "pipelines/pipeline_util.h"
+#include "pipelines/source_writers.h"
+
+PG_FUNCTION_INFO_V1(incremental_create_time_interval_pipeline);
+
+static void CheckIntervalNotNegative(const Interval *interval, const char *argumentName);
+static void CheckSourceTable(Oid relationId);
+static TimestampTz IntervalBoundary(const TimeIntervalPipelineState *state, int64 index);
+static int64 IntervalIndexAt(const TimeIntervalPipelineState *state, TimestampTz time);
+static void ReportTimeRange(const char *pipelineName, TimestampTz start, TimestampTz end);
+
+
+/*
+ * incremental.create_time_interval_pipeline(pipeline_name, time_interval,
+ *		command, batched, start_time, source_table_name, schedule, min_delay,
+ *		execute_immediately)
+ */
+Datum
+incremental_create_time_interval_pipeline(PG_FUNCTION_ARGS)
+{
+	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
+	char	   *command;
+	char	   *schedule = NULL;
+	Oid			sourceRelationId = InvalidOid;
+	bool		executeImmediately;
+	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	TimeIntervalPipelineState state = {0};
+	Pipeline   *pipeline;
+
+	CheckArgumentNotNull(fcinfo, 1, "time_interval");
+	state.timeInterval = *PG_GETARG_INTERVAL_P(1);
+	command = GetTextArgument(fcinfo, 2, "command");
+	CheckArgumentNotNull(fcinfo, 3, "batched");
+	state.batched = PG_GETARG_BOOL(3);
+	if (!PG_ARGISNULL(5))
+		sourceRelationId = PG_GETARG_OID(5);
+	if (!PG_ARGISNULL(6))
+		schedule = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	CheckArgumentNotNull(fcinfo, 7, "min_delay");
+	state.minDelay = *PG_GETARG_INTERVAL_P(7);
+	CheckArgumentNotNull(fcinfo, 8, "execute_immediately");
+	executeImmediately = PG_GETARG_BOOL(8);
+
+	CheckIntervalNotNegative(&state.timeInterval, "time_interval");
+	if (state.timeInterval.month == 0 && state.timeInterval.day == 0 &&
+		state.timeInterval.time == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time_interval must be longer than zero"),
+				 errhint("Use an interval such as '1 hour', '1 day' or '1 month'.")));
+	CheckIntervalNotNegative(&state.minDelay, "min_delay");
+
+	if (OidIsValid(sourceRelationId))
+		CheckSourceTable(sourceRelationId);
+
+	state.timeZone = pstrdup(pg_get_timezone_name(session_timezone));
+
+	if (!PG_ARGISNULL(4))
+	{
+		state.startTime = PG_GETARG_TIMESTAMPTZ(4);
+		if (TIMESTAMP_NOT_FINITE(state.startTime))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("start_time must be a finite time")));
+	}
+	else if (!state.batched)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("start_time is required when batched is false"),
+				 errdetail("Without it, every interval since 2000-01-01 would be processed "
+						   "one at a time."),
+				 errhint("Pass the start of the first interval to process.")));
+	else
+	{
+		/* 2000-01-01 00:00 in the pipeline's time zone */
+		state.startTime = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz,
+																  TimestampGetDatum(0)));
+	}
+	state.lastProcessedTime = state.startTime;
+
+	pipeline = BeginPipelineCreation(pipelineName, PIPELINE_TYPE_TIME_INTERVAL,
+									 sourceRelationId, command, schedule,
+									 lengthof(argtypes), argtypes);
+	InsertTimeIntervalPipelineState(pipelineName, &state);
+	FinishPipelineCreation(pipeline, executeImmediately);
+
+	PG_RETURN_VOID();
+}
+
+
+static void
+CheckIntervalNotNegative(const Interval *interval, const char *argumentName)
+{
+	if (interval->month < 0 || interval->day < 0 || interval->time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot be negative", argumentName),
+				 errdetail("No part of the interval (months, days, time) may be negative.")));
+}
+
+
+/* The source of a time interval pipeline is only used to wait for writers */
+static void
+CheckSourceTable(Oid relationId)
+{
+	char		relationKind = get_rel_relkind(relationId);
+
+	if (relationKind != RELKIND_RELATION && relationKind != RELKIND_PARTITIONED_TABLE &&
+		relationKind != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relationId)),
+				 errhint("source_table_name names the table whose writers the pipeline "
+						 "waits for before processing an interval.")));
+}
+
+
+/*
+ * ExecuteTimeIntervalBatch processes the next interval (or, when batched,
+ * all intervals) that ended at least min_delay ago.
+ */
+PipelineBatchOutcome
+ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
+						 BatchResult *result)
+{
+	TimeIntervalPipelineState *state = ReadTimeIntervalPipelineState(pipeline->name);
+	TimestampTz safeEnd;
+	TimestampTz rangeStart = state->lastProcessedTime;
+	TimestampTz rangeEnd;
+	int64		index;
+	int64		endIndex;
+	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[2];
+
+	SetPipelineTimeZone(state->timeZone);
+
+	safeEnd = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+													  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+													  IntervalPGetDatum(&state->minDelay)));
+
+	/* rangeStart lies in interval number 'index' (at its start, normally) */
+	index = IntervalIndexAt(state, rangeStart);
+	if (IntervalBoundary(state, index + 1) > safeEnd)
+	{
+		ereport(DEBUG1,
+				(errmsg("pipeline \"%s\": no interval has passed", pipeline->name)));
+		return PIPELINE_BATCH_NO_WORK;
+	}
+
+	endIndex = state->batched ? IntervalIndexAt(state, safeEnd) : index + 1;
+	rangeEnd = IntervalBoundary(state, endIndex);
+
+	if (OidIsValid(pipeline->sourceRelationId))
+	{
+		CheckWaitIsMeaningful(pipeline->name);
+		WaitForSourceWriters(pipeline->sourceRelationId);
+	}
+
+	ReportTimeRange(pipeline->name, rangeStart, rangeEnd);
+
+	values[0] = TimestampTzGetDatum(rangeStart);
+	values[1] = TimestampTzGetDatum(rangeEnd);
+	result->rowsProcessed = ExecutePipelineCommand(pipeline, 2, argtypes, values);
+	result->itemsProcessed = endIndex - index;
+
+	UpdateLastProcessedTime(pipeline->name, rangeEnd);
+
+	if (!state->batched && IntervalBoundary(state, endIndex + 1) <= safeEnd)
+		return PIPELINE_BATCH_MORE;
+
+	return PIPELINE_BATCH_DONE;
+}
+
+
+/* IntervalBoundary returns start_time + index * time_interval */
+static TimestampTz
+IntervalBoundary(const TimeIntervalPipelineState *state, int64 index)
+{
+	const Interval *interval = &state->timeInterval;
+	bool		hasCalendarPart = interval->month != 0 || interval->day != 0;
+	Interval	offset;
+
+	/* months and days are int32; pure time intervals may have many more */
+	if ((hasCalendarPart && index != (int32) index) ||
+		pg_mul_s32_overflow(interval->month, (int32) index, &offset.month) ||
+		pg_mul_s32_overflow(interval->day, (int32) index, &offset.day) ||
+		pg_mul_s64_overflow(interval->time, index, &offset.time))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("interval number " INT64_FORMAT " after start_time is out of range",
+						index)));
+
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+												   TimestampTzGetDatum(state->startTime),
+												   IntervalPGetDatum(&offset)));
+}
+
+
+/*
+ * IntervalIndexAt returns the number of the interval that contains the
+ * given time: the largest index whose boundary is not after it.  It
+ * estimates the index from the interval's average length, then corrects
+ * the estimate, which is off by a few intervals at most (months differ in
+ * length, days across daylight saving changes).
+ */
+static int64
+IntervalIndexAt(const TimeIntervalPipelineState *state, TimestampTz time)
+{
+	const Interval *interval = &state->timeInterval;
+	double		averageLength = interval->month * (DAYS_PER_YEAR / MONTHS_PER_YEAR) *
+		USECS_PER_DAY + (double) interval->day * USECS_PER_DAY + (double) interval->time;
+	int64		index = (int64) floor((double) (time - state->startTime) / averageLength);
+
+	while (IntervalBoundary(state, index) > time)
+		index--;
+	while (IntervalBoundary(state, index + 1) <= time)
+		index++;
+
+	return index;
+}
+
+
+static void
+ReportTimeRange(const char *pipelineName, TimestampTz start, TimestampTz end)
+{
+	/* timestamptz_to_str returns a static buffer */
+	char	   *startText = pstrdup(timestamptz_to_str(start));
+	char	   *endText = pstrdup(timestamptz_to_str(end));
+
+	ereport(NOTICE,
+			(errmsg("pipeline \"%s\": processing time range from %s to %s",
+					pipelineName, startText, endText)));
+}
+
+
+void
+ResetTimeIntervalPipeline(const Pipeline *pipeline)
+{
+	TimeIntervalPipelineState *state = ReadTimeIntervalPipelineState(pipeline->name);
+
+	UpdateLastProcessedTime(pipeline->name, state->startTime);
+}
