@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# pg_incremental demo: installs the dependencies, builds and installs the
+# extension, starts a throwaway PostgreSQL 15 server with the library
+# preloaded, creates a sequence pipeline with a 1-second schedule, inserts
+# rows in a few rounds and waits for the built-in scheduler to aggregate them.
+# The pipeline is never run by hand: every row is processed by the scheduler.
+#
+#   bash scripts/demo.sh          run the demo, then stop and remove the server
+#   bash scripts/demo.sh --keep   leave the server running and print how to connect
+#
+# Environment: DEMO_PORT (default 54320), DEMO_TIMEOUT in seconds (default 30).
+set -euo pipefail
+
+usage() {
+	sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+keep=false
+for arg in "$@"; do
+	case "$arg" in
+		--keep) keep=true ;;
+		-h | --help) usage; exit 0 ;;
+		*) echo "demo: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
+	esac
+done
+
+scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+# shellcheck source=scripts/tmp-server.sh
+source "$scripts/tmp-server.sh"
+
+port="${DEMO_PORT:-54320}"
+timeout_s="${DEMO_TIMEOUT:-30}"
+rounds=3
+rows_per_round=20000
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Installing dependencies"
+bash "$scripts/install-deps.sh"
+
+step "Building and installing pg_incremental"
+bash "$scripts/build.sh"
+
+demo_dir=""
+# shellcheck disable=SC2317  # called from the EXIT trap
+cleanup() {
+	local rc=$?
+	if [[ -n "$demo_dir" ]]; then
+		if $keep && tmp_server_is_running; then
+			return "$rc"
+		fi
+		tmp_server_stop
+		rm -rf "$demo_dir"
+	fi
+	return "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step "Starting a throwaway PostgreSQL 15 server"
+demo_dir="$(make_postgres_tmpdir pg_incremental-demo)"
+TS_HOME="$demo_dir"
+# incremental.naptime and incremental.enabled stay at their defaults.
+tmp_server_init "$demo_dir" "$port" "timezone = 'UTC'"
+tmp_server_start
+echo "server: socket $demo_dir, port $port, shared_preload_libraries = 'pg_incremental'"
+
+sql() { tmp_server_psql -d demo "$@"; }
+value() { tmp_server_value demo "$1"; }
+
+step "Creating the extension and a sequence pipeline (schedule '1 second')"
+tmp_server_psql -d postgres -c "CREATE DATABASE demo"
+sql <<'SQL'
+CREATE EXTENSION pg_incremental;
+
+CREATE TABLE events (
+    event_id bigserial PRIMARY KEY,
+    event_time timestamptz DEFAULT now(),
+    client_id bigint,
+    path text,
+    response_time double precision
+);
+
+CREATE TABLE events_agg (
+    day timestamptz,
+    event_count bigint,
+    PRIMARY KEY (day)
+);
+
+-- execute_immediately := false: all processing below is the scheduler's.
+\o /dev/null
+SELECT incremental.create_sequence_pipeline('event-aggregation', 'events', $$
+    INSERT INTO events_agg
+    SELECT date_trunc('day', event_time), count(*)
+    FROM events
+    WHERE event_id BETWEEN $1 AND $2
+    GROUP BY 1
+    ON CONFLICT (day) DO UPDATE SET event_count = events_agg.event_count + excluded.event_count
+  $$,
+  schedule := '1 second',
+  execute_immediately := false);
+\o
+SQL
+sql -c "SELECT pipeline_name, pipeline_type, schedule FROM incremental.pipelines"
+
+processed() {
+	value "SELECT last_processed_sequence_number FROM incremental.sequence_pipelines
+	       WHERE pipeline_name = 'event-aggregation'"
+}
+
+step "Inserting $rounds rounds of $rows_per_round events"
+for ((round = 1; round <= rounds; round++)); do
+	sql -c "INSERT INTO events (event_time, client_id, path, response_time)
+	        SELECT now() - random() * interval '3 days',
+	               (random() * 100)::bigint,
+	               '/page/' || (random() * 20)::int,
+	               random() * 250
+	        FROM generate_series(1, $rows_per_round)"
+	echo "round $round: max event_id $(value 'SELECT max(event_id) FROM events'), processed by the scheduler so far: $(processed)"
+	if ((round < rounds)); then
+		sleep 1
+	fi
+done
+
+# The aggregate is right when it equals a full recomputation over all events.
+matches_full_recomputation() {
+	[[ "$(value "
+		WITH fresh AS (
+		    SELECT date_trunc('day', event_time) AS day, count(*) AS event_count
+		    FROM events GROUP BY 1)
+		SELECT NOT EXISTS (
+		    (SELECT day, event_count FROM fresh EXCEPT SELECT day, event_count FROM events_agg)
+		    UNION ALL
+		    (SELECT day, event_count FROM events_agg EXCEPT SELECT day, event_count FROM fresh))")" == "t" ]]
+}
+
+all_processed() {
+	[[ "$(value "SELECT (SELECT last_processed_sequence_number FROM incremental.sequence_pipelines
+	                     WHERE pipeline_name = 'event-aggregation')
+	                    >= (SELECT max(event_id) FROM events)")" == "t" ]]
+}
+
+step "Waiting up to $timeout_s s for the scheduler (no manual execute_pipeline)"
+wait_start=$SECONDS
+deadline=$((wait_start + timeout_s))
+until all_processed && matches_full_recomputation; do
+	if ((SECONDS >= deadline)); then
+		echo "" >&2
+		echo "FAILED: the scheduler did not process the rows within $timeout_s s" >&2
+		echo "(processed up to event_id $(processed) of $(value 'SELECT max(event_id) FROM events'))" >&2
+		echo "" >&2
+		echo "Scheduler processes:" >&2
+		tmp_server_psql -d postgres -c "SELECT pid, backend_type, datname, state, wait_event
+		                                FROM pg_stat_activity
+		                                WHERE backend_type ILIKE '%incremental%'" >&2 || true
+		echo "Last lines of the server log ($TS_LOG):" >&2
+		tail -n 40 "$TS_LOG" >&2 || true
+		exit 1
+	fi
+	sleep 0.5
+done
+echo "the scheduler caught up $((SECONDS - wait_start)) s after the last insert"
+
+step "Result"
+sql -c "SELECT pipeline_name, last_processed_sequence_number FROM incremental.sequence_pipelines"
+sql -c "SELECT day, event_count FROM events_agg ORDER BY day"
+sql -c "SELECT count(*) AS events, (SELECT sum(event_count) FROM events_agg) AS aggregated FROM events"
+
+echo "SUCCESS: the scheduler processed all $(value 'SELECT count(*) FROM events') events;" \
+	"events_agg equals a full recomputation"
+
+if $keep; then
+	prefix=""
+	[[ $EUID -eq 0 ]] && prefix="runuser -u postgres -- "
+	cat <<EOF
+
+The demo server is still running (--keep). Connect with:
+  psql -h $demo_dir -p $port -U postgres demo
+Stop and remove it with:
+  ${prefix}$PG_BINDIR/pg_ctl -D $demo_dir/data stop && rm -rf $demo_dir
+EOF
+fi
