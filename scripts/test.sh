@@ -90,10 +90,15 @@ step "Copying the tree to a directory owned by postgres"
 work="$(make_postgres_tmpdir pg_incremental-test)"
 TS_HOME="$work"
 tree="$work/tree"
-cp -a "$repo/." "$tree"
-rm -rf "$tree/log" "$tree/tmp_check" \
-	"$tree/test/regress/results" "$tree/test/regress/regression".* \
-	"$tree/test/isolation/results" "$tree/test/isolation/output_iso" "$tree/test/isolation/regression".*
+mkdir "$tree"
+# Like cp -a (build results and timestamps kept), minus git's data and the
+# outputs of earlier test runs, which another run may be rewriting meanwhile.
+tar -C "$repo" --anchored \
+	--exclude=./.git --exclude=./log --exclude=./tmp_check \
+	--exclude=./test/regress/results --exclude='./test/regress/regression.*' \
+	--exclude=./test/isolation/results --exclude=./test/isolation/output_iso \
+	--exclude='./test/isolation/regression.*' \
+	-cf - . | tar -C "$tree" -xf -
 if [[ $EUID -eq 0 ]]; then
 	chown -R postgres:postgres "$tree"
 fi
