@@ -73,6 +73,7 @@ typedef struct FileListPipelineState
 /* pipelines */
 extern Pipeline *ReadPipeline(const char *pipelineName, bool missingOk);
 extern List *ReadAllPipelines(void);
+extern void CheckPipelineSchedule(const char *schedule);
 extern void InsertPipeline(const Pipeline *pipeline);
 extern void DeletePipeline(const char *pipelineName);
 

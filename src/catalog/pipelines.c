@@ -9,6 +9,8 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/builtins.h"
 
 #include "catalog/pipeline_catalog.h"
@@ -99,6 +101,23 @@ PipelineFromRow(Datum *values, bool *nulls)
 		pipeline->schedule = TextDatumGetCString(values[Anum_pipelines_schedule - 1]);
 
 	return pipeline;
+}
+
+
+/*
+ * CheckPipelineSchedule raises the error that the CHECK constraint on
+ * pipelines.schedule would raise for an invalid schedule, but before any
+ * write, so that the user sees it without our INSERT as its context.
+ */
+void
+CheckPipelineSchedule(const char *schedule)
+{
+	List	   *functionName = list_make2(makeString(INCREMENTAL_SCHEMA),
+										  makeString("_schedule_is_valid"));
+	Oid			argtype = TEXTOID;
+	Oid			functionId = LookupFuncName(functionName, 1, &argtype, false);
+
+	(void) OidFunctionCall1(functionId, CStringGetTextDatum(schedule));
 }
 
 

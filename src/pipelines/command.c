@@ -33,6 +33,8 @@
 
 #include "pipelines/command.h"
 
+static void CommandErrorCallback(void *command);
+
 
 /*
  * ValidatePipelineCommand checks that a command is a single statement that
@@ -41,8 +43,16 @@
 void
 ValidatePipelineCommand(const char *command, int nargs, Oid *argtypes)
 {
-	List	   *rawStatements = raw_parser(command, RAW_PARSE_DEFAULT);
+	ErrorContextCallback errorCallback = {
+		.callback = CommandErrorCallback,
+		.arg = unconstify(char *, command),
+		.previous = error_context_stack,
+	};
+	List	   *rawStatements;
 	RawStmt    *rawStatement;
+
+	error_context_stack = &errorCallback;
+	rawStatements = raw_parser(command, RAW_PARSE_DEFAULT);
 
 	if (rawStatements == NIL)
 		ereport(ERROR,
@@ -66,6 +76,27 @@ ValidatePipelineCommand(const char *command, int nargs, Oid *argtypes)
 
 	/* parse analysis resolves every name and checks every use of $n */
 	(void) pg_analyze_and_rewrite_fixedparams(rawStatement, command, argtypes, nargs, NULL);
+
+	error_context_stack = errorCallback.previous;
+}
+
+
+/*
+ * CommandErrorCallback makes an error position point into the command
+ * rather than into the statement that created the pipeline.
+ */
+static void
+CommandErrorCallback(void *command)
+{
+	int			position = geterrposition();
+
+	if (position > 0)
+	{
+		errposition(0);
+		internalerrposition(position);
+		internalerrquery((const char *) command);
+	}
+	errcontext("pipeline command");
 }
 
 

@@ -134,6 +134,8 @@ BeginPipelineCreation(const char *pipelineName, PipelineType type, Oid sourceRel
 				 errhint("Choose another name, or drop the existing pipeline with "
 						 "incremental.drop_pipeline first.")));
 
+	if (schedule != NULL)
+		CheckPipelineSchedule(schedule);
 	ValidatePipelineCommand(command, nargs, argtypes);
 
 	pipeline = palloc0(sizeof(Pipeline));
