@@ -48,11 +48,18 @@ unit[tap]="TAP test files"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Without dependencies or a build no test can run; still end with the line CI reads.
+no_tests_ran() {
+	echo "error: $1; no tests ran"
+	echo "0 passed, 0 failed"
+	exit 1
+}
+
 step "Installing dependencies"
-bash "$scripts/install-deps.sh" </dev/null
+bash "$scripts/install-deps.sh" </dev/null || no_tests_ran "installing the dependencies failed"
 
 step "Building and installing pg_incremental"
-bash "$scripts/build.sh" </dev/null
+bash "$scripts/build.sh" </dev/null || no_tests_ran "the build failed"
 
 work=""
 tree=""
