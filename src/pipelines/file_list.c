@@ -204,8 +204,9 @@ ExecuteFileListBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 
 	if (settings->batched)
 		ereport(NOTICE,
-				(errmsg("pipeline \"%s\": processing %d files", pipeline->name,
-						list_length(batch))));
+				(errmsg_plural("pipeline \"%s\": processing %d file",
+							   "pipeline \"%s\": processing %d files",
+							   list_length(batch), pipeline->name, list_length(batch))));
 	else
 		ereport(NOTICE,
 				(errmsg("pipeline \"%s\": processing file %s", pipeline->name,

@@ -61,7 +61,7 @@ incremental_list_local_files(PG_FUNCTION_ARGS)
 
 	paths = GlobRegularFiles(pattern);
 
-	InitMaterializedSRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	foreach(pathCell, paths)
 	{
 		Datum		value = CStringGetTextDatum(lfirst(pathCell));
