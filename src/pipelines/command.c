@@ -111,7 +111,7 @@ CheckPipelineOwner(const Pipeline *pipeline)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("the owner of pipeline \"%s\" no longer exists", pipeline->name),
-				 errdetail("The role with OID %u was dropped.", pipeline->ownerId),
+				 errdetail("The role that created it was dropped."),
 				 errhint("Drop the pipeline and create it again as another role.")));
 }
 
