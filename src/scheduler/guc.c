@@ -5,16 +5,34 @@
  *
  * The variables behind settings that the pipelines read live in
  * src/pipelines/ (the scheduler depends on the pipelines, never the other
- * way around); this file only registers them.
+ * way around); this file only registers them.  The scheduler's own
+ * settings live here.
+ *
+ * incremental.max_workers sizes shared memory, so it exists only when the
+ * library is preloaded; the reloadable settings exist in every backend so
+ * that SHOW and ALTER SYSTEM work everywhere.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+#include "postmaster/postmaster.h"
 #include "utils/guc.h"
 
 #include "pipelines/file_list.h"
 #include "scheduler/guc.h"
+
+bool		SchedulerEnabled = true;
+int			SchedulerMaxWorkers = 4;
+int			SchedulerNaptimeMs = 1000;
+char	   *SchedulerTimezoneName = NULL;
+
+/* The zone that the check hook found for incremental.timezone */
+static pg_tz *schedulerTimezone = NULL;
+
+static bool CheckSchedulerTimezone(char **newval, void **extra, GucSource source);
+static void AssignSchedulerTimezone(const char *newval, void *extra);
 
 void
 DefineIncrementalSettings(void)
@@ -29,5 +47,100 @@ DefineIncrementalSettings(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("incremental.enabled",
+							 "Whether the scheduler runs pipelines.",
+							 "Turn off while restoring a dump, so that no pipeline "
+							 "processes a partly restored table.",
+							 &SchedulerEnabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incremental.naptime",
+							"Longest time a scheduler worker sleeps before checking "
+							"for due pipelines again.",
+							"Also the finest resolution of interval schedules.",
+							&SchedulerNaptimeMs,
+							1000,
+							10,
+							3600 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("incremental.timezone",
+							   "Time zone in which cron schedules are evaluated.",
+							   NULL,
+							   &SchedulerTimezoneName,
+							   "GMT",
+							   PGC_SIGHUP,
+							   0,
+							   CheckSchedulerTimezone,
+							   AssignSchedulerTimezone,
+							   NULL);
+
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("incremental.max_workers",
+								"Most per-database scheduler workers running at "
+								"once in the cluster.",
+								"Each takes a slot of max_worker_processes; 0 "
+								"disables the scheduler.",
+								&SchedulerMaxWorkers,
+								4,
+								0,
+								MAX_BACKENDS,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+
+	/* Last, so that every setting above is known before typos are flagged */
 	MarkGUCPrefixReserved("incremental");
+}
+
+/*
+ * The zone for cron schedules.  The GUC machinery always assigns a value
+ * before anyone can ask, but fall back to GMT rather than crash if not.
+ */
+pg_tz *
+SchedulerTimezone(void)
+{
+	if (schedulerTimezone == NULL)
+		schedulerTimezone = pg_tzset("GMT");
+	return schedulerTimezone;
+}
+
+/*
+ * Accepts the names the TimeZone setting accepts.  The zone is loaded here
+ * so that a bad name is refused at reload instead of breaking schedules.
+ */
+static bool
+CheckSchedulerTimezone(char **newval, void **extra, GucSource source)
+{
+	pg_tz	   *zone;
+	pg_tz	  **result;
+
+	if (*newval == NULL)
+		return false;
+
+	zone = pg_tzset(*newval);
+	if (zone == NULL)
+	{
+		GUC_check_errmsg("time zone \"%s\" is not recognized", *newval);
+		GUC_check_errhint("Use a name from pg_timezone_names, such as \"GMT\" or \"Europe/Amsterdam\".");
+		return false;
+	}
+
+	result = (pg_tz **) malloc(sizeof(pg_tz *));
+	if (result == NULL)
+		return false;
+	*result = zone;
+	*extra = result;
+	return true;
+}
+
+static void
+AssignSchedulerTimezone(const char *newval, void *extra)
+{
+	schedulerTimezone = *((pg_tz **) extra);
 }

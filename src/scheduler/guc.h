@@ -8,6 +8,21 @@
 #ifndef INCREMENTAL_GUC_H
 #define INCREMENTAL_GUC_H
 
+#include "pgtime.h"
+
+/* incremental.enabled: the scheduler runs pipelines only while on */
+extern bool SchedulerEnabled;
+
+/* incremental.max_workers: per-database workers at once, cluster-wide */
+extern int	SchedulerMaxWorkers;
+
+/* incremental.naptime: the longest a worker sleeps between checks, in ms */
+extern int	SchedulerNaptimeMs;
+
+/* incremental.timezone: the zone cron schedules are evaluated in */
+extern char *SchedulerTimezoneName;
+
 extern void DefineIncrementalSettings(void);
+extern pg_tz *SchedulerTimezone(void);
 
 #endif							/* INCREMENTAL_GUC_H */

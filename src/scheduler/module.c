@@ -3,17 +3,29 @@
  * module.c
  *	  Entry point of the pg_incremental shared library.
  *
- * _PG_init defines the extension's settings.  Everything else happens in
- * the SQL-callable functions of src/pipelines/ and, when the library is
- * preloaded, in the scheduler's background workers.
+ * _PG_init defines the extension's settings and connects the scheduler to
+ * the core's pipeline events.  Only when the library is preloaded does it
+ * set up the scheduler itself: shared memory, the DDL hook in every
+ * backend, and the launcher (src/scheduler/launcher.c), which starts the
+ * per-database workers.  A pg_upgrade run, in binary upgrade mode, starts
+ * no launcher, and incremental.max_workers = 0 disables the scheduler.
+ *
+ * Without the preload everything the core offers still works; pipelines
+ * then run only when executed by hand, and creating a scheduled one says
+ * so.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 
+#include "scheduler/commit_wakeup.h"
+#include "scheduler/ddl_hooks.h"
 #include "scheduler/guc.h"
+#include "scheduler/launcher.h"
+#include "scheduler/shmem.h"
 
 PG_MODULE_MAGIC;
 
@@ -22,5 +34,19 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	bool		preloading = process_shared_preload_libraries_in_progress;
+
 	DefineIncrementalSettings();
+	InstallCommitWakeup(preloading);
+
+	if (!preloading)
+		return;
+
+	InstallSchedulerShmemHooks();
+	InstallDdlHooks();
+
+	if (IsBinaryUpgrade || SchedulerMaxWorkers == 0)
+		return;
+
+	RegisterSchedulerLauncher();
 }

@@ -1,0 +1,116 @@
+/*-------------------------------------------------------------------------
+ *
+ * commit_wakeup.c
+ *	  Waking the scheduler when a transaction that concerns it commits.
+ *
+ * A worker that woke up before the transaction that created a pipeline
+ * (or the extension) committed would not see it, and a launcher would
+ * conclude that the database has no extension.  So backends only note
+ * during the transaction that a wakeup is wanted, and send it from a
+ * transaction callback once the commit is visible to others.  An aborted
+ * transaction wakes nobody.
+ *
+ * The core tells us about pipelines through pipeline_event_hook.  The
+ * same hook warns the user who creates a scheduled pipeline while there is
+ * no scheduler to run it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+
+#include "pipelines/pipeline_hooks.h"
+#include "scheduler/commit_wakeup.h"
+#include "scheduler/guc.h"
+#include "scheduler/shmem.h"
+
+/* Wakeups the current transaction will send if it commits */
+static bool wakeSchedulerAtCommit = false;
+static bool wakeLauncherAtCommit = false;
+
+/* Whether the library was loaded through shared_preload_libraries */
+static bool libraryPreloaded = false;
+
+static void WakeupXactCallback(XactEvent event, void *arg);
+static void HandlePipelineEvent(PipelineEvent event, const char *pipelineName,
+								const char *schedule);
+static void WarnIfNeverScheduled(const char *pipelineName);
+
+void
+InstallCommitWakeup(bool preloaded)
+{
+	libraryPreloaded = preloaded;
+	RegisterXactCallback(WakeupXactCallback, NULL);
+	pipeline_event_hook = HandlePipelineEvent;
+}
+
+/* This database's worker should look at its pipelines after commit */
+void
+RequestSchedulerWakeAtCommit(void)
+{
+	wakeSchedulerAtCommit = true;
+}
+
+/* The launcher should look at the list of databases after commit */
+void
+RequestLauncherWakeAtCommit(void)
+{
+	wakeLauncherAtCommit = true;
+}
+
+static void
+WakeupXactCallback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+			if (wakeSchedulerAtCommit)
+				WakeDatabaseScheduler(MyDatabaseId);
+			if (wakeLauncherAtCommit)
+				WakeLauncher();
+			wakeSchedulerAtCommit = false;
+			wakeLauncherAtCommit = false;
+			break;
+
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			/* a prepared transaction is noticed by the next regular check */
+			wakeSchedulerAtCommit = false;
+			wakeLauncherAtCommit = false;
+			break;
+
+		default:
+			break;
+	}
+}
+
+static void
+HandlePipelineEvent(PipelineEvent event, const char *pipelineName, const char *schedule)
+{
+	if (event == PIPELINE_EVENT_CREATED && schedule != NULL)
+		WarnIfNeverScheduled(pipelineName);
+
+	RequestSchedulerWakeAtCommit();
+}
+
+/*
+ * Without the preload there is no scheduler (pg_incremental 1.x relied on
+ * pg_cron instead); say so when it matters, not at every load.
+ */
+static void
+WarnIfNeverScheduled(const char *pipelineName)
+{
+	if (!libraryPreloaded)
+		ereport(WARNING,
+				(errmsg("pipeline \"%s\" will only run when executed by hand", pipelineName),
+				 errdetail("pg_incremental is not in shared_preload_libraries, so its scheduler is not running."),
+				 errhint("Add pg_incremental to shared_preload_libraries and restart the server, or run the pipeline with CALL incremental.execute_pipeline('%s').",
+						 pipelineName)));
+	else if (SchedulerMaxWorkers == 0)
+		ereport(WARNING,
+				(errmsg("pipeline \"%s\" will only run when executed by hand", pipelineName),
+				 errdetail("incremental.max_workers is 0, so the scheduler is not running."),
+				 errhint("Set incremental.max_workers to 1 or more and restart the server.")));
+}

@@ -1,0 +1,89 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker_xact.c
+ *	  How every transaction of a per-database worker begins and ends.
+ *
+ * A worker is a long-lived session, so the things a client session gets
+ * for free per statement have to be done by hand here:
+ *
+ *	 - the statement start time is set before the transaction starts, so
+ *	   now() is fresh (time interval pipelines compute ranges from it);
+ *	 - the transaction is READ COMMITTED whatever default_transaction_
+ *	   isolation says: a pipeline waits for the writers of its source and
+ *	   must then see what they committed;
+ *	 - the extension is locked for the transaction, the way Citus does, so
+ *	   a concurrent DROP EXTENSION waits for the transaction instead of
+ *	   pulling the tables out from under it;
+ *	 - after commit, table statistics are reported, or autovacuum never
+ *	   hears of the rows that pipelines write.
+ *
+ * Commit always happens before the worker sleeps: an idle worker holds no
+ * snapshot and no xmin.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/lmgr.h"
+#include "utils/snapmgr.h"
+
+#include "scheduler/worker_xact.h"
+
+static bool LockIncrementalExtension(void);
+
+/*
+ * Starts a transaction with an active snapshot.  Returns false when the
+ * extension is not (or no longer, or not yet) installed; the transaction
+ * is open either way and must be committed.
+ */
+bool
+BeginWorkerTransaction(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	XactIsoLevel = XACT_READ_COMMITTED;
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	return LockIncrementalExtension();
+}
+
+void
+CommitWorkerTransaction(void)
+{
+	if (ActiveSnapshotSet())
+		PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+}
+
+/*
+ * Takes a share lock on the extension and checks that it still exists:
+ * DROP EXTENSION takes the same object's lock exclusively.  An extension
+ * that is being created in this very transaction does not count, and
+ * neither does any during a binary upgrade.
+ */
+static bool
+LockIncrementalExtension(void)
+{
+	Oid			extensionId;
+
+	if (IsBinaryUpgrade)
+		return false;
+
+	extensionId = get_extension_oid("pg_incremental", true);
+	if (!OidIsValid(extensionId))
+		return false;
+
+	LockDatabaseObject(ExtensionRelationId, extensionId, 0, AccessShareLock);
+
+	/* the drop may have committed while we waited for the lock */
+	if (get_extension_oid("pg_incremental", true) != extensionId)
+		return false;
+
+	return !(creating_extension && CurrentExtensionObject == extensionId);
+}
