@@ -1,0 +1,98 @@
+# pg_dump and pg_restore keep every pipeline, its owner and its exact
+# progress: after a restore, a run processes only what is new.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('dump_restore');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'pg_incremental'");
+$node->append_conf('postgresql.conf', "incremental.enabled = off");
+$node->start;
+
+$node->safe_psql('postgres', 'CREATE DATABASE source_db');
+$node->safe_psql('postgres', 'CREATE ROLE tap_owner');
+$node->safe_psql(
+	'source_db', q{
+	CREATE EXTENSION pg_incremental;
+	GRANT CREATE ON SCHEMA public TO tap_owner;
+	SET ROLE tap_owner;
+	CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, at timestamptz NOT NULL, client int);
+	CREATE TABLE totals (client int PRIMARY KEY, n bigint);
+	CREATE TABLE days (day timestamptz PRIMARY KEY, n bigint);
+	CREATE TABLE inbox (path text);
+	CREATE TABLE loaded (path text);
+	CREATE FUNCTION list_inbox(pattern text) RETURNS TABLE (path text)
+		LANGUAGE sql AS $$ SELECT path FROM inbox WHERE path LIKE pattern $$;
+	INSERT INTO events (at, client)
+		SELECT '2026-01-01'::timestamptz + g * interval '1 hour', g % 5 FROM generate_series(1, 100) g;
+	INSERT INTO inbox VALUES ('f1'), ('f2');
+	SELECT incremental.create_sequence_pipeline('totals', 'events', $$
+		INSERT INTO totals SELECT client, count(*) FROM events WHERE id BETWEEN $1 AND $2 GROUP BY 1
+		ON CONFLICT (client) DO UPDATE SET n = totals.n + excluded.n $$, max_batch_size := 40);
+	SELECT incremental.create_time_interval_pipeline('days', '1 day', $$
+		INSERT INTO days SELECT $1, count(*) FROM events WHERE at >= $1 AND at < $2 $$,
+		batched := false, start_time := '2026-01-01', schedule := '@daily');
+	SELECT incremental.create_file_list_pipeline('files', '%', $$ INSERT INTO loaded VALUES ($1) $$,
+		list_function := 'list_inbox', schedule := NULL);
+	SELECT incremental.skip_file('files', 'f3');
+	RESET ROLE;
+	SELECT incremental.create_sequence_pipeline('paused-later', 'events', $$ SELECT $1, $2 $$);
+});
+
+my $catalog_query = q{
+	SELECT pipeline_name, pipeline_type, owner_id, source_relation, command, search_path,
+	       schedule, paused FROM incremental.pipelines ORDER BY 1;
+	SELECT * FROM incremental.sequence_pipelines ORDER BY 1;
+	SELECT * FROM incremental.time_interval_pipelines ORDER BY 1;
+	SELECT * FROM incremental.file_list_pipelines ORDER BY 1;
+	SELECT * FROM incremental.processed_files ORDER BY 1, 2;
+};
+my $before = $node->safe_psql('source_db', $catalog_query);
+like($before, qr/totals\|s\|tap_owner\|events/, 'owner recorded by name');
+
+my $dump = $node->basedir . '/source.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('source_db') ],
+	'pg_dump of a database with pipelines');
+
+$node->safe_psql('postgres', 'CREATE DATABASE restored_db');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored_db'), $dump ],
+	'pg_restore succeeds');
+
+my $after = $node->safe_psql('restored_db', $catalog_query);
+is($after, $before, 'definitions, owners and progress survive dump and restore');
+
+# new data after the restore: only it is processed
+$node->safe_psql(
+	'restored_db', q{
+	INSERT INTO events (at, client) SELECT '2026-02-01', 7 FROM generate_series(1, 3);
+	INSERT INTO inbox VALUES ('f3'), ('f4');
+	CALL incremental.execute_pipeline('totals');
+	CALL incremental.execute_pipeline('files');
+});
+is( $node->safe_psql(
+		'restored_db', q{
+		SELECT (SELECT array_agg(client || ':' || n ORDER BY client) FROM totals) =
+		       (SELECT array_agg(client || ':' || n ORDER BY client)
+		        FROM (SELECT client, count(*) AS n FROM events GROUP BY 1) c)}),
+	't',
+	'after the restore each row is counted once');
+is($node->safe_psql('restored_db', 'SELECT string_agg(path, \',\' ORDER BY path) FROM loaded'),
+	'f1,f2,f4', 'skipped and processed files stay done after the restore');
+
+# the restored pipelines run as their restored owner
+is( $node->safe_psql(
+		'restored_db',
+		q{SELECT owner_id::text FROM incremental.pipelines WHERE pipeline_name = 'totals'}),
+	'tap_owner',
+	'owner restored as the same role');
+
+$node->safe_psql('restored_db', 'DROP EXTENSION pg_incremental');
+is($node->safe_psql('restored_db', q{SELECT count(*) FROM pg_namespace WHERE nspname = 'incremental'}),
+	'0', 'DROP EXTENSION removes the schema');
+
+$node->stop;
+done_testing();
