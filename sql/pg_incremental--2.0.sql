@@ -26,6 +26,15 @@ CREATE FUNCTION incremental._schedule_is_valid(schedule text)
 COMMENT ON FUNCTION incremental._schedule_is_valid(text)
  IS 'raises an error describing the accepted forms when a schedule is invalid';
 
+CREATE FUNCTION incremental.schedule_next_run(schedule text,
+                                              after timestamptz DEFAULT pg_catalog.now(),
+                                              time_zone text DEFAULT NULL)
+ RETURNS timestamptz
+ LANGUAGE C STABLE PARALLEL SAFE
+ AS 'MODULE_PATHNAME', 'incremental_schedule_next_run';
+COMMENT ON FUNCTION incremental.schedule_next_run(text, timestamptz, text)
+ IS 'first time after "after" at which a schedule fires, in time_zone (default: incremental.timezone); infinity if never';
+
 /*
  * One row per pipeline.  The first six columns are those of the original
  * pg_incremental; owner_id is a regrole so that it survives dump and restore.
@@ -219,3 +228,35 @@ REVOKE ALL ON FUNCTION incremental._drop_source_trigger() FROM PUBLIC;
 CREATE EVENT TRIGGER incremental_drop_source_trigger
  ON sql_drop
  EXECUTE FUNCTION incremental._drop_source_trigger();
+
+/*
+ * The scheduler (src/scheduler/).  pipeline_run_state is what the scheduler
+ * remembers of each pipeline's last scheduled run: interval schedules count
+ * from last_run_start, and failures back off until next_retry_at.  It is
+ * bookkeeping that rebuilds itself, so pg_dump leaves it out.
+ */
+CREATE TABLE incremental.pipeline_run_state (
+    pipeline_name text COLLATE "C" NOT NULL PRIMARY KEY
+        REFERENCES incremental.pipelines (pipeline_name) ON DELETE CASCADE ON UPDATE CASCADE,
+    last_run_start timestamptz,
+    last_run_end timestamptz,
+    last_run_status text,
+    last_error text,
+    consecutive_failures integer NOT NULL DEFAULT 0,
+    next_retry_at timestamptz
+);
+GRANT SELECT ON incremental.pipeline_run_state TO PUBLIC;
+
+CREATE FUNCTION incremental.pause_pipeline(pipeline_name text)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_pause_pipeline';
+COMMENT ON FUNCTION incremental.pause_pipeline(text)
+ IS 'stop the scheduler from running a pipeline; its progress stays where it is';
+
+CREATE FUNCTION incremental.resume_pipeline(pipeline_name text)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_resume_pipeline';
+COMMENT ON FUNCTION incremental.resume_pipeline(text)
+ IS 'let the scheduler run a paused pipeline again; it catches up on everything that arrived';

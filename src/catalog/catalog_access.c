@@ -46,6 +46,7 @@ static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
 	[CATALOG_TIME_INTERVAL_PIPELINES] = "time_interval_pipelines",
 	[CATALOG_FILE_LIST_PIPELINES] = "file_list_pipelines",
 	[CATALOG_PROCESSED_FILES] = "processed_files",
+	[CATALOG_PIPELINE_RUN_STATE] = "pipeline_run_state",
 };
 
 static void CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls);
