@@ -1,6 +1,8 @@
 -- File list pipelines: the command receives each new file ($1 text), or an
 -- array of new files ($1 text[]) when batched
 CREATE EXTENSION pg_incremental;
+CREATE SCHEMA file_list_test;
+SET search_path = file_list_test;
 
 -- a list function returns a "path" column for a pattern
 CREATE TABLE inbox (path text);
@@ -83,3 +85,6 @@ SELECT incremental.create_sequence_pipeline('not-files', 't', $$ SELECT $1, $2 $
 SELECT incremental.skip_file('not-files', 'x');
 
 DROP EXTENSION pg_incremental;
+
+SET client_min_messages = warning;
+DROP SCHEMA file_list_test CASCADE;

@@ -1,5 +1,7 @@
 -- Sequence pipelines: the command receives new sequence values as $1 .. $2
 CREATE EXTENSION pg_incremental;
+CREATE SCHEMA sequence_test;
+SET search_path = sequence_test;
 
 CREATE TABLE events (
     event_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -126,3 +128,6 @@ SELECT pipeline_name FROM incremental.pipelines ORDER BY 1;
 
 DROP EXTENSION pg_incremental;
 SELECT count(*) FROM pg_namespace WHERE nspname = 'incremental';
+
+SET client_min_messages = warning;
+DROP SCHEMA sequence_test CASCADE;

@@ -1,5 +1,7 @@
 -- Time interval pipelines: the command receives [$1, $2) of passed intervals
 CREATE EXTENSION pg_incremental;
+CREATE SCHEMA time_interval_test;
+SET search_path = time_interval_test;
 SET TimeZone = 'Europe/Amsterdam';
 -- runs reach today, so their notices would change every day
 SET client_min_messages = warning;
@@ -87,3 +89,6 @@ SELECT incremental.create_time_interval_pipeline('bad', '1 day', $$ SELECT $1, $
 SELECT count(*) FROM incremental.pipelines WHERE pipeline_name = 'bad';
 
 DROP EXTENSION pg_incremental;
+
+SET client_min_messages = warning;
+DROP SCHEMA time_interval_test CASCADE;
