@@ -13,15 +13,8 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/table.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "catalog/catalog_access.h"
@@ -70,7 +63,6 @@ static CatalogStatement SetPausedStatement = {
 };
 
 static PipelineRunStatus RunStatusFromName(const char *name);
-static bool ReadRunStateRow(const char *pipelineName, Datum *values, bool *nulls);
 
 
 /*
@@ -80,12 +72,13 @@ static bool ReadRunStateRow(const char *pipelineName, Datum *values, bool *nulls
 bool
 ReadPipelineRunState(const char *pipelineName, PipelineRunState *state)
 {
+	Datum		key = CStringGetTextDatum(pipelineName);
 	Datum		values[Natts_pipeline_run_state];
 	bool		nulls[Natts_pipeline_run_state];
 
 	memset(state, 0, sizeof(PipelineRunState));
 
-	if (!ReadRunStateRow(pipelineName, values, nulls))
+	if (!ReadCatalogRow(CATALOG_PIPELINE_RUN_STATE, 1, &key, values, nulls))
 		return false;
 
 	if (!nulls[Anum_pipeline_run_state_last_run_start - 1])
@@ -101,54 +94,6 @@ ReadPipelineRunState(const char *pipelineName, PipelineRunState *state)
 		state->nextRetryAt = DatumGetTimestampTz(values[Anum_pipeline_run_state_next_retry_at - 1]);
 
 	return true;
-}
-
-
-/*
- * ReadRunStateRow reads the pipeline's row by primary key under the latest
- * snapshot.  Only fixed-width columns and the short status and error texts
- * are used, copied out by the caller before the next read.
- *
- * XXX: to be replaced by ReadCatalogRow() once catalog_tables.h lists
- * pipeline_run_state (requested from the catalog layer's owner).
- */
-static bool
-ReadRunStateRow(const char *pipelineName, Datum *values, bool *nulls)
-{
-	Oid			namespaceId = get_namespace_oid("incremental", false);
-	Oid			relationId = get_relname_relid("pipeline_run_state", namespaceId);
-	Relation	relation;
-	Snapshot	snapshot;
-	ScanKeyData scanKey;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	bool		found;
-
-	if (!OidIsValid(relationId))
-		return false;
-
-	relation = table_open(relationId, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	ScanKeyInit(&scanKey, Anum_pipeline_run_state_pipeline_name, BTEqualStrategyNumber,
-				F_TEXTEQ, CStringGetTextDatum(pipelineName));
-	scan = systable_beginscan(relation, RelationGetPrimaryKeyIndex(relation), true,
-							  snapshot, 1, &scanKey);
-	tuple = systable_getnext(scan);
-	found = HeapTupleIsValid(tuple);
-	if (found)
-	{
-		heap_deform_tuple(tuple, RelationGetDescr(relation), values, nulls);
-		for (int i = 0; i < Natts_pipeline_run_state; i++)
-		{
-			if (!nulls[i] && !TupleDescAttr(RelationGetDescr(relation), i)->attbyval)
-				values[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(values[i]));
-		}
-	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(relation, AccessShareLock);
-
-	return found;
 }
 
 

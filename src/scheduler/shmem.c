@@ -92,6 +92,7 @@ static void StartupSchedulerShmem(void);
 static DatabaseSlot *FindSlot(Oid databaseId);
 static DatabaseSlot *FindOrAllocateSlot(Oid databaseId);
 static bool WorkerIsAlive(pid_t pid);
+static void AddProbeRequest(Oid databaseId);
 static void DetachFromDatabaseSlot(int code, Datum arg);
 static void DetachLauncher(int code, Datum arg);
 
@@ -417,8 +418,10 @@ DetachFromDatabaseSlot(int code, Datum arg)
 
 /*
  * Makes the database's scheduler look at its pipelines now: wakes its
- * worker, or, when it has none (the extension was just created), asks the
- * launcher to probe the database.  Call only after commit, or the worker
+ * worker, or, when it has none (the extension was just created), the
+ * launcher.  The launcher is asked to probe the database either way: a
+ * worker that has just found no extension may be exiting right now, and
+ * must then be started again.  Call only after commit, or the worker
  * would not see what changed.
  */
 void
@@ -431,21 +434,32 @@ WakeDatabaseScheduler(Oid databaseId)
 		return;
 
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
+	AddProbeRequest(databaseId);
 	slot = FindSlot(databaseId);
 	if (slot != NULL && slot->workerPid != 0)
 		latch = slot->workerLatch;
 	else
-	{
-		if (sharedState->numProbeRequests < MAX_PROBE_REQUESTS)
-			sharedState->probeRequests[sharedState->numProbeRequests++] = databaseId;
-		else
-			sharedState->probeAllRequested = true;
 		latch = sharedState->launcherLatch;
-	}
 	LWLockRelease(sharedState->lock);
 
 	if (latch != NULL)
 		SetLatch(latch);
+}
+
+/* Requires the lock in exclusive mode */
+static void
+AddProbeRequest(Oid databaseId)
+{
+	for (int i = 0; i < sharedState->numProbeRequests; i++)
+	{
+		if (sharedState->probeRequests[i] == databaseId)
+			return;
+	}
+
+	if (sharedState->numProbeRequests < MAX_PROBE_REQUESTS)
+		sharedState->probeRequests[sharedState->numProbeRequests++] = databaseId;
+	else
+		sharedState->probeAllRequested = true;
 }
 
 /* Makes the launcher rescan the databases now */
