@@ -102,18 +102,36 @@ ok( $node->log_contains(qr/ERROR:  division by zero\n.*CONTEXT:.*\n\s+scheduled 
 	'the error is logged with the pipeline name');
 $node->safe_psql('postgres', "SELECT incremental.drop_pipeline('broken')");
 
-# --- a backlog is processed as a sequence of committed batches
+# --- backlogs are processed as sequences of committed batches, and two
+#     pipelines with a backlog take turns
 $node->safe_psql('postgres',
-	'CREATE TABLE backlog_batches (first_id bigint, last_id bigint, started timestamptz)');
-create_sum_pipeline($node, 'postgres', 'backlog', max_batch_size => 100,
-	command_prefix => 'WITH logged AS (INSERT INTO backlog_batches VALUES ($1, $2, now())) ');
-insert_events($node, 'postgres', 'backlog', 1000);
-wait_for_rollup($node, 'postgres', 'backlog', 'a backlog is processed');
+	'CREATE TABLE backlog_batches (pipeline text, first_id bigint, last_id bigint, started timestamptz)');
+for my $name ('backlog_a', 'backlog_b')
+{
+	create_sum_pipeline($node, 'postgres', $name, max_batch_size => 100,
+		command_prefix =>
+		  "WITH logged AS (INSERT INTO backlog_batches VALUES ('$name', \$1, \$2, now())) ");
+	$node->safe_psql('postgres', "SELECT incremental.pause_pipeline('$name')");
+	insert_events($node, 'postgres', $name, 1000);
+}
+# paused for longer than their schedule, both are due the moment they resume
+sleep(1.2);
+$node->safe_psql('postgres',
+	"SELECT incremental.resume_pipeline(name) FROM (VALUES ('backlog_a'), ('backlog_b')) v(name)");
+wait_for_rollup($node, 'postgres', 'backlog_a', 'a backlog is processed');
+wait_for_rollup($node, 'postgres', 'backlog_b', 'and so is another one');
 is( $node->safe_psql(
 		'postgres',
-		'SELECT count(*), count(DISTINCT started), sum(last_id - first_id + 1) FROM backlog_batches'),
+		"SELECT count(*), count(DISTINCT started), sum(last_id - first_id + 1) FROM backlog_batches WHERE pipeline = 'backlog_a'"),
 	'10|10|1000',
 	'in ten batches, each in its own transaction, covering every row once');
+is( $node->safe_psql(
+		'postgres', q{
+SELECT max(started) FILTER (WHERE pipeline = 'backlog_a') > min(started) FILTER (WHERE pipeline = 'backlog_b')
+   AND max(started) FILTER (WHERE pipeline = 'backlog_b') > min(started) FILTER (WHERE pipeline = 'backlog_a')
+FROM backlog_batches}),
+	't',
+	'the two backlogs take turns instead of one waiting for the other');
 
 # --- pause and resume lose nothing
 $node->safe_psql('postgres', "SELECT incremental.pause_pipeline('basic')");
