@@ -38,6 +38,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "catalog/catalog_access.h"
 
 static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {

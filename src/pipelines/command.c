@@ -31,6 +31,7 @@
 #include "utils/guc.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "pipelines/command.h"
 
 static void CommandErrorCallback(void *command);

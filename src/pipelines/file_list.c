@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 
+#include "compat.h"
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/command.h"
 #include "pipelines/file_list.h"

@@ -61,7 +61,19 @@ incremental_list_local_files(PG_FUNCTION_ARGS)
 
 	paths = GlobRegularFiles(pattern);
 
+#if PG_VERSION_NUM >= 150000
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+#else
+	{
+		MemoryContext callerContext =
+			MemoryContextSwitchTo(resultInfo->econtext->ecxt_per_query_memory);
+
+		resultInfo->returnMode = SFRM_Materialize;
+		resultInfo->setDesc = CreateTupleDescCopy(resultInfo->expectedDesc);
+		resultInfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+		MemoryContextSwitchTo(callerContext);
+	}
+#endif
 	foreach(pathCell, paths)
 	{
 		Datum		value = CStringGetTextDatum(lfirst(pathCell));
