@@ -95,7 +95,11 @@ DefineIncrementalSettings(void)
 								NULL, NULL, NULL);
 
 	/* Last, so that every setting above is known before typos are flagged */
+#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("incremental");
+#else
+	EmitWarningsOnPlaceholders("incremental");
+#endif
 }
 
 /*
