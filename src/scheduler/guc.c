@@ -20,6 +20,7 @@
 #include "postmaster/postmaster.h"
 #include "utils/guc.h"
 
+#include "compat.h"
 #include "pipelines/file_list.h"
 #include "scheduler/guc.h"
 
@@ -95,11 +96,7 @@ DefineIncrementalSettings(void)
 								NULL, NULL, NULL);
 
 	/* Last, so that every setting above is known before typos are flagged */
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("incremental");
-#else
-	EmitWarningsOnPlaceholders("incremental");
-#endif
 }
 
 /*
