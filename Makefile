@@ -26,7 +26,6 @@ ISOLATION = $(sort $(notdir $(basename $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/tap/*.pl))
-PROVE_FLAGS = -I $(srcdir)/test/tap
 
 EXTRA_CLEAN = test/regress/results test/regress/regression.* test/isolation/results \
 	test/isolation/output_iso test/isolation/regression.* tmp_check
@@ -34,6 +33,9 @@ EXTRA_CLEAN = test/regress/results test/regress/regression.* test/isolation/resu
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# after the include: Makefile.global sets PROVE_FLAGS itself
+PROVE_FLAGS += -I $(srcdir)/test/tap
 
 .PHONY: prove-installcheck
 prove-installcheck:

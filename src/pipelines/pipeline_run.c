@@ -52,6 +52,11 @@ BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
 	Pipeline   *pipeline = ReadPipeline(pipelineName, false);
 	PipelineRun *run;
 
+	/*
+	 * The scheduler's workers connect as the bootstrap superuser, so this
+	 * check always passes for them.  That grants nothing: every batch runs
+	 * the pipeline's work as its owner (SwitchToPipelineOwner).
+	 */
 	CheckPipelinePermission(pipeline, "execute");
 
 	run = MemoryContextAllocZero(runContext, sizeof(PipelineRun));
