@@ -63,12 +63,16 @@ bash "$scripts/build.sh" </dev/null || no_tests_ran "the build failed"
 
 work=""
 tree=""
+out_dir="" # this run's outputs, copied to $log_dir at exit
 # shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
 	local rc=$?
 	tmp_server_stop
 	if [[ -n "$tree" ]]; then
 		stop_tap_servers
+	fi
+	if [[ -n "$out_dir" && -d "$out_dir" ]]; then
+		save_outputs
 	fi
 	if [[ -n "$work" ]]; then
 		if [[ "${KEEP_TMP:-0}" == 1 ]]; then
@@ -78,6 +82,18 @@ cleanup() {
 		fi
 	fi
 	return "$rc"
+}
+
+# Outputs are written in the run's own directory, so that parsing never reads
+# another run's files, and copied to $log_dir at exit, also after a failure.
+# shellcheck disable=SC2317  # called from cleanup
+save_outputs() {
+	if [[ -f "$TS_LOG" ]]; then
+		cp "$TS_LOG" "$out_dir/server.log"
+	fi
+	rm -rf "$log_dir"
+	mkdir -p "$log_dir"
+	cp -a "$out_dir/." "$log_dir/"
 }
 
 # A TAP test killed by the timeout cannot stop its own servers: stop every
@@ -111,8 +127,8 @@ if [[ $EUID -eq 0 ]]; then
 fi
 echo "test: working copy $tree"
 
-rm -rf "$log_dir"
-mkdir -p "$log_dir"
+out_dir="$work/outputs"
+mkdir "$out_dir"
 
 # Runs make in the working copy as postgres, bounded by a timeout, with the
 # output shown and saved: run_make LOGFILE TIMEOUT [VAR=value]... -- TARGET [make args]
@@ -180,18 +196,18 @@ run_pg_regress_suite() {
 	local name="$1" outdir="$2"
 	shift 2
 	step "Running the $name suite"
-	local logfile="$log_dir/$name.out" rc=0
+	local logfile="$out_dir/$name.out" rc=0
 	# make installcheck runs REGRESS, ISOLATION and TAP_TESTS: empty the other two.
 	run_make "$logfile" 420 PGHOST="$work" PGPORT="$port" PGUSER=postgres -- \
 		installcheck "$@" || rc=$?
 	count_pg_regress_results "$name" "$logfile" "$rc"
 	if [[ -f "$tree/$outdir/regression.diffs" ]]; then
-		cp "$tree/$outdir/regression.diffs" "$log_dir/$name.diffs"
+		cp "$tree/$outdir/regression.diffs" "$out_dir/$name.diffs"
 	fi
 	if ((failed[$name] > 0)); then
-		if [[ -f "$log_dir/$name.diffs" ]]; then
+		if [[ -f "$out_dir/$name.diffs" ]]; then
 			echo "---- $name: first 200 lines of regression.diffs ($log_dir/$name.diffs) ----"
-			head -n 200 "$log_dir/$name.diffs"
+			head -n 200 "$out_dir/$name.diffs"
 			echo "---- end of $name diffs ----"
 		fi
 		echo "---- last 50 lines of the server log ----"
@@ -244,7 +260,7 @@ run_tap_suite() {
 		return 0
 	fi
 
-	local logfile="$log_dir/tap.out" rc=0
+	local logfile="$out_dir/tap.out" rc=0
 	# PERL5LIB: test/tap/*.pm helpers are found even without PROVE_FLAGS.
 	local -a envs=(HARNESS_TIMER=1 "PERL5LIB=$tree/test/tap")
 	if [[ -n "${PROVE_JOBS:-}" ]]; then
@@ -253,7 +269,7 @@ run_tap_suite() {
 	run_make "$logfile" 900 "${envs[@]}" -- prove-installcheck || rc=$?
 	stop_tap_servers
 	if [[ -d "$tree/tmp_check/log" ]]; then
-		cp -a "$tree/tmp_check/log" "$log_dir/tap-logs"
+		cp -a "$tree/tmp_check/log" "$out_dir/tap-logs"
 	fi
 
 	local -a lines bad_files
@@ -262,21 +278,18 @@ run_tap_suite() {
 	read -r nfiles nasserts <<<"${lines[0]}"
 	bad_files=("${lines[@]:1}")
 
-	if ((nfiles == ${#files[@]})); then
-		failed[tap]=${#bad_files[@]}
-		if ((rc != 0 && failed[tap] == 0)); then
-			echo "test: tap: prove failed without naming a failed file; counting one failure"
-			failed[tap]=1
-		fi
-		passed[tap]=$((nfiles - failed[tap]))
-	else
+	if ((nfiles != ${#files[@]})); then
 		# prove did not finish (timeout or crash): a file passed only if it said so.
-		passed[tap]="$(grep -cE '(^|\] )test/tap/[^ ]+\.pl \.+ ok' "$logfile" || true)"
-		failed[tap]=$((${#files[@]} - passed[tap]))
 		bad_files=()
 		for f in "${files[@]}"; do
 			grep -qE "(^|\] )${f//./\\.} \.+ ok" "$logfile" || bad_files+=("$f")
 		done
+	fi
+	failed[tap]=${#bad_files[@]}
+	passed[tap]=$((${#files[@]} - failed[tap]))
+	if ((rc != 0 && failed[tap] == 0)); then
+		echo "test: tap: prove failed without naming a failed file; counting one failure"
+		failed[tap]=1
 	fi
 	unit[tap]="TAP test files, $nasserts assertions"
 
@@ -312,9 +325,6 @@ done
 
 if tmp_server_is_running; then
 	tmp_server_stop
-fi
-if [[ -f "$TS_LOG" ]]; then
-	cp "$TS_LOG" "$log_dir/server.log"
 fi
 
 total_passed=0
