@@ -261,8 +261,7 @@ run_tap_suite() {
 	fi
 
 	local logfile="$out_dir/tap.out" rc=0
-	# PERL5LIB: test/tap/*.pm helpers are found even without PROVE_FLAGS.
-	local -a envs=(HARNESS_TIMER=1 "PERL5LIB=$tree/test/tap")
+	local -a envs=(HARNESS_TIMER=1)
 	if [[ -n "${PROVE_JOBS:-}" ]]; then
 		envs+=("HARNESS_OPTIONS=j$PROVE_JOBS")
 	fi
