@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -31,7 +32,9 @@
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/timeout.h"
 
 #include "scheduler/dispatch.h"
 #include "scheduler/guc.h"
@@ -40,6 +43,7 @@
 #include "scheduler/worker.h"
 #include "scheduler/worker_xact.h"
 
+static void RecoverFromLoopError(void);
 static void RefreshOrExit(PipelineDispatcher *dispatcher);
 static bool DatabaseIsServable(void);
 static void ExitWorker(WorkerExitReason reason) pg_attribute_noreturn();
@@ -77,6 +81,7 @@ IncrementalWorkerMain(Datum mainArg)
 {
 	Oid			databaseId = DatumGetObjectId(mainArg);
 	PipelineDispatcher *dispatcher;
+	sigjmp_buf	local_sigjmp_buf;
 
 	/* die() lets a long pipeline be interrupted at CHECK_FOR_INTERRUPTS */
 	pqsignal(SIGTERM, die);
@@ -100,6 +105,17 @@ IncrementalWorkerMain(Datum mainArg)
 
 	dispatcher = CreatePipelineDispatcher();
 
+	/*
+	 * A batch's errors are caught in dispatch.c and recorded against its
+	 * pipeline.  An error anywhere else - a pg_cancel_backend() that finds
+	 * the worker idle or between batches, a statement or lock timeout while
+	 * it reads the catalog - would otherwise find no handler and end the
+	 * worker.  Recover the way the checkpointer does and go round again.
+	 */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+		RecoverFromLoopError();
+	PG_exception_stack = &local_sigjmp_buf;
+
 	for (;;)
 	{
 		/* asked to stop while idle: no need for a FATAL in the log */
@@ -114,6 +130,7 @@ IncrementalWorkerMain(Datum mainArg)
 
 		RefreshOrExit(dispatcher);
 		(void) RunDuePipelines(dispatcher);
+		TrimRunHistoryIfDue(dispatcher);
 		pgstat_report_activity(STATE_IDLE, NULL);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -122,6 +139,29 @@ IncrementalWorkerMain(Datum mainArg)
 	}
 }
 
+
+
+/*
+ * RecoverFromLoopError cleans up after an error outside any batch, then
+ * waits a little, so that an error that repeats cannot make the worker spin.
+ */
+static void
+RecoverFromLoopError(void)
+{
+	error_context_stack = NULL;
+	HOLD_INTERRUPTS();
+	EmitErrorReport();
+	AbortCurrentTransaction();
+	FlushErrorState();
+	disable_all_timeouts(false);
+	QueryCancelPending = false;
+	MemoryContextSwitchTo(TopMemoryContext);
+	RESUME_INTERRUPTS();
+
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 SchedulerNaptimeMs, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+}
 
 
 /*
