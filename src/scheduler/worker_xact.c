@@ -14,6 +14,11 @@
  *	 - the extension is locked for the transaction, the way Citus does, so
  *	   a concurrent DROP EXTENSION waits for the transaction instead of
  *	   pulling the tables out from under it;
+ *	 - statement_timeout (from postgresql.conf or ALTER DATABASE ... SET)
+ *	   is armed for the transaction, as a client backend arms it for each
+ *	   statement: nothing arms it in a background worker otherwise, so a
+ *	   command that hangs would hold the worker, and every other pipeline
+ *	   of the database, forever;
  *	 - after commit, table statistics are reported, or autovacuum never
  *	   hears of the rows that pipelines write.
  *
@@ -30,7 +35,9 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 
 #include "scheduler/worker_xact.h"
 
@@ -47,6 +54,8 @@ BeginWorkerTransaction(void)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	XactIsoLevel = XACT_READ_COMMITTED;
+	if (StatementTimeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	return LockIncrementalExtension();
@@ -55,6 +64,9 @@ BeginWorkerTransaction(void)
 void
 CommitWorkerTransaction(void)
 {
+	/* disarmed before commit: a timeout must not fire between transactions */
+	if (get_timeout_active(STATEMENT_TIMEOUT))
+		disable_timeout(STATEMENT_TIMEOUT, false);
 	if (ActiveSnapshotSet())
 		PopActiveSnapshot();
 	CommitTransactionCommand();
