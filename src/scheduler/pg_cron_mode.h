@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_cron_mode.h
+ *	  Scheduling pipelines through pg_cron instead of our own workers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_PG_CRON_MODE_H
+#define INCREMENTAL_PG_CRON_MODE_H
+
+#include "utils/guc.h"
+
+/* incremental.scheduler: where the schedules of new pipelines go */
+extern int	NewPipelineScheduler;
+extern const struct config_enum_entry PipelineSchedulerOptions[];
+
+extern bool HandOverToPgCron(const char *pipelineName, const char *schedule);
+
+#endif							/* INCREMENTAL_PG_CRON_MODE_H */
