@@ -14,8 +14,9 @@
  * worker waiting at connection, where it counts as no one.  A dropped
  * database stays blocked until the block expires; by then it is gone.
  *
- * CREATE EXTENSION pg_incremental and CREATE DATABASE ask for a wakeup at
- * commit, so that the new database or extension is served in seconds.
+ * CREATE EXTENSION pg_incremental, ALTER EXTENSION pg_incremental UPDATE
+ * and CREATE DATABASE ask for a wakeup at commit, so that the new database
+ * or extension (or updated catalog) is served in seconds.
  *
  *-------------------------------------------------------------------------
  */
@@ -70,6 +71,9 @@ IncrementalProcessUtility(PlannedStmt *plannedStatement, const char *queryString
 	else if (IsA(statement, CreateExtensionStmt) &&
 			 strcmp(((CreateExtensionStmt *) statement)->extname, "pg_incremental") == 0)
 		RequestSchedulerWakeAtCommit();
+	else if (IsA(statement, AlterExtensionStmt) &&
+			 strcmp(((AlterExtensionStmt *) statement)->extname, "pg_incremental") == 0)
+		RequestSchedulerWakeAtCommit();	/* an updated catalog can be served */
 
 	if (OidIsValid(databaseId))
 		StopDatabaseWorker(databaseId, DDL_BLOCK_MS);

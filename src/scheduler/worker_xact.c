@@ -39,6 +39,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
 
+#include "catalog/catalog_version.h"
 #include "scheduler/worker_xact.h"
 
 static bool LockIncrementalExtension(void);
@@ -97,5 +98,9 @@ LockIncrementalExtension(void)
 	if (get_extension_oid("pg_incremental", true) != extensionId)
 		return false;
 
-	return !(creating_extension && CurrentExtensionObject == extensionId);
+	if (creating_extension && CurrentExtensionObject == extensionId)
+		return false;
+
+	/* an older catalog waits for ALTER EXTENSION ... UPDATE, which wakes us */
+	return InstalledVersionMatchesLibrary();
 }
