@@ -225,14 +225,14 @@ parse_prove_output() {
 			split($0, a, /[=,]/); files = a[2] + 0; tests = a[4] + 0
 		}
 		/^Test Summary Report/ { in_report = 1; next }
-		in_report && /^[^ ].*\.pl \(Wstat: / {
+		in_report && /^[^ ].*\.pl +\(Wstat: / {
 			current = $1
 			w = $0; sub(/.*Wstat: /, "", w); sub(/[^0-9].*/, "", w)
 			f = $0; sub(/.*Failed: /, "", f); sub(/[^0-9].*/, "", f)
 			if (w + 0 != 0 || f + 0 != 0) bad[current] = 1
 			next
 		}
-		in_report && /^ +Parse errors:/ { bad[current] = 1 }
+		in_report && current != "" && /^ +Parse errors:/ { bad[current] = 1 }
 		END {
 			print files + 0, tests + 0
 			n = 0
