@@ -278,7 +278,9 @@ run_tap_suite() {
 	bad_files=("${lines[@]:1}")
 
 	if ((nfiles != ${#files[@]})); then
-		# prove did not finish (timeout or crash): a file passed only if it said so.
+		# prove did not finish (timeout, crash or a test's BAIL_OUT): a file
+		# passed only if it said so; files that never ran count as failed.
+		echo "test: tap: prove reported $nfiles of ${#files[@]} files; files without an \"ok\" count as failed"
 		bad_files=()
 		for f in "${files[@]}"; do
 			grep -qE "(^|\] )${f//./\\.} \.+ ok" "$logfile" || bad_files+=("$f")
