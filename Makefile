@@ -17,6 +17,10 @@ OBJS = $(CATALOG_OBJS) $(PIPELINE_OBJS) $(SCHEDULER_OBJS)
 
 DATA = $(wildcard sql/pg_incremental--*.sql)
 
+# Upgrades from the original's 1.3 and 1.4 rebuild the catalog with the 2.0
+# install script itself, so they cannot drift from it (sql/upgrade/)
+DATA_built = sql/generated/pg_incremental--1.3--2.0.sql sql/generated/pg_incremental--1.4--2.0.sql
+
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 
@@ -36,6 +40,15 @@ include $(PGXS)
 
 # after the include: Makefile.global sets PROVE_FLAGS itself
 PROVE_FLAGS += -I $(srcdir)/test/tap
+
+# PGXS tracks no header dependencies; a struct changed in a header must not
+# leave objects built against its old layout, so rebuild on any header change
+$(OBJS): $(wildcard src/*.h src/*/*.h)
+
+sql/generated/pg_incremental--%--2.0.sql: sql/upgrade/from-1.x-before.sql \
+		sql/pg_incremental--2.0.sql sql/upgrade/from-1.x-after.sql
+	@mkdir -p sql/generated
+	cat $^ > $@
 
 .PHONY: prove-installcheck
 prove-installcheck:

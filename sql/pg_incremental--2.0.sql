@@ -48,7 +48,9 @@ CREATE TABLE incremental.pipelines (
     search_path text,
     schedule text CHECK (incremental._schedule_is_valid(schedule)),
     paused boolean NOT NULL DEFAULT false,
-    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    scheduled_by text NOT NULL DEFAULT 'internal'
+        CHECK (scheduled_by IN ('internal', 'pg_cron'))
 );
 
 CREATE TABLE incremental.sequence_pipelines (
@@ -230,22 +232,209 @@ CREATE EVENT TRIGGER incremental_drop_source_trigger
  EXECUTE FUNCTION incremental._drop_source_trigger();
 
 /*
- * The scheduler (src/scheduler/).  pipeline_run_state is what the scheduler
- * remembers of each pipeline's last scheduled run: interval schedules count
- * from last_run_start, and failures back off until next_retry_at.  It is
- * bookkeeping that rebuilds itself, so pg_dump leaves it out.
+ * pg_cron compatibility (src/scheduler/pg_cron_mode.c).  scheduled_by says
+ * whether the built-in scheduler or a pg_cron job pipeline:<name> runs a
+ * pipeline's schedule; incremental.scheduler picks it for new pipelines,
+ * and these functions move pipelines between the two.
  */
-CREATE TABLE incremental.pipeline_run_state (
-    pipeline_name text COLLATE "C" NOT NULL PRIMARY KEY
+CREATE FUNCTION incremental.move_pipeline_schedule(pipeline_name text, scheduler text)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_move_pipeline_schedule';
+COMMENT ON FUNCTION incremental.move_pipeline_schedule(text, text)
+ IS 'let the internal scheduler or pg_cron run a pipeline''s schedule';
+
+CREATE FUNCTION incremental.move_all_pipeline_schedules(scheduler text)
+ RETURNS integer
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_move_all_pipeline_schedules';
+COMMENT ON FUNCTION incremental.move_all_pipeline_schedules(text)
+ IS 'move the schedules of all pipelines you may manage to the internal scheduler or pg_cron';
+
+/* A pipeline's pg_cron job goes with its row, however the row is deleted */
+CREATE FUNCTION incremental._unschedule_pipeline_job()
+ RETURNS trigger
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_unschedule_pipeline_job';
+REVOKE ALL ON FUNCTION incremental._unschedule_pipeline_job() FROM PUBLIC;
+
+CREATE TRIGGER unschedule_pipeline_job
+ AFTER DELETE ON incremental.pipelines
+ FOR EACH ROW WHEN (OLD.scheduled_by OPERATOR(pg_catalog.=) 'pg_cron')
+ EXECUTE FUNCTION incremental._unschedule_pipeline_job();
+
+/*
+ * DROP EXTENSION pg_incremental removes the pg_cron jobs of its pipelines.
+ * The trigger fires before the drop, while the catalog still says which
+ * jobs are ours, so it can be part of the extension: nothing is left
+ * behind, and it does nothing when pg_cron is not installed.
+ */
+CREATE FUNCTION incremental._drop_extension_cleanup()
+ RETURNS event_trigger
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_drop_extension_cleanup';
+REVOKE ALL ON FUNCTION incremental._drop_extension_cleanup() FROM PUBLIC;
+
+CREATE EVENT TRIGGER incremental_drop_extension_cleanup
+ ON ddl_command_start
+ WHEN TAG IN ('DROP EXTENSION')
+ EXECUTE FUNCTION incremental._drop_extension_cleanup();
+
+/*
+ * Run history, one row per run that processed something or failed (a check
+ * that finds nothing new writes nothing).  Each row also carries the
+ * pipeline's cumulative statistics as of that run, so that recording a run
+ * is a single small insert in the run's own transaction, and the newest row
+ * of a pipeline is its statistics.  The scheduler trims old rows (by
+ * incremental.history_retention and incremental.history_max_runs) but never
+ * a pipeline's newest.  Monitoring data, not part of pg_dump.
+ */
+CREATE TABLE incremental.pipeline_runs (
+    run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    pipeline_name text COLLATE "C" NOT NULL
         REFERENCES incremental.pipelines (pipeline_name) ON DELETE CASCADE ON UPDATE CASCADE,
-    last_run_start timestamptz,
-    last_run_end timestamptz,
-    last_run_status text,
-    last_error text,
-    consecutive_failures integer NOT NULL DEFAULT 0,
-    next_retry_at timestamptz
+    started_at timestamptz NOT NULL,
+    ended_at timestamptz NOT NULL,
+    status text NOT NULL CHECK (status IN ('succeeded', 'failed')),
+    triggered_by text NOT NULL CHECK (triggered_by IN ('scheduler', 'user')),
+    batches integer NOT NULL,
+    items_processed bigint NOT NULL,
+    rows_processed bigint NOT NULL,
+    range_start text,
+    range_end text,
+    error_message text,
+    error_sqlstate text,
+    next_retry_at timestamptz,
+    -- the pipeline's statistics as of this run
+    total_runs bigint NOT NULL,
+    total_failures bigint NOT NULL,
+    consecutive_failures integer NOT NULL,
+    total_items bigint NOT NULL,
+    total_exec_time double precision NOT NULL,
+    last_success timestamptz,
+    last_error_message text,
+    last_error_sqlstate text,
+    stats_reset timestamptz
 );
-GRANT SELECT ON incremental.pipeline_run_state TO PUBLIC;
+CREATE INDEX pipeline_runs_pipeline_name_run_id_idx
+    ON incremental.pipeline_runs (pipeline_name, run_id);
+COMMENT ON TABLE incremental.pipeline_runs
+ IS 'one row per pipeline run that processed data or failed; see incremental.pipeline_stats';
+
+/* error messages may say more than a pipeline's definition: owners only */
+ALTER TABLE incremental.pipeline_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY pipeline_runs_owner ON incremental.pipeline_runs FOR SELECT
+ USING (EXISTS (SELECT 1 FROM incremental.pipelines p
+                WHERE p.pipeline_name OPERATOR(pg_catalog.=) pipeline_runs.pipeline_name
+                  AND pg_catalog.pg_has_role(p.owner_id, 'USAGE')));
+GRANT SELECT ON incremental.pipeline_runs TO PUBLIC;
+
+/* Internal helpers of the pipeline_stats view (src/pipelines/) */
+CREATE FUNCTION incremental._pipeline_lock_key(pipeline_name text)
+ RETURNS bigint
+ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+ AS 'MODULE_PATHNAME', 'incremental_pipeline_lock_key';
+COMMENT ON FUNCTION incremental._pipeline_lock_key(text)
+ IS 'the key of a pipeline''s advisory lock, as (pg_locks.classid << 32) | pg_locks.objid';
+
+CREATE FUNCTION incremental._intervals_passed(start_time timestamptz, time_interval interval,
+                                              from_time timestamptz, to_time timestamptz,
+                                              time_zone text)
+ RETURNS bigint
+ LANGUAGE C STABLE STRICT PARALLEL SAFE
+ AS 'MODULE_PATHNAME', 'incremental_intervals_passed';
+COMMENT ON FUNCTION incremental._intervals_passed(timestamptz, interval, timestamptz, timestamptz, text)
+ IS 'number of interval boundaries in (from_time, to_time], intervals aligned to start_time in time_zone';
+
+CREATE FUNCTION incremental._scheduler_active()
+ RETURNS boolean
+ LANGUAGE C STABLE PARALLEL SAFE
+ AS 'MODULE_PATHNAME', 'incremental_scheduler_active';
+COMMENT ON FUNCTION incremental._scheduler_active()
+ IS 'whether the built-in scheduler runs pipelines in this database';
+
+/*
+ * One row per pipeline, pg_stat style.  Counters come from the newest row of
+ * pipeline_runs; "running" from the pipeline's advisory lock; pending work
+ * from the catalog's progress (a sequence's last value needs privileges on
+ * the sequence; files are not listed, since that can be expensive).
+ */
+CREATE VIEW incremental.pipeline_stats AS
+SELECT
+    p.pipeline_name,
+    CASE p.pipeline_type
+        WHEN 's' THEN 'sequence' WHEN 't' THEN 'time_interval' WHEN 'f' THEN 'file_list'
+    END AS pipeline_type,
+    p.owner_id AS owner,
+    p.schedule,
+    CASE
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                     WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+                       AND l.objsubid OPERATOR(pg_catalog.=) 18768
+                       AND l.granted
+                       AND l.database OPERATOR(pg_catalog.=)
+                           (SELECT oid FROM pg_catalog.pg_database
+                            WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+                       AND ((l.classid::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32)
+                            OPERATOR(pg_catalog.|) l.objid::pg_catalog.int8)
+                           OPERATOR(pg_catalog.=) incremental._pipeline_lock_key(p.pipeline_name))
+            THEN 'running'
+        WHEN p.paused THEN 'paused'
+        WHEN r.consecutive_failures OPERATOR(pg_catalog.>) 0 THEN 'failing'
+        WHEN p.schedule IS NULL OR NOT incremental._scheduler_active() THEN 'disabled'
+        ELSE 'idle'
+    END AS state,
+    COALESCE(r.total_runs, 0) AS runs,
+    COALESCE(r.total_failures, 0) AS failures,
+    COALESCE(r.consecutive_failures, 0) AS consecutive_failures,
+    r.started_at AS last_run_start,
+    r.ended_at AS last_run_end,
+    r.status AS last_status,
+    r.last_success,
+    CASE WHEN pg_catalog.pg_has_role(p.owner_id, 'USAGE') THEN r.last_error_message END AS last_error,
+    CASE WHEN pg_catalog.pg_has_role(p.owner_id, 'USAGE') THEN r.last_error_sqlstate END AS last_error_sqlstate,
+    CASE
+        WHEN p.schedule IS NULL OR p.paused OR NOT incremental._scheduler_active() THEN NULL
+        ELSE GREATEST(incremental.schedule_next_run(p.schedule, pg_catalog.now()), r.next_retry_at)
+    END AS next_run,
+    COALESCE(r.total_exec_time, 0) AS total_exec_time,
+    CASE WHEN r.total_runs OPERATOR(pg_catalog.>) 0
+         THEN r.total_exec_time OPERATOR(pg_catalog./) r.total_runs END AS mean_exec_time,
+    COALESCE(r.total_items, 0) AS items_processed,
+    CASE p.pipeline_type
+        WHEN 's' THEN
+            CASE WHEN pg_catalog.has_sequence_privilege(s.sequence_name, 'SELECT,USAGE')
+                 THEN GREATEST(COALESCE(pg_catalog.pg_sequence_last_value(s.sequence_name),
+                                        s.initial_sequence_number)
+                               OPERATOR(pg_catalog.-) s.last_processed_sequence_number, 0)
+            END
+        WHEN 't' THEN
+            incremental._intervals_passed(t.start_time, t.time_interval, t.last_processed_time,
+                                          pg_catalog.now() OPERATOR(pg_catalog.-) t.min_delay,
+                                          t.time_zone)
+    END AS pending,
+    CASE p.pipeline_type
+        WHEN 't' THEN GREATEST(pg_catalog.now() OPERATOR(pg_catalog.-) t.last_processed_time,
+                               interval '0')
+    END AS lag,
+    r.stats_reset
+FROM incremental.pipelines p
+LEFT JOIN incremental.sequence_pipelines s USING (pipeline_name)
+LEFT JOIN incremental.time_interval_pipelines t USING (pipeline_name)
+LEFT JOIN LATERAL (
+    SELECT * FROM incremental.pipeline_runs pr
+    WHERE pr.pipeline_name OPERATOR(pg_catalog.=) p.pipeline_name
+    ORDER BY pr.run_id DESC LIMIT 1) r ON true;
+COMMENT ON VIEW incremental.pipeline_stats
+ IS 'state, counters, last run and lag of every pipeline';
+GRANT SELECT ON incremental.pipeline_stats TO PUBLIC;
+
+CREATE FUNCTION incremental.reset_stats(pipeline_name text DEFAULT NULL)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_reset_stats';
+COMMENT ON FUNCTION incremental.reset_stats(text)
+ IS 'zero the counters of one pipeline, or of every pipeline the caller owns';
 
 CREATE FUNCTION incremental.pause_pipeline(pipeline_name text)
  RETURNS void

@@ -10,8 +10,9 @@
  * sees the progress committed by the previous holder, whatever the
  * transaction's isolation level.
  *
- * Writes go through SPI with plans cached for the session, so that foreign
- * keys, checks and cascades defined in the install script always apply.
+ * Writes, and the few reads that a primary key cannot answer, go through
+ * SPI with plans cached for the session, so that foreign keys, checks and
+ * cascades defined in the install script always apply.
  * Users may only read the tables, so writes run as the tables' owner, with
  * search_path pinned to pg_catalog: nothing a user defines can change what
  * the statements mean.
@@ -40,6 +41,7 @@
 
 #include "compat.h"
 #include "catalog/catalog_access.h"
+#include "catalog/catalog_version.h"
 
 static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
 	[CATALOG_PIPELINES] = "pipelines",
@@ -47,10 +49,12 @@ static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
 	[CATALOG_TIME_INTERVAL_PIPELINES] = "time_interval_pipelines",
 	[CATALOG_FILE_LIST_PIPELINES] = "file_list_pipelines",
 	[CATALOG_PROCESSED_FILES] = "processed_files",
-	[CATALOG_PIPELINE_RUN_STATE] = "pipeline_run_state",
 };
 
 static void CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls);
+static uint64 RunCatalogStatement(CatalogStatement *statement, Datum *values,
+								  const char *nulls, Datum *resultValues,
+								  bool *resultNulls, int resultCount);
 static Oid	CatalogOwner(void);
 
 
@@ -73,6 +77,9 @@ CatalogTableId(CatalogTable table)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pg_incremental is not installed in this database"),
 				 errhint("Run CREATE EXTENSION pg_incremental.")));
+
+	/* an older catalog has other columns: never read it as ours */
+	CheckInstalledVersion();
 
 	return relationId;
 }
@@ -189,6 +196,38 @@ CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls)
 uint64
 ModifyCatalog(CatalogStatement *statement, Datum *values, const char *nulls)
 {
+	uint64		rowCount = RunCatalogStatement(statement, values, nulls, NULL, NULL, 0);
+
+	CommandCounterIncrement();
+
+	return rowCount;
+}
+
+
+/*
+ * QueryCatalog runs a SELECT on the extension's tables that returns at most
+ * one row, and copies its first resultCount columns into the current memory
+ * context.  Returns whether there was a row.
+ */
+bool
+QueryCatalog(CatalogStatement *statement, Datum *values, const char *nulls,
+			 Datum *resultValues, bool *resultNulls, int resultCount)
+{
+	return RunCatalogStatement(statement, values, nulls,
+							   resultValues, resultNulls, resultCount) > 0;
+}
+
+
+/*
+ * RunCatalogStatement runs a catalog statement as the catalog's owner with
+ * search_path pinned to pg_catalog, preparing and caching its plan on first
+ * use, and copies out the first row's first resultCount columns.
+ */
+static uint64
+RunCatalogStatement(CatalogStatement *statement, Datum *values, const char *nulls,
+					Datum *resultValues, bool *resultNulls, int resultCount)
+{
+	MemoryContext callerContext = CurrentMemoryContext;
 	Oid			savedUserId;
 	int			savedSecurityContext;
 	int			gucNestLevel;
@@ -220,17 +259,36 @@ ModifyCatalog(CatalogStatement *statement, Datum *values, const char *nulls)
 		statement->plan = plan;
 	}
 
-	spiResult = SPI_execute_plan(statement->plan, values, nulls, false, 0);
+	spiResult = SPI_execute_plan(statement->plan, values, nulls, false, resultCount > 0 ? 1 : 0);
 	if (spiResult < 0)
 		elog(ERROR, "catalog statement failed: %s", SPI_result_code_string(spiResult));
 
 	rowCount = SPI_processed;
 
+	if (rowCount > 0 && resultCount > 0)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[0];
+		TupleDesc	tupleDesc = SPI_tuptable->tupdesc;
+
+		/* copy into the caller's context: SPI_finish frees SPI's */
+		MemoryContext spiContext = MemoryContextSwitchTo(callerContext);
+
+		Assert(resultCount <= tupleDesc->natts);
+		for (int i = 0; i < resultCount; i++)
+		{
+			Form_pg_attribute attribute = TupleDescAttr(tupleDesc, i);
+			Datum		value = SPI_getbinval(tuple, tupleDesc, i + 1, &resultNulls[i]);
+
+			resultValues[i] = resultNulls[i] ? (Datum) 0 :
+				datumCopy(value, attribute->attbyval, attribute->attlen);
+		}
+		MemoryContextSwitchTo(spiContext);
+	}
+
 	SPI_finish();
+	MemoryContextSwitchTo(callerContext);
 	AtEOXact_GUC(true, gucNestLevel);
 	SetUserIdAndSecContext(savedUserId, savedSecurityContext);
-
-	CommandCounterIncrement();
 
 	return rowCount;
 }

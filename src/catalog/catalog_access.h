@@ -21,7 +21,7 @@ typedef struct CatalogStatement
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[8];
+	Oid			argtypes[16];
 	SPIPlanPtr	plan;
 } CatalogStatement;
 
@@ -36,5 +36,7 @@ extern List *ReadAllCatalogRows(CatalogTable table, int natts);
 #define CatalogRowNulls(values, natts) ((bool *) ((values) + (natts)))
 
 extern uint64 ModifyCatalog(CatalogStatement *statement, Datum *values, const char *nulls);
+extern bool QueryCatalog(CatalogStatement *statement, Datum *values, const char *nulls,
+						 Datum *resultValues, bool *resultNulls, int resultCount);
 
 #endif							/* INCREMENTAL_CATALOG_ACCESS_H */

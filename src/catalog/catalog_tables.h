@@ -22,12 +22,11 @@ typedef enum CatalogTable
 	CATALOG_TIME_INTERVAL_PIPELINES,
 	CATALOG_FILE_LIST_PIPELINES,
 	CATALOG_PROCESSED_FILES,
-	CATALOG_PIPELINE_RUN_STATE,
 	CATALOG_TABLE_COUNT
 } CatalogTable;
 
 /* incremental.pipelines */
-#define Natts_pipelines							9
+#define Natts_pipelines							10
 #define Anum_pipelines_pipeline_name			1
 #define Anum_pipelines_pipeline_type			2
 #define Anum_pipelines_owner_id					3
@@ -37,6 +36,7 @@ typedef enum CatalogTable
 #define Anum_pipelines_schedule					7
 #define Anum_pipelines_paused					8
 #define Anum_pipelines_created_at				9
+#define Anum_pipelines_scheduled_by				10
 
 /* incremental.sequence_pipelines */
 #define Natts_sequence_pipelines				5

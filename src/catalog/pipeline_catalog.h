@@ -27,6 +27,13 @@ typedef enum PipelineType
 	PIPELINE_TYPE_FILE_LIST = 'f'
 } PipelineType;
 
+/* pipelines.scheduled_by: which scheduler runs the pipeline's schedule */
+typedef enum PipelineScheduler
+{
+	PIPELINE_SCHEDULER_INTERNAL,	/* 'internal': our background workers */
+	PIPELINE_SCHEDULER_PG_CRON	/* 'pg_cron': a cron job pipeline:<name> */
+} PipelineScheduler;
+
 /* A row of incremental.pipelines */
 typedef struct Pipeline
 {
@@ -38,6 +45,7 @@ typedef struct Pipeline
 	char	   *searchPath;		/* NULL: the command runs with the default */
 	char	   *schedule;		/* NULL: runs only when executed by hand */
 	bool		paused;
+	PipelineScheduler scheduledBy;
 } Pipeline;
 
 /* A row of incremental.sequence_pipelines */
@@ -70,12 +78,42 @@ typedef struct FileListPipelineState
 	int32		maxBatchesPerRun;	/* -1: no limit */
 } FileListPipelineState;
 
+/* A run to record in incremental.pipeline_runs */
+typedef struct PipelineRunRecord
+{
+	const char *pipelineName;
+	TimestampTz startedAt;
+	TimestampTz endedAt;
+	bool		succeeded;
+	bool		byScheduler;
+	int32		batches;
+	int64		itemsProcessed;
+	int64		rowsProcessed;
+	double		execTimeMs;		/* time spent in the run's batches */
+	const char *rangeStart;		/* NULL when nothing was processed */
+	const char *rangeEnd;
+	const char *errorMessage;	/* failures only */
+	const char *errorSqlstate;
+	TimestampTz nextRetryAt;	/* 0: no retry planned */
+} PipelineRunRecord;
+
+/* What the newest row of incremental.pipeline_runs says about a pipeline */
+typedef struct PipelineRunSummary
+{
+	TimestampTz lastRunStart;
+	int32		consecutiveFailures;
+	TimestampTz nextRetryAt;	/* 0: none */
+} PipelineRunSummary;
+
 /* pipelines */
 extern Pipeline *ReadPipeline(const char *pipelineName, bool missingOk);
 extern List *ReadAllPipelines(void);
 extern void CheckPipelineSchedule(const char *schedule);
 extern void InsertPipeline(const Pipeline *pipeline);
+extern void SetPipelinePaused(const char *pipelineName, bool paused);
 extern void DeletePipeline(const char *pipelineName);
+extern void UpdatePipelineScheduler(const char *pipelineName, PipelineScheduler scheduler,
+									const char *schedule, bool paused);
 
 /* sequence_pipelines */
 extern SequencePipelineState *ReadSequencePipelineState(const char *pipelineName);
@@ -98,5 +136,11 @@ extern void InsertFileListPipelineState(const char *pipelineName,
 extern bool IsFileProcessed(const char *pipelineName, const char *path);
 extern void InsertProcessedFiles(const char *pipelineName, List *paths);
 extern void DeleteProcessedFiles(const char *pipelineName);
+
+/* pipeline_runs */
+extern void InsertPipelineRun(const PipelineRunRecord *record);
+extern bool ReadPipelineRunSummary(const char *pipelineName, PipelineRunSummary *summary);
+extern void ResetPipelineStats(const char *pipelineName);
+extern uint64 TrimPipelineRuns(int64 retentionSeconds, int32 maxRunsPerPipeline);
 
 #endif							/* INCREMENTAL_PIPELINE_CATALOG_H */

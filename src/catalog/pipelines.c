@@ -15,6 +15,7 @@
 
 #include "catalog/pipeline_catalog.h"
 #include "catalog/catalog_access.h"
+#include "catalog/pipeline_scheduler.h"
 
 static Pipeline *PipelineFromRow(Datum *values, bool *nulls);
 
@@ -26,6 +27,13 @@ static CatalogStatement InsertPipelineStatement = {
 	.nargs = 8,
 	.argtypes = {TEXTOID, CHAROID, REGROLEOID, REGCLASSOID, TEXTOID, TEXTOID,
 	TEXTOID, BOOLOID},
+};
+
+static CatalogStatement SetPausedStatement = {
+	.sql = "UPDATE incremental.pipelines SET paused = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, BOOLOID},
 };
 
 static CatalogStatement DeletePipelineStatement = {
@@ -99,6 +107,7 @@ PipelineFromRow(Datum *values, bool *nulls)
 		pipeline->searchPath = TextDatumGetCString(values[Anum_pipelines_search_path - 1]);
 	if (!nulls[Anum_pipelines_schedule - 1])
 		pipeline->schedule = TextDatumGetCString(values[Anum_pipelines_schedule - 1]);
+	pipeline->scheduledBy = PipelineSchedulerFromText(values[Anum_pipelines_scheduled_by - 1]);
 
 	return pipeline;
 }
@@ -150,6 +159,19 @@ InsertPipeline(const Pipeline *pipeline)
 	values[7] = BoolGetDatum(pipeline->paused);
 
 	ModifyCatalog(&InsertPipelineStatement, values, nulls);
+}
+
+
+/* SetPipelinePaused sets the paused flag of an existing pipeline */
+void
+SetPipelinePaused(const char *pipelineName, bool paused)
+{
+	Datum		values[2];
+
+	values[0] = CStringGetTextDatum(pipelineName);
+	values[1] = BoolGetDatum(paused);
+
+	ModifyCatalog(&SetPausedStatement, values, NULL);
 }
 
 

@@ -28,6 +28,7 @@
 #include "utils/regproc.h"
 
 #include "compat.h"
+#include "catalog/catalog_version.h"
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/command.h"
 #include "pipelines/file_list.h"
@@ -71,6 +72,9 @@ incremental_create_file_list_pipeline(PG_FUNCTION_ARGS)
 	Oid			argtype;
 	FileListPipelineState settings = {0};
 	Pipeline   *pipeline;
+
+	/* 1.3's catalog binds its eight-argument form to this symbol */
+	CheckInstalledVersion();
 
 	settings.filePattern = GetTextArgument(fcinfo, 1, "file_pattern");
 	command = GetTextArgument(fcinfo, 2, "command");
@@ -216,6 +220,8 @@ ExecuteFileListBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 	argument = FileBatchArgument(batch, settings->batched);
 	result->rowsProcessed = ExecutePipelineCommand(pipeline, 1, &argtype, &argument);
 	result->itemsProcessed = list_length(batch);
+	result->rangeStart = linitial(batch);
+	result->rangeEnd = llast(batch);
 
 	InsertProcessedFiles(pipeline->name, batch);
 

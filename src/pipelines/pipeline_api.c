@@ -31,6 +31,7 @@
 PG_FUNCTION_INFO_V1(incremental_execute_pipeline);
 PG_FUNCTION_INFO_V1(incremental_reset_pipeline);
 PG_FUNCTION_INFO_V1(incremental_drop_pipeline);
+PG_FUNCTION_INFO_V1(incremental_reset_stats);
 
 pipeline_event_hook_type pipeline_event_hook = NULL;
 
@@ -102,6 +103,43 @@ incremental_drop_pipeline(PG_FUNCTION_ARGS)
 
 	DeletePipeline(pipelineName);
 	FirePipelineEvent(PIPELINE_EVENT_DROPPED, pipeline);
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * incremental.reset_stats(pipeline_name text) zeroes the counters of a
+ * pipeline, or with NULL of every pipeline the caller may manage.  Each
+ * pipeline's lock is taken so that a run in progress cannot write counters
+ * computed from before the reset.
+ */
+Datum
+incremental_reset_stats(PG_FUNCTION_ARGS)
+{
+	List	   *pipelines;
+	ListCell   *pipelineCell;
+
+	if (!PG_ARGISNULL(0))
+	{
+		char	   *pipelineName = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+		(void) LockAndReadPipeline(pipelineName, "reset statistics of");
+		ResetPipelineStats(pipelineName);
+		PG_RETURN_VOID();
+	}
+
+	pipelines = ReadAllPipelines();
+	foreach(pipelineCell, pipelines)
+	{
+		Pipeline   *pipeline = lfirst(pipelineCell);
+
+		if (!has_privs_of_role(GetUserId(), pipeline->ownerId))
+			continue;
+
+		(void) LockPipeline(pipeline->name, false);
+		ResetPipelineStats(pipeline->name);
+	}
 
 	PG_RETURN_VOID();
 }

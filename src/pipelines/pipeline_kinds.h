@@ -21,6 +21,8 @@ typedef struct BatchResult
 {
 	int64		itemsProcessed; /* sequence values, intervals or files */
 	uint64		rowsProcessed;	/* rows the command reported */
+	char	   *rangeStart;		/* first value, interval start or file */
+	char	   *rangeEnd;		/* last value, interval end or file */
 } BatchResult;
 
 /*

@@ -14,10 +14,37 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "utils/builtins.h"
 
 #include "pipelines/pipeline_lock.h"
+
+PG_FUNCTION_INFO_V1(incremental_pipeline_lock_key);
+
+
+/* The 64-bit key of a pipeline's lock */
+uint64
+PipelineLockKey(const char *pipelineName)
+{
+	return hash_bytes_extended((const unsigned char *) pipelineName,
+							   strlen(pipelineName), 0);
+}
+
+
+/*
+ * incremental._pipeline_lock_key(pipeline_name text) returns the key as
+ * pg_locks shows it: (classid << 32) | objid, so monitoring can tell
+ * whether a pipeline is running.
+ */
+Datum
+incremental_pipeline_lock_key(PG_FUNCTION_ARGS)
+{
+	char	   *pipelineName = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_INT64((int64) PipelineLockKey(pipelineName));
+}
 
 
 /*
@@ -28,8 +55,7 @@
 bool
 LockPipeline(const char *pipelineName, bool dontWait)
 {
-	uint64		key = hash_bytes_extended((const unsigned char *) pipelineName,
-										  strlen(pipelineName), 0);
+	uint64		key = PipelineLockKey(pipelineName);
 	LOCKTAG		lockTag;
 
 	SET_LOCKTAG_ADVISORY(lockTag, MyDatabaseId, (uint32) (key >> 32), (uint32) key,

@@ -16,6 +16,7 @@
  */
 #define PIPELINE_LOCK_CLASS 0x4950
 
+extern uint64 PipelineLockKey(const char *pipelineName);
 extern bool LockPipeline(const char *pipelineName, bool dontWait);
 
 #endif							/* INCREMENTAL_PIPELINE_LOCK_H */

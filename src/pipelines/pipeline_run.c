@@ -35,13 +35,23 @@ struct PipelineRun
 	PipelineRunTrigger trigger;
 	bool		skipIfLocked;
 	char	   *command;
-	int64		itemsProcessed;
-	uint64		rowsProcessed;
 	MemoryContext batchContext; /* reset after every batch */
 	KindRunState kindState;
+
+	/* what the run has done so far, for incremental.pipeline_runs */
+	TimestampTz startedAt;
+	int64		itemsProcessed;
+	uint64		rowsProcessed;
+	double		execTimeMs;
+	char	   *rangeStart;		/* of the first batch that did work */
+	char	   *rangeEnd;		/* of the last one */
+	bool		recorded;		/* written to incremental.pipeline_runs */
 };
 
 static PipelineBatchOutcome ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run);
+static void AccountBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart);
+static void RecordPipelineRun(PipelineRun *run, bool succeeded, const char *errorMessage,
+							  const char *errorSqlstate, TimestampTz nextRetryAt);
 static void CommitBatch(void);
 
 
@@ -67,6 +77,7 @@ BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
 	run->batchContext = AllocSetContextCreate(runContext, "pipeline batch",
 											  ALLOCSET_DEFAULT_SIZES);
 	run->kindState.runContext = runContext;
+	run->startedAt = GetCurrentTimestamp();
 
 	return run;
 }
@@ -96,6 +107,11 @@ ExecutePipelineBatch(PipelineRun *run)
 		/* it may have been dropped and created again by someone else */
 		CheckPipelinePermission(pipeline, "execute");
 		outcome = ExecuteKindBatch(pipeline, run);
+
+		/* the last batch of a run that did something records it */
+		if (outcome == PIPELINE_BATCH_DONE ||
+			(outcome == PIPELINE_BATCH_NO_WORK && run->kindState.batchCount > 0))
+			RecordPipelineRun(run, true, NULL, NULL, 0);
 	}
 
 	MemoryContextSwitchTo(callerContext);
@@ -112,6 +128,7 @@ ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run)
 	OwnerSwitch ownerSwitch;
 	BatchResult result = {0};
 	PipelineBatchOutcome outcome = PIPELINE_BATCH_NO_WORK;
+	TimestampTz batchStart = GetCurrentTimestamp();
 
 	SwitchToPipelineOwner(pipeline, &ownerSwitch);
 
@@ -131,11 +148,85 @@ ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run)
 	RestoreFromPipelineOwner(&ownerSwitch);
 
 	if (outcome == PIPELINE_BATCH_DONE || outcome == PIPELINE_BATCH_MORE)
-		run->kindState.batchCount++;
-	run->itemsProcessed += result.itemsProcessed;
-	run->rowsProcessed += result.rowsProcessed;
+		AccountBatch(run, &result, batchStart);
 
 	return outcome;
+}
+
+
+/* AccountBatch adds a batch that did work to the run's totals */
+static void
+AccountBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart)
+{
+	MemoryContext runContext = run->kindState.runContext;
+	long		seconds;
+	int			microseconds;
+
+	TimestampDifference(batchStart, GetCurrentTimestamp(), &seconds, &microseconds);
+
+	run->kindState.batchCount++;
+	run->itemsProcessed += result->itemsProcessed;
+	run->rowsProcessed += result->rowsProcessed;
+	run->execTimeMs += seconds * 1000.0 + microseconds / 1000.0;
+
+	if (run->rangeStart == NULL && result->rangeStart != NULL)
+		run->rangeStart = MemoryContextStrdup(runContext, result->rangeStart);
+	if (result->rangeEnd != NULL)
+	{
+		if (run->rangeEnd != NULL)
+			pfree(run->rangeEnd);
+		run->rangeEnd = MemoryContextStrdup(runContext, result->rangeEnd);
+	}
+}
+
+
+/* RecordPipelineRun writes the run to incremental.pipeline_runs */
+static void
+RecordPipelineRun(PipelineRun *run, bool succeeded, const char *errorMessage,
+				  const char *errorSqlstate, TimestampTz nextRetryAt)
+{
+	PipelineRunRecord record = {
+		.pipelineName = run->pipelineName,
+		.startedAt = run->startedAt,
+		.endedAt = GetCurrentTimestamp(),
+		.succeeded = succeeded,
+		.byScheduler = run->trigger == PIPELINE_RUN_BY_SCHEDULER,
+		.batches = run->kindState.batchCount,
+		.itemsProcessed = run->itemsProcessed,
+		.rowsProcessed = (int64) run->rowsProcessed,
+		.execTimeMs = run->execTimeMs,
+		.rangeStart = run->rangeStart,
+		.rangeEnd = run->rangeEnd,
+		.errorMessage = errorMessage,
+		.errorSqlstate = errorSqlstate,
+		.nextRetryAt = nextRetryAt,
+	};
+
+	InsertPipelineRun(&record);
+	run->recorded = true;
+}
+
+
+void
+RecordSucceededPipelineRun(PipelineRun *run)
+{
+	if (!run->recorded)
+		RecordPipelineRun(run, true, NULL, NULL, 0);
+}
+
+
+void
+RecordFailedPipelineRun(const char *pipelineName, PipelineRun *run, const char *errorMessage,
+						int sqlerrcode, TimestampTz nextRetryAt)
+{
+	PipelineRun notStarted = {
+		.pipelineName = unconstify(char *, pipelineName),
+		.trigger = PIPELINE_RUN_BY_SCHEDULER,
+		.startedAt = GetCurrentTimestamp(),
+	};
+
+	RecordPipelineRun(run != NULL ? run : &notStarted, false, errorMessage,
+					  unpack_sql_state(sqlerrcode), nextRetryAt);
 }
 
 

@@ -14,13 +14,16 @@
  * taking it again and re-reading progress.
  *
  * The run itself lives in a memory context that the caller provides and
- * that must survive the commits between batches.
+ * that must survive the commits between batches.  A run that processed
+ * something is recorded in incremental.pipeline_runs by the transaction of
+ * its last batch; a failed one by the caller (RecordFailedPipelineRun).
  *
  *-------------------------------------------------------------------------
  */
 #ifndef INCREMENTAL_PIPELINE_RUN_H
 #define INCREMENTAL_PIPELINE_RUN_H
 
+#include "datatype/timestamp.h"
 #include "utils/palloc.h"
 
 /* Who asked for a run; recorded for monitoring */
@@ -61,6 +64,23 @@ extern const char *PipelineRunCommand(PipelineRun *run);
 
 /* Number of items (sequence values, intervals, files) processed so far */
 extern int64 PipelineRunItemsProcessed(PipelineRun *run);
+
+/*
+ * Records a run that succeeded even if it processed nothing (its last batch
+ * records it otherwise), in the current transaction: a run that ends a
+ * series of failures must say so.  Does nothing if the run was recorded.
+ */
+extern void RecordSucceededPipelineRun(PipelineRun *run);
+
+/*
+ * Records a run that failed in incremental.pipeline_runs, with what its
+ * earlier, committed batches processed (run is NULL when the run failed
+ * before it began).  Call it in a new transaction after the failed one was
+ * rolled back, and only if the pipeline still exists.
+ */
+extern void RecordFailedPipelineRun(const char *pipelineName, PipelineRun *run,
+									const char *errorMessage, int sqlerrcode,
+									TimestampTz nextRetryAt);
 
 /*
  * Runs the pipeline to completion in the current transaction, or, when

@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "catalog/catalog_version.h"
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_kinds.h"
@@ -56,6 +57,8 @@ static bool ReadSequenceLastValue(Oid sequenceId, int64 *lastValue);
 Datum
 incremental_create_sequence_pipeline(PG_FUNCTION_ARGS)
 {
+	/* 1.3's catalog binds its five-argument form to this symbol */
+	CheckInstalledVersion();
 	CreateSequencePipeline(fcinfo, 3, 4, 5);
 	PG_RETURN_VOID();
 }
@@ -276,6 +279,8 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 	values[1] = Int64GetDatum(rangeEnd);
 	result->rowsProcessed = ExecutePipelineCommand(pipeline, 2, argtypes, values);
 	result->itemsProcessed = rangeEnd - rangeStart + 1;
+	result->rangeStart = psprintf(INT64_FORMAT, rangeStart);
+	result->rangeEnd = psprintf(INT64_FORMAT, rangeEnd);
 
 	UpdateLastProcessedSequenceNumber(pipeline->name, rangeEnd);
 

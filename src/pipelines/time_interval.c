@@ -39,12 +39,12 @@
 #include "pipelines/source_writers.h"
 
 PG_FUNCTION_INFO_V1(incremental_create_time_interval_pipeline);
+PG_FUNCTION_INFO_V1(incremental_intervals_passed);
 
 static void CheckIntervalNotNegative(const Interval *interval, const char *argumentName);
 static void CheckSourceTable(Oid relationId);
 static TimestampTz IntervalBoundary(const TimeIntervalPipelineState *state, int64 index);
 static int64 IntervalIndexAt(const TimeIntervalPipelineState *state, TimestampTz time);
-static void ReportTimeRange(const char *pipelineName, TimestampTz start, TimestampTz end);
 
 
 /*
@@ -193,7 +193,12 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 		WaitForSourceWriters(pipeline->sourceRelationId);
 	}
 
-	ReportTimeRange(pipeline->name, rangeStart, rangeEnd);
+	/* timestamptz_to_str returns a static buffer */
+	result->rangeStart = pstrdup(timestamptz_to_str(rangeStart));
+	result->rangeEnd = pstrdup(timestamptz_to_str(rangeEnd));
+	ereport(NOTICE,
+			(errmsg("pipeline \"%s\": processing time range from %s to %s",
+					pipeline->name, result->rangeStart, result->rangeEnd)));
 
 	values[0] = TimestampTzGetDatum(rangeStart);
 	values[1] = TimestampTzGetDatum(rangeEnd);
@@ -257,16 +262,51 @@ IntervalIndexAt(const TimeIntervalPipelineState *state, TimestampTz time)
 }
 
 
-static void
-ReportTimeRange(const char *pipelineName, TimestampTz start, TimestampTz end)
+/*
+ * incremental._intervals_passed(start_time, time_interval, from_time,
+ * to_time, time_zone) counts the interval boundaries in (from_time,
+ * to_time]: for monitoring, how many intervals a pipeline has yet to
+ * process.  Intervals with a calendar part are computed in time_zone; the
+ * session's zone is swapped in for the computation only.
+ */
+Datum
+incremental_intervals_passed(PG_FUNCTION_ARGS)
 {
-	/* timestamptz_to_str returns a static buffer */
-	char	   *startText = pstrdup(timestamptz_to_str(start));
-	char	   *endText = pstrdup(timestamptz_to_str(end));
+	TimeIntervalPipelineState state = {0};
+	TimestampTz fromTime = PG_GETARG_TIMESTAMPTZ(2);
+	TimestampTz toTime = PG_GETARG_TIMESTAMPTZ(3);
+	char	   *timeZone = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	pg_tz	   *sessionZone = session_timezone;
+	pg_tz	   *pipelineZone;
+	int64		intervals;
 
-	ereport(NOTICE,
-			(errmsg("pipeline \"%s\": processing time range from %s to %s",
-					pipelineName, startText, endText)));
+	state.startTime = PG_GETARG_TIMESTAMPTZ(0);
+	state.timeInterval = *PG_GETARG_INTERVAL_P(1);
+
+	if (toTime <= fromTime || TIMESTAMP_NOT_FINITE(fromTime) || TIMESTAMP_NOT_FINITE(toTime))
+		PG_RETURN_INT64(0);
+	if (state.timeInterval.month < 0 || state.timeInterval.day < 0 ||
+		state.timeInterval.time < 0 ||
+		(state.timeInterval.month == 0 && state.timeInterval.day == 0 &&
+		 state.timeInterval.time == 0))
+		PG_RETURN_NULL();
+
+	pipelineZone = pg_tzset(timeZone);
+	if (pipelineZone == NULL)
+		PG_RETURN_NULL();
+
+	session_timezone = pipelineZone;
+	PG_TRY();
+	{
+		intervals = IntervalIndexAt(&state, toTime) - IntervalIndexAt(&state, fromTime);
+	}
+	PG_FINALLY();
+	{
+		session_timezone = sessionZone;
+	}
+	PG_END_TRY();
+
+	PG_RETURN_INT64(intervals);
 }
 
 

@@ -24,14 +24,13 @@
 #include "pipelines/pipeline_hooks.h"
 #include "scheduler/commit_wakeup.h"
 #include "scheduler/guc.h"
+#include "scheduler/pg_cron_mode.h"
+#include "scheduler/scheduler_status.h"
 #include "scheduler/shmem.h"
 
 /* Wakeups the current transaction will send if it commits */
 static bool wakeSchedulerAtCommit = false;
 static bool wakeLauncherAtCommit = false;
-
-/* Whether the library was loaded through shared_preload_libraries */
-static bool libraryPreloaded = false;
 
 static void WakeupXactCallback(XactEvent event, void *arg);
 static void HandlePipelineEvent(PipelineEvent event, const char *pipelineName,
@@ -39,9 +38,8 @@ static void HandlePipelineEvent(PipelineEvent event, const char *pipelineName,
 static void WarnIfNeverScheduled(const char *pipelineName);
 
 void
-InstallCommitWakeup(bool preloaded)
+InstallCommitWakeup(void)
 {
-	libraryPreloaded = preloaded;
 	RegisterXactCallback(WakeupXactCallback, NULL);
 	pipeline_event_hook = HandlePipelineEvent;
 }
@@ -89,7 +87,9 @@ WakeupXactCallback(XactEvent event, void *arg)
 static void
 HandlePipelineEvent(PipelineEvent event, const char *pipelineName, const char *schedule)
 {
-	if (event == PIPELINE_EVENT_CREATED && schedule != NULL)
+	/* in pg_cron mode the schedule becomes a pg_cron job instead */
+	if (event == PIPELINE_EVENT_CREATED && schedule != NULL &&
+		!HandOverToPgCron(pipelineName, schedule))
 		WarnIfNeverScheduled(pipelineName);
 
 	RequestSchedulerWakeAtCommit();
@@ -102,7 +102,7 @@ HandlePipelineEvent(PipelineEvent event, const char *pipelineName, const char *s
 static void
 WarnIfNeverScheduled(const char *pipelineName)
 {
-	if (!libraryPreloaded)
+	if (!SchedulerPreloaded())
 		ereport(WARNING,
 				(errmsg("pipeline \"%s\" will only run when executed by hand", pipelineName),
 				 errdetail("pg_incremental is not in shared_preload_libraries, so its scheduler is not running."),

@@ -8,7 +8,7 @@
 #ifndef INCREMENTAL_COMMIT_WAKEUP_H
 #define INCREMENTAL_COMMIT_WAKEUP_H
 
-extern void InstallCommitWakeup(bool preloaded);
+extern void InstallCommitWakeup(void);
 extern void RequestSchedulerWakeAtCommit(void);
 extern void RequestLauncherWakeAtCommit(void);
 

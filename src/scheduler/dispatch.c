@@ -35,7 +35,6 @@
 #include "utils/timestamp.h"
 
 #include "catalog/pipeline_catalog.h"
-#include "catalog/scheduler_state.h"
 #include "pipelines/pipeline_run.h"
 #include "scheduler/dispatch.h"
 #include "scheduler/guc.h"
@@ -46,6 +45,12 @@
 /* Backoff after consecutive failures of a pipeline */
 #define FAILURE_BACKOFF_BASE_MS 1000
 #define FAILURE_BACKOFF_MAX_MS (300 * 1000)
+
+/* How often the worker trims incremental.pipeline_runs */
+#define HISTORY_TRIM_INTERVAL_MS (60 * 1000)
+
+/* While a pipeline keeps failing the same way, log it this rarely */
+#define FAILURE_LOG_INTERVAL_MS (10 * 60 * 1000)
 
 typedef struct ScheduledPipeline
 {
@@ -60,6 +65,8 @@ typedef struct ScheduledPipeline
 	TimestampTz nextRunAt;		/* DT_NOEND: never */
 	int32		consecutiveFailures;
 	TimestampTz retryAt;		/* 0: no failure to back off from */
+	char	   *lastLoggedError;	/* message of the failure last logged */
+	TimestampTz lastLoggedAt;
 
 	/* the run in progress, between its batches */
 	PipelineRun *run;
@@ -73,6 +80,7 @@ struct PipelineDispatcher
 	List	   *pipelines;		/* ScheduledPipeline * */
 	pg_tz	   *timezone;		/* zone the cron times were computed in */
 	bool		firstRefresh;	/* @reboot schedules fire on this one */
+	TimestampTz lastHistoryTrim;	/* when pipeline_runs was last trimmed */
 };
 
 static ScheduledPipeline *FindScheduledPipeline(PipelineDispatcher *dispatcher,
@@ -87,7 +95,8 @@ static void ForgetScheduledPipeline(PipelineDispatcher *dispatcher,
 static bool IsDue(ScheduledPipeline *scheduled, TimestampTz now);
 static bool RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
 static void FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
-					  PipelineRunStatus status);
+					  PipelineBatchOutcome outcome);
+static bool ShouldLogFailure(ScheduledPipeline *scheduled, ErrorData *edata);
 static void RecordFailure(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 						  ErrorData *edata);
 static void EndRun(ScheduledPipeline *scheduled);
@@ -139,7 +148,9 @@ RefreshPipelines(PipelineDispatcher *dispatcher)
 				  strcmp(pipeline->schedule, scheduled->scheduleText) != 0))
 			SetSchedule(dispatcher, scheduled, pipeline->schedule);
 
-		scheduled->paused = pipeline->paused;
+		/* a pipeline that pg_cron runs is left alone, like a paused one */
+		scheduled->paused = pipeline->paused ||
+			pipeline->scheduledBy != PIPELINE_SCHEDULER_INTERNAL;
 		scheduled->seen = true;
 
 		/* a pipeline paused in the middle of a backlog stops here */
@@ -187,17 +198,17 @@ static ScheduledPipeline *
 AddScheduledPipeline(PipelineDispatcher *dispatcher, const Pipeline *pipeline)
 {
 	ScheduledPipeline *scheduled;
-	PipelineRunState state;
+	PipelineRunSummary summary;
 	MemoryContext oldContext;
 
 	scheduled = MemoryContextAllocZero(dispatcher->context, sizeof(ScheduledPipeline));
 	scheduled->name = MemoryContextStrdup(dispatcher->context, pipeline->name);
 
-	if (ReadPipelineRunState(pipeline->name, &state))
+	if (ReadPipelineRunSummary(pipeline->name, &summary))
 	{
-		scheduled->lastRunStart = state.lastRunStart;
-		scheduled->consecutiveFailures = state.consecutiveFailures;
-		scheduled->retryAt = state.nextRetryAt;
+		scheduled->lastRunStart = summary.lastRunStart;
+		scheduled->consecutiveFailures = summary.consecutiveFailures;
+		scheduled->retryAt = summary.nextRetryAt;
 	}
 
 	SetSchedule(dispatcher, scheduled, pipeline->schedule);
@@ -274,6 +285,8 @@ ForgetScheduledPipeline(PipelineDispatcher *dispatcher, ScheduledPipeline *sched
 	EndRun(scheduled);
 	if (scheduled->scheduleText != NULL)
 		pfree(scheduled->scheduleText);
+	if (scheduled->lastLoggedError != NULL)
+		pfree(scheduled->lastLoggedError);
 	pfree(scheduled->name);
 	pfree(scheduled);
 }
@@ -376,15 +389,9 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 				case PIPELINE_BATCH_MORE:
 					break;
 				case PIPELINE_BATCH_DONE:
-					FinishRun(dispatcher, scheduled, RUN_STATUS_SUCCEEDED);
-					break;
 				case PIPELINE_BATCH_NO_WORK:
-					FinishRun(dispatcher, scheduled,
-							  PipelineRunItemsProcessed(scheduled->run) > 0 ?
-							  RUN_STATUS_SUCCEEDED : RUN_STATUS_NOTHING_NEW);
-					break;
 				case PIPELINE_BATCH_LOCKED:
-					FinishRun(dispatcher, scheduled, RUN_STATUS_SKIPPED);
+					FinishRun(dispatcher, scheduled, outcome);
 					break;
 				case PIPELINE_BATCH_GONE:
 					/* dropped meanwhile; the next refresh forgets it */
@@ -405,7 +412,8 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 		HOLD_INTERRUPTS();
 		MemoryContextSwitchTo(loopContext);
 		edata = CopyErrorData();
-		EmitErrorReport();
+		if (ShouldLogFailure(scheduled, edata))
+			EmitErrorReport();
 		AbortCurrentTransaction();
 		FlushErrorState();
 		disable_all_timeouts(false);
@@ -423,35 +431,30 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 
 
 /*
- * FinishRun ends a run that did not fail and records it in the current
- * transaction, so the record commits together with the last batch.
- *
- * A run that wrote nothing (nothing new, or skipped) is not recorded
- * unless it ends a series of failures: the core keeps such runs free of
- * transaction ids and WAL, and a one-second schedule would otherwise
- * write a row every second.  After a restart the pipeline may then run
- * once early, which finds nothing and costs nothing.
+ * FinishRun ends a run that did not fail, in the transaction of its last
+ * batch.  A run that processed something was recorded in
+ * incremental.pipeline_runs by that batch; one that found nothing new, or
+ * was skipped, writes nothing at all, unless it ends a series of failures.
  */
 static void
 FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
-		  PipelineRunStatus status)
+		  PipelineBatchOutcome outcome)
 {
-	PipelineRunState state;
-
-	if (status == RUN_STATUS_SUCCEEDED || scheduled->consecutiveFailures > 0)
+	/* the end of a series of failures is recorded even if nothing was new */
+	if (scheduled->consecutiveFailures > 0 && outcome != PIPELINE_BATCH_LOCKED)
 	{
-		state.lastRunStart = scheduled->runStart;
-		state.lastRunEnd = GetCurrentTimestamp();
-		state.lastStatus = status;
-		state.lastError = NULL;
-		state.consecutiveFailures = 0;
-		state.nextRetryAt = 0;
-		WritePipelineRunState(scheduled->name, &state);
+		RecordSucceededPipelineRun(scheduled->run);
+		ereport(LOG,
+				(errmsg("pipeline \"%s\" ran again without error after %d failures",
+						scheduled->name, scheduled->consecutiveFailures)));
 	}
 
 	scheduled->lastRunStart = scheduled->runStart;
 	scheduled->consecutiveFailures = 0;
 	scheduled->retryAt = 0;
+	if (scheduled->lastLoggedError != NULL)
+		pfree(scheduled->lastLoggedError);
+	scheduled->lastLoggedError = NULL;
 	ComputeNextRun(dispatcher, scheduled);
 	EndRun(scheduled);
 }
@@ -459,14 +462,13 @@ FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 
 /*
  * RecordFailure ends a run whose batch raised an error, and records the
- * failure and the backoff in a transaction of its own.  Called outside any
- * transaction.
+ * failure and the backoff in incremental.pipeline_runs, in a transaction of
+ * its own.  Called outside any transaction.
  */
 static void
 RecordFailure(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 			  ErrorData *edata)
 {
-	PipelineRunState state;
 	TimestampTz now = GetCurrentTimestamp();
 	long		backoffMs;
 
@@ -477,19 +479,38 @@ RecordFailure(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 	scheduled->retryAt = TimestampTzPlusMilliseconds(now, backoffMs);
 	ComputeNextRun(dispatcher, scheduled);
 
-	state.lastRunStart = scheduled->runStart;
-	state.lastRunEnd = now;
-	state.lastStatus = RUN_STATUS_FAILED;
-	state.lastError = edata->message;
-	state.consecutiveFailures = scheduled->consecutiveFailures;
-	state.nextRetryAt = scheduled->retryAt;
-
-	EndRun(scheduled);
-
 	/* a pipeline dropped meanwhile has no row to record against */
 	if (BeginWorkerTransaction() && ReadPipeline(scheduled->name, true) != NULL)
-		WritePipelineRunState(scheduled->name, &state);
+		RecordFailedPipelineRun(scheduled->name, scheduled->run, edata->message,
+								edata->sqlerrcode, scheduled->retryAt);
 	CommitWorkerTransaction();
+
+	EndRun(scheduled);
+}
+
+
+/*
+ * ShouldLogFailure says whether a failure goes to the server log: the
+ * first of a series, one whose message differs from the last logged, and
+ * then one every FAILURE_LOG_INTERVAL_MS while the same failure persists.
+ * Every failure is recorded in incremental.pipeline_runs regardless.
+ */
+static bool
+ShouldLogFailure(ScheduledPipeline *scheduled, ErrorData *edata)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	const char *message = edata->message != NULL ? edata->message : "";
+
+	if (scheduled->lastLoggedError != NULL &&
+		strcmp(scheduled->lastLoggedError, message) == 0 &&
+		!TimestampDifferenceExceeds(scheduled->lastLoggedAt, now, FAILURE_LOG_INTERVAL_MS))
+		return false;
+
+	if (scheduled->lastLoggedError != NULL)
+		pfree(scheduled->lastLoggedError);
+	scheduled->lastLoggedError = MemoryContextStrdup(GetMemoryChunkContext(scheduled), message);
+	scheduled->lastLoggedAt = now;
+	return true;
 }
 
 
@@ -510,6 +531,31 @@ ScheduledRunErrorContext(void *arg)
 	errcontext("scheduled run of pipeline \"%s\"", (const char *) arg);
 }
 
+
+
+/*
+ * TrimRunHistoryIfDue keeps incremental.pipeline_runs within
+ * incremental.history_retention and incremental.history_max_runs, at most
+ * once a minute, in a transaction of its own.
+ */
+void
+TrimRunHistoryIfDue(PipelineDispatcher *dispatcher)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!TimestampDifferenceExceeds(dispatcher->lastHistoryTrim, now, HISTORY_TRIM_INTERVAL_MS))
+		return;
+	dispatcher->lastHistoryTrim = now;
+
+	if (BeginWorkerTransaction())
+	{
+		uint64		removed = TrimPipelineRuns(HistoryRetentionSeconds,
+											   HistoryMaxRunsPerPipeline);
+
+		ereport(DEBUG1, (errmsg("removed " UINT64_FORMAT " old pipeline runs", removed)));
+	}
+	CommitWorkerTransaction();
+}
 
 
 /*

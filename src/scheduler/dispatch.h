@@ -14,6 +14,7 @@ typedef struct PipelineDispatcher PipelineDispatcher;
 extern PipelineDispatcher *CreatePipelineDispatcher(void);
 extern void RefreshPipelines(PipelineDispatcher *dispatcher);
 extern bool RunDuePipelines(PipelineDispatcher *dispatcher);
+extern void TrimRunHistoryIfDue(PipelineDispatcher *dispatcher);
 extern long TimeUntilNextDue(PipelineDispatcher *dispatcher);
 
 #endif							/* INCREMENTAL_DISPATCH_H */

@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "miscadmin.h"
 #include "postmaster/postmaster.h"
 #include "utils/guc.h"
@@ -23,6 +25,7 @@
 #include "compat.h"
 #include "pipelines/file_list.h"
 #include "scheduler/guc.h"
+#include "scheduler/pg_cron_mode.h"
 
 bool		SchedulerEnabled = true;
 int			SchedulerMaxWorkers = 4;
@@ -31,6 +34,9 @@ char	   *SchedulerTimezoneName = NULL;
 
 /* The zone that the check hook found for incremental.timezone */
 static pg_tz *schedulerTimezone = NULL;
+
+int			HistoryRetentionSeconds = 7 * 24 * 3600;
+int			HistoryMaxRunsPerPipeline = 100;
 
 static bool CheckSchedulerTimezone(char **newval, void **extra, GucSource source);
 static void AssignSchedulerTimezone(const char *newval, void *extra);
@@ -81,6 +87,29 @@ DefineIncrementalSettings(void)
 							   AssignSchedulerTimezone,
 							   NULL);
 
+	DefineCustomIntVariable("incremental.history_retention",
+							"How long incremental.pipeline_runs keeps a run.",
+							"-1 keeps runs of any age; each pipeline's newest run is "
+							"always kept.",
+							&HistoryRetentionSeconds,
+							7 * 24 * 3600,
+							-1,
+							INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incremental.history_max_runs",
+							"Most runs incremental.pipeline_runs keeps per pipeline.",
+							NULL,
+							&HistoryMaxRunsPerPipeline,
+							100,
+							1,
+							INT_MAX,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("incremental.max_workers",
 								"Most per-database scheduler workers running at "
@@ -96,6 +125,17 @@ DefineIncrementalSettings(void)
 								NULL, NULL, NULL);
 
 	/* Last, so that every setting above is known before typos are flagged */
+	DefineCustomEnumVariable("incremental.scheduler",
+							 "Which scheduler runs the schedules of pipelines created from now on.",
+							 "'internal' is the extension's own workers; 'pg_cron' creates a "
+							 "pg_cron job named pipeline:<name>, as pg_incremental 1.x did.",
+							 &NewPipelineScheduler,
+							 0,
+							 PipelineSchedulerOptions,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("incremental");
 }
 

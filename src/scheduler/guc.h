@@ -22,6 +22,10 @@ extern int	SchedulerNaptimeMs;
 /* incremental.timezone: the zone cron schedules are evaluated in */
 extern char *SchedulerTimezoneName;
 
+/* incremental.history_retention (-1: no age limit) and history_max_runs */
+extern int	HistoryRetentionSeconds;
+extern int	HistoryMaxRunsPerPipeline;
+
 extern void DefineIncrementalSettings(void);
 extern pg_tz *SchedulerTimezone(void);
 

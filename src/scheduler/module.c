@@ -25,6 +25,7 @@
 #include "scheduler/ddl_hooks.h"
 #include "scheduler/guc.h"
 #include "scheduler/launcher.h"
+#include "scheduler/scheduler_status.h"
 #include "scheduler/shmem.h"
 
 PG_MODULE_MAGIC;
@@ -36,8 +37,9 @@ _PG_init(void)
 {
 	bool		preloading = process_shared_preload_libraries_in_progress;
 
+	SetSchedulerPreloaded(preloading);
 	DefineIncrementalSettings();
-	InstallCommitWakeup(preloading);
+	InstallCommitWakeup();
 
 	if (!preloading)
 		return;

@@ -18,7 +18,7 @@
 
 #include "fmgr.h"
 
-#include "catalog/scheduler_state.h"
+#include "catalog/pipeline_catalog.h"
 #include "pipelines/pipeline_util.h"
 #include "scheduler/commit_wakeup.h"
 

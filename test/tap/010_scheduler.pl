@@ -23,10 +23,16 @@ wait_for_rollup($node, 'postgres', 'basic', 'scheduled pipeline caught up with l
 
 is( $node->safe_psql(
 		'postgres',
-		"SELECT last_run_status, consecutive_failures FROM incremental.pipeline_run_state WHERE pipeline_name = 'basic'"
+		"SELECT last_status, consecutive_failures, runs > 0, items_processed FROM incremental.pipeline_stats WHERE pipeline_name = 'basic'"
 	),
-	'succeeded|0',
-	'the run is recorded in pipeline_run_state');
+	'succeeded|0|t|1500',
+	'the runs are counted in pipeline_stats');
+is( $node->safe_psql(
+		'postgres',
+		"SELECT count(*) > 0, bool_and(triggered_by = 'scheduler'), sum(items_processed) FROM incremental.pipeline_runs WHERE pipeline_name = 'basic'"
+	),
+	't|t|1500',
+	'the scheduled runs are in the run history');
 
 # --- the processes show up with recognisable backend types, idle workers
 #     hold no snapshot
@@ -74,7 +80,7 @@ INSERT INTO sneaky_events DEFAULT VALUES;
 });
 ok( $node->poll_query_until(
 		'postgres',
-		"SELECT last_error LIKE 'permission denied for table secret' FROM incremental.pipeline_run_state WHERE pipeline_name = 'sneaky'"
+		"SELECT last_error LIKE 'permission denied for table secret' FROM incremental.pipeline_stats WHERE pipeline_name = 'sneaky'"
 	),
 	'a pipeline cannot use rights its owner lacks');
 $node->safe_psql('postgres', "SELECT incremental.drop_pipeline('sneaky')");
@@ -92,8 +98,10 @@ insert_events($node, 'postgres', 'healthy', 100);
 wait_for_rollup($node, 'postgres', 'healthy', 'a healthy pipeline runs next to a failing one');
 ok( $node->poll_query_until(
 		'postgres',
-		"SELECT consecutive_failures >= 2 AND last_run_status = 'failed' AND last_error LIKE '%division by zero%'
-		   FROM incremental.pipeline_run_state WHERE pipeline_name = 'broken'"
+		"SELECT consecutive_failures >= 2 AND state = 'failing' AND last_status = 'failed'
+		        AND last_error LIKE '%division by zero%' AND last_error_sqlstate = '22012'
+		        AND next_run > last_run_end
+		   FROM incremental.pipeline_stats WHERE pipeline_name = 'broken'"
 	),
 	'the failure is recorded and retried');
 insert_events($node, 'postgres', 'healthy', 100);

@@ -2,7 +2,7 @@
 # an error, an out-of-memory error, a program limit, a cancel from
 # pg_cancel_backend, statement_timeout, an owner that lost its privileges
 # or was dropped.  Each time the worker survives (same pid), the failure is
-# recorded in incremental.pipeline_run_state, backoff applies, the other
+# recorded in incremental.pipeline_runs, backoff applies, the other
 # pipeline of the database keeps running, and once the cause is gone the
 # failing pipeline catches up with every row exactly once.  Also: when
 # max_worker_processes is exhausted at run time, one log line, and the
@@ -79,7 +79,7 @@ sub wait_run_state
 	while (time() < $deadline)
 	{
 		return 1 if $node->safe_psql($db,
-			"SELECT count(*) FROM incremental.pipeline_run_state WHERE pipeline_name = '$name' AND ($cond)") eq '1';
+			"SELECT count(*) FROM (SELECT DISTINCT ON (pipeline_name) pipeline_name, status AS last_run_status, error_message AS last_error, consecutive_failures, ended_at AS last_run_end, next_retry_at FROM incremental.pipeline_runs ORDER BY pipeline_name, run_id DESC) AS pipeline_run_state WHERE pipeline_name = '$name' AND ($cond)") eq '1';
 		usleep(100_000);
 	}
 	return 0;
@@ -91,7 +91,7 @@ ok(wait_run_state('postgres', 'faulty',
 		"last_run_status = 'failed' AND consecutive_failures >= 3 AND last_error = 'injected failure'"),
 	'a failing command is recorded, and retried');
 my $backoff = $node->safe_psql('postgres',
-	"SELECT consecutive_failures, round(extract(epoch FROM next_retry_at - last_run_end)) FROM incremental.pipeline_run_state WHERE pipeline_name = 'faulty'");
+	"SELECT consecutive_failures, round(extract(epoch FROM next_retry_at - last_run_end)) FROM (SELECT DISTINCT ON (pipeline_name) pipeline_name, status AS last_run_status, error_message AS last_error, consecutive_failures, ended_at AS last_run_end, next_retry_at FROM incremental.pipeline_runs ORDER BY pipeline_name, run_id DESC) AS pipeline_run_state WHERE pipeline_name = 'faulty'");
 my ($failures, $wait) = split /\|/, $backoff;
 is($wait, 2**($failures - 1), "backoff after $failures failures is $wait s (1 s doubling)");
 check_ids_exactly_once($node, 'postgres', 'healthy', 'while another pipeline fails');

@@ -62,7 +62,7 @@ $writer = $node->background_psql('lt');
 $writer->query_safe('BEGIN; INSERT INTO waiter_src SELECT FROM generate_series(1, 5)');
 $node->safe_psql('lt', 'INSERT INTO waiter_src SELECT FROM generate_series(1, 10)');
 ok( $node->poll_query_until('lt', q{
-SELECT count(*) = 1 FROM incremental.pipeline_run_state
+SELECT count(*) = 1 FROM (SELECT DISTINCT ON (pipeline_name) pipeline_name, status AS last_run_status, error_message AS last_error, consecutive_failures, ended_at AS last_run_end, next_retry_at FROM incremental.pipeline_runs ORDER BY pipeline_name, run_id DESC) AS pipeline_run_state
 WHERE pipeline_name = 'waiter' AND last_run_status = 'failed'
   AND last_error = 'canceling statement due to lock timeout' AND consecutive_failures >= 2}),
 	'with lock_timeout the run fails cleanly, is recorded and retried');
