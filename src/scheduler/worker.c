@@ -130,6 +130,7 @@ IncrementalWorkerMain(Datum mainArg)
 
 		RefreshOrExit(dispatcher);
 		(void) RunDuePipelines(dispatcher);
+		TrimRunHistoryIfDue(dispatcher);
 		pgstat_report_activity(STATE_IDLE, NULL);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
