@@ -358,8 +358,22 @@ COMMENT ON FUNCTION incremental._scheduler_active()
  * pipeline_runs; "running" from the pipeline's advisory lock; pending work
  * from the catalog's progress (a sequence's last value needs privileges on
  * the sequence; files are not listed, since that can be expensive).
+ *
+ * The query lives in a function so that it can run with JIT off: with
+ * thousands of pipelines its estimated cost passes jit_above_cost, and
+ * compiling it would take longer than running it.
  */
-CREATE VIEW incremental.pipeline_stats AS
+CREATE FUNCTION incremental._pipeline_stats()
+ RETURNS TABLE (pipeline_name text, pipeline_type text, owner regrole, schedule text,
+                state text, runs bigint, failures bigint, consecutive_failures integer,
+                last_run_start timestamptz, last_run_end timestamptz, last_status text,
+                last_success timestamptz, last_error text, last_error_sqlstate text,
+                next_run timestamptz, total_exec_time double precision,
+                mean_exec_time double precision, items_processed bigint, pending bigint,
+                lag interval, stats_reset timestamptz)
+ LANGUAGE sql STABLE
+ SET jit = off
+ AS $function$
 SELECT
     p.pipeline_name,
     CASE p.pipeline_type
@@ -424,7 +438,11 @@ LEFT JOIN incremental.time_interval_pipelines t USING (pipeline_name)
 LEFT JOIN LATERAL (
     SELECT * FROM incremental.pipeline_runs pr
     WHERE pr.pipeline_name OPERATOR(pg_catalog.=) p.pipeline_name
-    ORDER BY pr.run_id DESC LIMIT 1) r ON true;
+    ORDER BY pr.run_id DESC LIMIT 1) r ON true
+$function$;
+
+CREATE VIEW incremental.pipeline_stats AS
+SELECT * FROM incremental._pipeline_stats();
 COMMENT ON VIEW incremental.pipeline_stats
  IS 'state, counters, last run and lag of every pipeline';
 GRANT SELECT ON incremental.pipeline_stats TO PUBLIC;
