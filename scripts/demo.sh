@@ -169,6 +169,8 @@ fi
 
 step "Result"
 sql -c "SELECT pipeline_name, last_processed_sequence_number FROM incremental.sequence_pipelines"
+sql -c "SELECT pipeline_name, state, runs, failures, items_processed, pending, last_run_end
+        FROM incremental.pipeline_stats"
 sql -c "SELECT day, event_count FROM events_agg ORDER BY day"
 sql -c "SELECT count(*) AS events, (SELECT sum(event_count) FROM events_agg) AS aggregated FROM events"
 
