@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * schedule.c
- *	  Parsing pipeline schedules and computing when they next fire.
+ * schedule_parse.c
+ *	  Parsing pipeline schedules: cron expressions and intervals.
  *
  * Two notations share the schedule column.  Cron expressions keep the
  * pg_cron grammar so that existing pg_cron jobs can be moved over as they
@@ -10,12 +10,9 @@
  * text is meant to be is decided from its shape before either parser runs,
  * so that the error a user sees talks about the notation they had in mind.
  *
- * Everything here is pure computation on its arguments: the parser never
- * throws for bad input (it is called by a CHECK constraint and by the
- * scheduler's main loop, neither of which should die on a typo), every
- * loop is bounded by the input length or by a fixed step count, and the
- * next-run search walks the calendar field by field rather than minute by
- * minute.
+ * The parser never throws for bad input (it is called by a CHECK
+ * constraint and by the scheduler's main loop, neither of which should die
+ * on a typo), and every loop is bounded by the input length.
  *
  * Error messages are lower-case sentence fragments without a final period,
  * so that callers can embed them ("...: minute field: 60 is out of range
@@ -29,9 +26,9 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/datetime.h"
-#include "utils/timestamp.h"
 
 #include "scheduler/schedule.h"
+
 
 /*
  * No legitimate schedule comes near this; the limit keeps error messages,
@@ -41,19 +38,6 @@
 
 /* How much of an offending piece of text to quote in an error message */
 #define MAX_QUOTED_LENGTH 40
-
-/*
- * A cron schedule that does not fire within this many years never will:
- * the longest legitimate wait is a February 29th across a non-leap century
- * year (2096 to 2104).
- */
-#define MAX_SEARCH_YEARS 8
-
-/*
- * Upper bound on the iterations of the next-run search, as a safety net
- * behind MAX_SEARCH_YEARS.  A year costs at most a few hundred steps.
- */
-#define MAX_SEARCH_STEPS 100000
 
 /* Characters that may appear in the minute and hour fields of a cron line */
 #define CRON_NUMERIC_CHARS "0123456789*,-/"
@@ -99,16 +83,6 @@ static const CronFieldSpec CronFields[CRON_FIELD_COUNT] = {
 	{"day-of-week", 0, 7, DayNames, 0, "day", "sat"},
 };
 
-/* A broken-down local wall-clock time, at minute resolution */
-typedef struct WallTime
-{
-	int			year;
-	int			month;			/* 1-12 */
-	int			day;			/* 1-31 */
-	int			hour;
-	int			minute;
-} WallTime;
-
 static bool ParseMacro(const char *text, int len, Schedule *schedule,
 					   char **errorMessage);
 static bool ParseCron(const char *text, int len, Schedule *schedule,
@@ -128,14 +102,7 @@ static char *Clip(const char *text, int len);
 static char *Quote(const char *text, int len);
 static char *DescribeUnexpected(const char *text, int len, int pos);
 static void SetDailyDefaults(Schedule *schedule);
-static TimestampTz CronNextRun(const Schedule *schedule, TimestampTz after,
-							   pg_tz *tz);
-static bool DayMatches(const Schedule *schedule, const WallTime *wall);
-static int	NextBit(uint64 bits, int from, int to);
-static bool ResolveWallTime(const WallTime *wall, TimestampTz after, pg_tz *tz,
-							TimestampTz *result);
-static bool LocalTimeAt(pg_time_t instant, pg_tz *tz, struct pg_tm *tm);
-static pg_time_t WallTimeAsUtc(const WallTime *wall);
+
 
 
 /*
@@ -240,33 +207,6 @@ ScheduleFormsHint(void)
 	return "Use a cron expression such as '*/5 * * * *' or '@hourly', "
 		"an interval such as '10 seconds' or '5 minutes', "
 		"or NULL to run only by hand.";
-}
-
-/*
- * ScheduleNextRun returns the first time strictly after 'after' at which the
- * schedule fires; see schedule.h.  DT_NOEND means "never": @reboot, a cron
- * schedule that cannot match within MAX_SEARCH_YEARS (such as February
- * 30th), a non-finite 'after', or a result past the end of the timestamp
- * range.
- */
-TimestampTz
-ScheduleNextRun(const Schedule *schedule, TimestampTz after, pg_tz *tz)
-{
-	if (TIMESTAMP_NOT_FINITE(after))
-		return DT_NOEND;
-
-	if (schedule->kind == SCHEDULE_INTERVAL)
-	{
-		if (schedule->intervalUsecs <= 0 ||
-			after >= END_TIMESTAMP - schedule->intervalUsecs)
-			return DT_NOEND;
-		return after + schedule->intervalUsecs;
-	}
-
-	if (schedule->atStartup)
-		return DT_NOEND;
-
-	return CronNextRun(schedule, after, tz);
 }
 
 
@@ -886,246 +826,4 @@ DescribeUnexpected(const char *text, int len, int pos)
 	if (c >= 0x80)
 		return psprintf("unexpected non-ASCII character in %s", Quote(text, len));
 	return psprintf("unexpected control character 0x%02X", c);
-}
-
-
-/*
- * CronNextRun finds the first minute strictly after 'after' whose local
- * wall-clock time in tz matches the schedule.
- *
- * The search runs on wall-clock fields: a month that does not match is
- * skipped whole, then a day, then an hour, and within a matching hour the
- * next matching minute is looked up directly.  A year therefore costs at
- * most about 12 + 366 steps, and MAX_SEARCH_YEARS bounds the whole search.
- *
- * Daylight saving time: each matching wall-clock time is turned back into
- * an instant by ResolveWallTime().  A wall-clock time that does not exist
- * because the clocks jump forward over it is skipped, so a job at 02:30 does
- * not run on the night the clocks go from 02:00 to 03:00; jobs at other
- * times are unaffected.  A wall-clock time that occurs twice when the
- * clocks go back fires at its first occurrence only, because the search
- * continues from the wall-clock time after the previous run; only when
- * 'after' itself lies in the repeated hour does the second occurrence
- * count.
- */
-static TimestampTz
-CronNextRun(const Schedule *schedule, TimestampTz after, pg_tz *tz)
-{
-	pg_time_t	afterSeconds;
-	struct pg_tm tm;
-	WallTime	wall;
-	int			lastYear;
-
-	/* whole seconds since the Unix epoch, rounding down before 1970 too */
-	afterSeconds = after / USECS_PER_SEC;
-	if (after % USECS_PER_SEC < 0)
-		afterSeconds--;
-	afterSeconds += (pg_time_t) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-
-	if (!LocalTimeAt(afterSeconds, tz, &tm))
-		return DT_NOEND;
-
-	wall.year = tm.tm_year + 1900;
-	wall.month = tm.tm_mon + 1;
-	wall.day = tm.tm_mday;
-	wall.hour = tm.tm_hour;
-	wall.minute = tm.tm_min + 1;	/* strictly after */
-	lastYear = wall.year + MAX_SEARCH_YEARS;
-
-	for (int step = 0; step < MAX_SEARCH_STEPS; step++)
-	{
-		int			next;
-		TimestampTz result;
-
-		/* carry whatever the previous step pushed past its end */
-		if (wall.minute > 59)
-		{
-			wall.minute = 0;
-			wall.hour++;
-		}
-		if (wall.hour > 23)
-		{
-			wall.hour = 0;
-			wall.day++;
-		}
-		if (wall.month > 12)
-		{
-			wall.month = 1;
-			wall.year++;
-		}
-		if (wall.day > day_tab[isleap(wall.year)][wall.month - 1])
-		{
-			wall.day = 1;
-			wall.month++;
-			if (wall.month > 12)
-			{
-				wall.month = 1;
-				wall.year++;
-			}
-		}
-
-		/* past the end of the timestamp range, or it will never match */
-		if (wall.year > lastYear || wall.year >= 294276)
-			return DT_NOEND;
-
-		if ((schedule->months & (1 << wall.month)) == 0)
-		{
-			wall.month++;
-			wall.day = 1;
-			wall.hour = 0;
-			wall.minute = 0;
-			continue;
-		}
-
-		if (!DayMatches(schedule, &wall))
-		{
-			wall.day++;
-			wall.hour = 0;
-			wall.minute = 0;
-			continue;
-		}
-
-		next = NextBit(schedule->hours, wall.hour, 23);
-		if (next < 0)
-		{
-			wall.day++;
-			wall.hour = 0;
-			wall.minute = 0;
-			continue;
-		}
-		if (next != wall.hour)
-		{
-			wall.hour = next;
-			wall.minute = 0;
-		}
-
-		next = NextBit(schedule->minutes, wall.minute, 59);
-		if (next < 0)
-		{
-			wall.hour++;
-			wall.minute = 0;
-			continue;
-		}
-		wall.minute = next;
-
-		if (ResolveWallTime(&wall, after, tz, &result))
-			return result;
-
-		/* skipped by a DST change: try the next minute */
-		wall.minute++;
-	}
-
-	return DT_NOEND;
-}
-
-/*
- * DayMatches applies the cron day rule: when either day field was written
- * with '*', both must match; otherwise matching either is enough, so that
- * "0 0 1 * mon" means the 1st of the month and every Monday.
- */
-static bool
-DayMatches(const Schedule *schedule, const WallTime *wall)
-{
-	int			daysInMonth = day_tab[isleap(wall->year)][wall->month - 1];
-	int			weekday = j2day(date2j(wall->year, wall->month, wall->day));
-	bool		dayOfMonthMatches;
-	bool		dayOfWeekMatches;
-
-	dayOfMonthMatches = (schedule->daysOfMonth & (((uint32) 1) << wall->day)) != 0 ||
-		(schedule->lastDayOfMonth && wall->day == daysInMonth);
-	dayOfWeekMatches = (schedule->daysOfWeek & (1 << weekday)) != 0;
-
-	if (schedule->dayOfMonthStar || schedule->dayOfWeekStar)
-		return dayOfMonthMatches && dayOfWeekMatches;
-	return dayOfMonthMatches || dayOfWeekMatches;
-}
-
-/*
- * NextBit returns the lowest N in [from, to] with bit N set, or -1.
- */
-static int
-NextBit(uint64 bits, int from, int to)
-{
-	for (int bit = from; bit <= to; bit++)
-	{
-		if (bits & (UINT64CONST(1) << bit))
-			return bit;
-	}
-	return -1;
-}
-
-/*
- * ResolveWallTime finds the earliest instant after 'after' at which the
- * local time in tz reads exactly 'wall'.  Returns false when there is none
- * (the wall-clock time falls in a DST gap, or its instants are not after
- * 'after').
- *
- * Rather than trusting any one rule for gaps and overlaps, it tries the UTC
- * offsets in force some hours before, at and after the wall-clock reading
- * (at most one transition happens in that window in any real zone) and
- * keeps only the instants that really read as 'wall' locally.
- */
-static bool
-ResolveWallTime(const WallTime *wall, TimestampTz after, pg_tz *tz,
-				TimestampTz *result)
-{
-	static const int probeOffsets[] = {-18 * SECS_PER_HOUR, 0, 18 * SECS_PER_HOUR};
-	pg_time_t	wallAsUtc = WallTimeAsUtc(wall);
-	TimestampTz best = DT_NOEND;
-
-	for (int i = 0; i < (int) lengthof(probeOffsets); i++)
-	{
-		struct pg_tm tm;
-		pg_time_t	candidate;
-		TimestampTz candidateTimestamp;
-
-		if (!LocalTimeAt(wallAsUtc + probeOffsets[i], tz, &tm))
-			continue;
-		candidate = wallAsUtc - tm.tm_gmtoff;
-
-		if (!LocalTimeAt(candidate, tz, &tm) ||
-			tm.tm_year + 1900 != wall->year ||
-			tm.tm_mon + 1 != wall->month ||
-			tm.tm_mday != wall->day ||
-			tm.tm_hour != wall->hour ||
-			tm.tm_min != wall->minute ||
-			tm.tm_sec != 0)
-			continue;
-
-		candidateTimestamp = time_t_to_timestamptz(candidate);
-		if (candidateTimestamp <= after)
-			continue;
-		if (candidateTimestamp < best)
-			best = candidateTimestamp;
-	}
-
-	*result = best;
-	return best != DT_NOEND;
-}
-
-/*
- * LocalTimeAt copies out the local time of an instant (pg_localtime()
- * returns a static buffer).  A NULL tz means UTC.
- */
-static bool
-LocalTimeAt(pg_time_t instant, pg_tz *tz, struct pg_tm *tm)
-{
-	struct pg_tm *local;
-
-	local = (tz != NULL) ? pg_localtime(&instant, tz) : pg_gmtime(&instant);
-	if (local == NULL)
-		return false;
-	*tm = *local;
-	return true;
-}
-
-/*
- * WallTimeAsUtc returns the Unix time at which a UTC clock would read
- * 'wall'; the local instant differs from it by the zone's UTC offset.
- */
-static pg_time_t
-WallTimeAsUtc(const WallTime *wall)
-{
-	return (pg_time_t) (date2j(wall->year, wall->month, wall->day) - UNIX_EPOCH_JDATE) * SECS_PER_DAY +
-		wall->hour * SECS_PER_HOUR + wall->minute * SECS_PER_MINUTE;
 }
