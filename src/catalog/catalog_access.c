@@ -43,6 +43,15 @@
 #include "catalog/catalog_access.h"
 #include "catalog/catalog_version.h"
 
+/* The columns this library reads from each table */
+static const int CatalogTableColumns[CATALOG_TABLE_COUNT] = {
+	[CATALOG_PIPELINES] = Natts_pipelines,
+	[CATALOG_SEQUENCE_PIPELINES] = Natts_sequence_pipelines,
+	[CATALOG_TIME_INTERVAL_PIPELINES] = Natts_time_interval_pipelines,
+	[CATALOG_FILE_LIST_PIPELINES] = Natts_file_list_pipelines,
+	[CATALOG_PROCESSED_FILES] = Natts_processed_files,
+};
+
 static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
 	[CATALOG_PIPELINES] = "pipelines",
 	[CATALOG_SEQUENCE_PIPELINES] = "sequence_pipelines",
@@ -52,6 +61,7 @@ static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
 };
 
 static void CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls);
+static void CheckCatalogShape(CatalogTable table, Relation relation);
 static uint64 RunCatalogStatement(CatalogStatement *statement, Datum *values,
 								  const char *nulls, Datum *resultValues,
 								  bool *resultNulls, int resultCount);
@@ -94,13 +104,15 @@ bool
 ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys, Datum *values, bool *nulls)
 {
 	Relation	relation = table_open(CatalogTableId(table), AccessShareLock);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	Snapshot	snapshot;
 	ScanKeyData scanKeys[2];
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	bool		found;
 
 	Assert(nkeys >= 1 && nkeys <= lengthof(scanKeys));
+	CheckCatalogShape(table, relation);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
 	/* the key columns are text COLLATE "C", which is what ScanKeyInit uses */
 	for (int i = 0; i < nkeys; i++)
@@ -138,12 +150,15 @@ ReadAllCatalogRows(CatalogTable table, int natts)
 {
 	Relation	relation = table_open(CatalogTableId(table), AccessShareLock);
 	TupleDesc	tupleDesc = RelationGetDescr(relation);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	SysScanDesc scan = systable_beginscan(relation, InvalidOid, false, snapshot, 0, NULL);
+	Snapshot	snapshot;
+	SysScanDesc scan;
 	HeapTuple	tuple;
 	List	   *rows = NIL;
 
-	Assert(natts == tupleDesc->natts);
+	Assert(natts == CatalogTableColumns[table]);
+	CheckCatalogShape(table, relation);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(relation, InvalidOid, false, snapshot, 0, NULL);
 
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
@@ -160,6 +175,28 @@ ReadAllCatalogRows(CatalogTable table, int natts)
 	table_close(relation, AccessShareLock);
 
 	return rows;
+}
+
+
+/*
+ * CheckCatalogShape refuses to read a table whose columns are not the ones
+ * this library reads by attribute number: a library and an install script
+ * of different versions must fail clearly, never read one column as another.
+ */
+static void
+CheckCatalogShape(CatalogTable table, Relation relation)
+{
+	int			columns = RelationGetDescr(relation)->natts;
+
+	if (columns != CatalogTableColumns[table])
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("catalog table %s.%s has %d columns, but this version of "
+						"pg_incremental reads %d",
+						INCREMENTAL_SCHEMA, CatalogTableNames[table], columns,
+						CatalogTableColumns[table]),
+				 errhint("Install the pg_incremental library and SQL scripts of the same "
+						 "version, then run ALTER EXTENSION pg_incremental UPDATE.")));
 }
 
 
