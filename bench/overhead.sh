@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Figure 1, overhead: time of a pipeline run over N new rows divided by the
+# time of the same SQL run directly with literal bounds, for N = 10^4 .. 10^7,
+# warm (same session, data cached, median of several runs) and cold (first
+# statement of a new connection to a freshly restarted server: empty
+# shared_buffers and catalog caches; the OS page cache stays warm).  The fixed
+# cost is the difference of the warm medians at N = 10^4.
+#
+# The command is an aggregating upsert:
+#   INSERT INTO ov_sums ... SELECT v % 1000, count(*), sum(v) FROM ov_events
+#   WHERE id BETWEEN $1 AND $2 GROUP BY 1 ON CONFLICT (k) DO UPDATE ...
+# For each N a fresh table gets 10^5 rows of history, already processed by
+# every pipeline, then N new rows; one pipeline per timed run (each processes
+# exactly those N rows once), so nothing but the extension's API is used and
+# the workload runs unchanged against pg_incremental 1.3 with --dsn.  The
+# summary table is truncated before every timed statement, both ways.
+#
+#   bash bench/overhead.sh [--quick] [--dsn CONNSTR]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_parse_args "$@"
+bench_header "1. overhead"
+
+if bench_quick; then
+	sizes=(10000 100000)
+	declare -A reps=([10000]=3 [100000]=3)
+else
+	sizes=(10000 100000 1000000 10000000)
+	declare -A reps=([10000]=9 [100000]=7 [1000000]=5 [10000000]=3)
+fi
+history=100000
+
+bench_server overhead "incremental.enabled = off" || exit 0
+
+bench_psql <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_incremental;
+DROP TABLE IF EXISTS ov_events, ov_sums;
+CREATE TABLE ov_sums (k int PRIMARY KEY, n bigint, total bigint);
+SQL
+
+cmd_for() { # $1 $2: bounds (parameters or literals)
+	echo "INSERT INTO ov_sums AS s (k, n, total) SELECT v % 1000, count(*), sum(v) FROM ov_events WHERE id BETWEEN $1 AND $2 GROUP BY 1 ON CONFLICT (k) DO UPDATE SET n = s.n + excluded.n, total = s.total + excluded.total"
+}
+
+# Prints the "Time:" figures (ms) of the statements after "\echo T".
+timed() {
+	bench_psql "$@" | awk '/^T$/ { grab = 1; next } grab && /^Time:/ { print $2; grab = 0 }'
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+
+fixed_ms=n/a
+for n in "${sizes[@]}"; do
+	r=${reps[$n]}
+	start=$(now_s)
+	lo=$((history + 1))
+	hi=$((history + n))
+	direct=$(cmd_for "$lo" "$hi")
+	# fresh table with history processed by every pipeline, then N new rows
+	{
+		echo "SET client_min_messages = warning;"
+		echo "SELECT incremental.drop_pipeline(pipeline_name) FROM incremental.pipelines WHERE pipeline_name LIKE 'ov-%';"
+		echo "DROP TABLE IF EXISTS ov_events;"
+		echo "CREATE TABLE ov_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v int NOT NULL);"
+		echo "INSERT INTO ov_events (v) SELECT g % 100003 FROM generate_series(1, $history) g;"
+		for ((i = 0; i <= r; i++)); do
+			echo "SELECT incremental.create_sequence_pipeline('ov-$i', 'ov_events', \$c\$$(cmd_for '$1' '$2')\$c\$, schedule := NULL, execute_immediately := true);"
+		done
+		echo "INSERT INTO ov_events (v) SELECT g % 100003 FROM generate_series(1, $n) g;"
+		echo "VACUUM ANALYZE ov_events;"
+		echo "CHECKPOINT;"
+	} | bench_psql >/dev/null
+
+	# warm: one session, one untimed run of the direct SQL first
+	script=$(
+		echo "SET client_min_messages = warning;"
+		echo "TRUNCATE ov_sums;"
+		echo "$direct;"
+		echo "\\timing on"
+		for ((i = 1; i <= r; i++)); do
+			echo "TRUNCATE ov_sums;"
+			echo "\\echo T"
+			echo "$direct;"
+			echo "TRUNCATE ov_sums;"
+			echo "\\echo T"
+			echo "CALL incremental.execute_pipeline('ov-$i');"
+		done
+	)
+	mapfile -t t < <(timed <<<"$script")
+	d_warm=$(for ((i = 0; i < ${#t[@]}; i += 2)); do echo "${t[i]}"; done | median)
+	p_warm=$(for ((i = 1; i < ${#t[@]}; i += 2)); do echo "${t[i]}"; done | median)
+
+	# cold: restart (own server) or just a new connection (--dsn)
+	cold_one() {
+		bench_own && bench_restart
+		printf '%s\n' "SET client_min_messages = warning;" "TRUNCATE ov_sums;" "\\timing on" "\\echo T" "$1;" | timed
+	}
+	d_cold=$(cold_one "$direct")
+	p_cold=$(cold_one "CALL incremental.execute_pipeline('ov-0')")
+	rows=$(bench_value -c "SELECT sum(n) FROM ov_sums")
+
+	read -r w_ratio c_ratio diff < <(awk -v pw="$p_warm" -v dw="$d_warm" -v pc="$p_cold" -v dc="$d_cold" \
+		'BEGIN { printf "%.3f %.3f %.3f\n", pw / dw, pc / dc, pw - dw }')
+	echo "overhead N=$n: warm pipeline ${p_warm} ms / direct ${d_warm} ms = ${w_ratio} (median of $r, +${diff} ms);" \
+		"cold pipeline ${p_cold} ms / direct ${d_cold} ms = ${c_ratio}; rows aggregated by the last run: ${rows}; $(elapsed "$start") s"
+	[[ $n == 10000 ]] && fixed_ms=$diff
+	if ((n >= 1000000)); then
+		bench_result "1. overhead N=$n warm / cold" "$w_ratio / $c_ratio" "<= 1.01" \
+			"$([[ $n == 1000000 ]] && echo 1.00 || echo -)" "$(bench_le "$w_ratio" 1.01)"
+	else
+		bench_result "1. overhead N=$n warm / cold" "$w_ratio / $c_ratio" "(fixed cost)" - -
+	fi
+done
+bench_result "1. overhead fixed cost (N=10^4, warm)" "$fixed_ms ms" "<= 0.2 ms" "0.87 ms" "$(bench_le "$fixed_ms" 0.2)"
+
+bench_psql -c "SET client_min_messages = warning" \
+	-c "SELECT incremental.drop_pipeline(pipeline_name) FROM incremental.pipelines WHERE pipeline_name LIKE 'ov-%'" \
+	-c "DROP TABLE IF EXISTS ov_events, ov_sums" >/dev/null || true
+exit 0
