@@ -285,6 +285,9 @@ incremental_intervals_passed(PG_FUNCTION_ARGS)
 
 	if (toTime <= fromTime || TIMESTAMP_NOT_FINITE(fromTime) || TIMESTAMP_NOT_FINITE(toTime))
 		PG_RETURN_INT64(0);
+	/* no boundary is finite: IntervalIndexAt would search forever */
+	if (TIMESTAMP_NOT_FINITE(state.startTime))
+		PG_RETURN_NULL();
 	if (state.timeInterval.month < 0 || state.timeInterval.day < 0 ||
 		state.timeInterval.time < 0 ||
 		(state.timeInterval.month == 0 && state.timeInterval.day == 0 &&
