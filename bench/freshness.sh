@@ -24,6 +24,7 @@
 #   bash bench/freshness.sh [--quick] [--dsn CONNSTR] [--rate N]
 #        [--duration S] [--schedules LIST]
 set -euo pipefail
+# shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_parse_args "$@"
 set -- "${BENCH_ARGS[@]+"${BENCH_ARGS[@]}"}"

@@ -15,7 +15,7 @@
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 BENCH_ROOT="$(cd "$BENCH_DIR/.." && pwd -P)"
-# shellcheck source=../scripts/tmp-server.sh
+# shellcheck source=scripts/tmp-server.sh
 source "$BENCH_ROOT/scripts/tmp-server.sh"
 
 PGBENCH="$PG_BINDIR/pgbench"
@@ -125,7 +125,11 @@ bench_psql() {
 }
 
 bench_value() {
-	bench_psql -At "$@"
+	if [[ ${1:-} == -d ]]; then
+		bench_psql -d "$2" -At "${@:3}"
+	else
+		bench_psql -At "$@"
+	fi
 }
 
 bench_pgbench() {
@@ -164,8 +168,11 @@ bench_cpu_pct() {
 	awk -v t="$1" -v s="$2" -v hz="$BENCH_CLK_TCK" 'BEGIN { printf "%.2f", 100 * t / hz / s }'
 }
 
+# Median of the numbers on stdin, one per line.
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+
 now_s() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
+elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.3f", b - a }'; }
 
 # bench_result FIGURE MEASURED TARGET ORIGINAL VERDICT
 bench_result() {

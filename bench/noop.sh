@@ -11,6 +11,7 @@
 #
 #   bash bench/noop.sh [--quick] [--dsn CONNSTR]
 set -euo pipefail
+# shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_parse_args "$@"
 bench_header "2. no-op check"
