@@ -27,6 +27,14 @@
 
 PG_FUNCTION_INFO_V1(incremental_list_local_files);
 
+/*
+ * glob() walks every directory a wildcard component matches, cannot be
+ * interrupted, and keeps every match in memory: a pattern with many
+ * wildcard components can walk the whole file system and exhaust memory.
+ */
+#define MAX_WILDCARD_COMPONENTS 4
+
+static void CheckGlobDepth(const char *pattern);
 static List *GlobRegularFiles(const char *pattern);
 
 
@@ -59,6 +67,7 @@ incremental_list_local_files(PG_FUNCTION_ARGS)
 				 errmsg("file pattern \"%s\" is not an absolute path", pattern),
 				 errhint("Use a pattern such as '/data/in/*.csv'.")));
 
+	CheckGlobDepth(pattern);
 	paths = GlobRegularFiles(pattern);
 
 #if PG_VERSION_NUM >= 150000
@@ -83,6 +92,38 @@ incremental_list_local_files(PG_FUNCTION_ARGS)
 	}
 
 	return (Datum) 0;
+}
+
+
+/* CheckGlobDepth refuses patterns whose directory walk could be unbounded */
+static void
+CheckGlobDepth(const char *pattern)
+{
+	int			wildcardComponents = 0;
+	bool		componentHasWildcard = false;
+
+	for (const char *c = pattern;; c++)
+	{
+		if (*c == '/' || *c == '\0')
+		{
+			if (componentHasWildcard)
+				wildcardComponents++;
+			componentHasWildcard = false;
+			if (*c == '\0')
+				break;
+		}
+		else if (*c == '*' || *c == '?' || *c == '[')
+			componentHasWildcard = true;
+	}
+
+	if (wildcardComponents > MAX_WILDCARD_COMPONENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("file pattern \"%s\" has %d path components with wildcards",
+						pattern, wildcardComponents),
+				 errdetail("At most %d are allowed, so that listing files cannot walk the "
+						   "whole file system.", MAX_WILDCARD_COMPONENTS),
+				 errhint("Name the directories, e.g. '/data/in/*/*.csv'.")));
 }
 
 

@@ -301,13 +301,19 @@ incremental_intervals_passed(PG_FUNCTION_ARGS)
 	session_timezone = pipelineZone;
 	PG_TRY();
 	{
-		intervals = IntervalIndexAt(&state, toTime) - IntervalIndexAt(&state, fromTime);
+		if (pg_sub_s64_overflow(IntervalIndexAt(&state, toTime),
+								IntervalIndexAt(&state, fromTime), &intervals))
+			intervals = -1;
 	}
 	PG_FINALLY();
 	{
 		session_timezone = sessionZone;
 	}
 	PG_END_TRY();
+
+	/* more intervals than a bigint counts */
+	if (intervals < 0)
+		PG_RETURN_NULL();
 
 	PG_RETURN_INT64(intervals);
 }

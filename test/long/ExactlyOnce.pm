@@ -103,7 +103,9 @@ sub server_log_crashes
 	my ($node, %opts) = @_;
 	my $log = slurp_file($node->logfile);
 	my $n = 0;
-	while ($log =~ /terminated by signal (\d+)/g)
+	# the postmaster's reports of a backend or worker dying; not a child
+	# program of COPY FROM PROGRAM interrupted by a timeout
+	while ($log =~ /(?:server process|background worker "[^"]*") \(PID \d+\) was terminated by signal (\d+)/g)
 	{
 		$n++ unless $opts{ignore_kill} && $1 == 9;
 	}

@@ -64,6 +64,8 @@ SELECT incremental.create_file_list_pipeline('local', '/tmp/pg_incremental_regre
 SELECT * FROM local_loaded ORDER BY 1;
 SELECT * FROM incremental.list_local_files('s3://bucket/*.csv');
 SELECT * FROM incremental.list_local_files('relative/*.csv');
+-- a pattern that could walk the whole file system is refused
+SELECT * FROM incremental.list_local_files('/*/*/*/*/*/*.csv');
 
 -- errors
 SELECT incremental.create_file_list_pipeline('bad', 's3://%', $$ SELECT $1 $$);
