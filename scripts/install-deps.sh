@@ -15,6 +15,7 @@ packages=(
 	perl                       # prove and Test::More for the TAP tests
 	libipc-run-perl            # IPC::Run, required by PostgreSQL::Test::Cluster
 	locales                    # C.UTF-8 for the throwaway clusters
+	python3                    # the fuzz driver (test/fuzz/fuzz.py), standard library only
 )
 
 is_installed() {
