@@ -46,6 +46,9 @@ extern PipelineBatchOutcome ExecuteFileListBatch(const Pipeline *pipeline,
 												 KindRunState *runState,
 												 BatchResult *result);
 
+extern bool SequencePipelineMayHaveWork(const char *pipelineName);
+extern bool TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now);
+
 extern void ResetSequencePipeline(const Pipeline *pipeline);
 extern void ResetTimeIntervalPipeline(const Pipeline *pipeline);
 extern void ResetFileListPipeline(const Pipeline *pipeline);

@@ -27,6 +27,7 @@
 #include "commands/sequence.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -308,6 +309,30 @@ ReadSequenceLastValue(Oid sequenceId, int64 *lastValue)
 
 	*lastValue = DatumGetInt64(result);
 	return true;
+}
+
+
+/*
+ * SequencePipelineMayHaveWork is the scheduler's cheap look before a run:
+ * false when the sequence has produced no value after the pipeline's
+ * progress.  It takes neither the pipeline's lock nor any lock it would
+ * have to wait for, so its answer is only a hint: a run started on a true
+ * may still find nothing, and a false is revised at the next look.
+ */
+bool
+SequencePipelineMayHaveWork(const char *pipelineName)
+{
+	SequencePipelineState *state = ReadSequencePipelineState(pipelineName);
+	int64		lastValue;
+
+	/* ALTER SEQUENCE or DROP in progress: the run will sort it out */
+	if (!ConditionalLockRelationOid(state->sequenceId, AccessShareLock))
+		return true;
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(state->sequenceId)))
+		return true;
+
+	return ReadSequenceLastValue(state->sequenceId, &lastValue) &&
+		lastValue > state->lastProcessed;
 }
 
 

@@ -29,6 +29,7 @@
 #include "fmgr.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
@@ -211,6 +212,40 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 		return PIPELINE_BATCH_MORE;
 
 	return PIPELINE_BATCH_DONE;
+}
+
+
+/*
+ * TimeIntervalPipelineMayHaveWork is the scheduler's cheap look before a
+ * run: false when no interval after the pipeline's progress ended at least
+ * min_delay before 'now'.  A hint, like SequencePipelineMayHaveWork.
+ */
+bool
+TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now)
+{
+	TimeIntervalPipelineState *state = ReadTimeIntervalPipelineState(pipelineName);
+	const Interval *interval = &state->timeInterval;
+	bool		hasCalendarPart = interval->month != 0 || interval->day != 0;
+	int			gucNestLevel = 0;
+	TimestampTz safeEnd;
+	bool		passed;
+
+	/* only calendar arithmetic depends on the time zone */
+	if (hasCalendarPart)
+	{
+		gucNestLevel = NewGUCNestLevel();
+		SetPipelineTimeZone(state->timeZone);
+	}
+
+	safeEnd = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+													  TimestampTzGetDatum(now),
+													  IntervalPGetDatum(&state->minDelay)));
+	passed = IntervalBoundary(state, IntervalIndexAt(state, state->lastProcessedTime) + 1) <= safeEnd;
+
+	if (hasCalendarPart)
+		AtEOXact_GUC(false, gucNestLevel);
+
+	return passed;
 }
 
 
