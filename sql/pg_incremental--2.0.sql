@@ -264,6 +264,24 @@ CREATE TRIGGER unschedule_pipeline_job
  EXECUTE FUNCTION incremental._unschedule_pipeline_job();
 
 /*
+ * The built-in scheduler re-reads the pipelines when a transaction that
+ * changed them commits (src/scheduler/commit_wakeup.c), however they were
+ * changed: through the API, by the drop of a source table, or by hand.
+ * ALWAYS, so that changes applied by logical replication count too.
+ */
+CREATE FUNCTION incremental._pipelines_changed()
+ RETURNS trigger
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_pipelines_changed';
+REVOKE ALL ON FUNCTION incremental._pipelines_changed() FROM PUBLIC;
+
+CREATE TRIGGER pipelines_changed
+ AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON incremental.pipelines
+ FOR EACH STATEMENT
+ EXECUTE FUNCTION incremental._pipelines_changed();
+ALTER TABLE incremental.pipelines ENABLE ALWAYS TRIGGER pipelines_changed;
+
+/*
  * DROP EXTENSION pg_incremental removes the pg_cron jobs of its pipelines.
  * The trigger fires before the drop, while the catalog still says which
  * jobs are ours, so it can be part of the extension: nothing is left

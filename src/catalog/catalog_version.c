@@ -13,9 +13,11 @@
  * whose arguments differ between versions, first checks pg_extension and
  * stops with a hint to update.
  *
- * A positive answer is remembered until the catalog table is invalidated
- * (which DROP EXTENSION, CREATE EXTENSION and ALTER EXTENSION ... UPDATE
- * all do), so the check costs nothing on the scheduler's hot paths.
+ * A positive answer, and the extension's OID, are remembered until a
+ * relcache invalidation arrives (DROP EXTENSION, CREATE EXTENSION and
+ * ALTER EXTENSION ... UPDATE all send some, for the tables they drop,
+ * create or alter), so the checks cost nothing on the scheduler's hot
+ * paths.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +28,7 @@
 #include "access/table.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -33,12 +36,32 @@
 
 #include "catalog/catalog_version.h"
 
-/* the version was found to match; reset by any relcache invalidation */
+/* remembered answers; reset by any relcache invalidation */
 static bool versionMatches = false;
+static Oid	extensionId = InvalidOid;
 static bool callbackRegistered = false;
 
 static char *InstalledVersion(void);
+static void RegisterForgetCallback(void);
 static void ForgetVersion(Datum arg, Oid relationId);
+
+
+/*
+ * IncrementalExtensionId returns the OID of pg_incremental in this
+ * database, or InvalidOid.  After taking a lock on the extension, calling
+ * it again tells whether the extension was dropped meanwhile: the lock
+ * processes the drop's invalidations, which make it look again.
+ */
+Oid
+IncrementalExtensionId(void)
+{
+	if (OidIsValid(extensionId))
+		return extensionId;
+
+	RegisterForgetCallback();
+	extensionId = get_extension_oid("pg_incremental", true);
+	return extensionId;
+}
 
 
 /*
@@ -53,12 +76,7 @@ InstalledVersionMatchesLibrary(void)
 	if (versionMatches)
 		return true;
 
-	if (!callbackRegistered)
-	{
-		CacheRegisterRelcacheCallback(ForgetVersion, (Datum) 0);
-		callbackRegistered = true;
-	}
-
+	RegisterForgetCallback();
 	version = InstalledVersion();
 	versionMatches = version != NULL &&
 		strcmp(version, INCREMENTAL_LIBRARY_VERSION) == 0;
@@ -125,6 +143,17 @@ InstalledVersion(void)
 }
 
 
+static void
+RegisterForgetCallback(void)
+{
+	if (callbackRegistered)
+		return;
+
+	CacheRegisterRelcacheCallback(ForgetVersion, (Datum) 0);
+	callbackRegistered = true;
+}
+
+
 /*
  * Any relcache invalidation may be the catalog changing shape; they are
  * rare enough that looking again is cheaper than telling them apart.
@@ -133,4 +162,5 @@ static void
 ForgetVersion(Datum arg, Oid relationId)
 {
 	versionMatches = false;
+	extensionId = InvalidOid;
 }

@@ -12,6 +12,7 @@
 /* default_version of pg_incremental.control; bump the two together */
 #define INCREMENTAL_LIBRARY_VERSION "2.0"
 
+extern Oid	IncrementalExtensionId(void);
 extern bool InstalledVersionMatchesLibrary(void);
 extern void CheckInstalledVersion(void);
 

@@ -14,6 +14,7 @@
 #define INCREMENTAL_PIPELINE_KINDS_H
 
 #include "catalog/pipeline_catalog.h"
+#include "pipelines/pipeline_probe.h"
 #include "pipelines/pipeline_run.h"
 
 /* What a batch hands back besides its outcome */
@@ -46,8 +47,10 @@ extern PipelineBatchOutcome ExecuteFileListBatch(const Pipeline *pipeline,
 												 KindRunState *runState,
 												 BatchResult *result);
 
-extern bool SequencePipelineMayHaveWork(const char *pipelineName);
-extern bool TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now);
+/* see pipeline_probe.h */
+extern bool SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe *probe);
+extern bool TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now,
+											PipelineProbe *probe);
 
 extern void ResetSequencePipeline(const Pipeline *pipeline);
 extern void ResetTimeIntervalPipeline(const Pipeline *pipeline);

@@ -16,17 +16,23 @@
 #include "pipelines/pipeline_probe.h"
 
 bool
-PipelineMayHaveWork(const char *pipelineName, PipelineType type, TimestampTz now)
+PipelineMayHaveWork(const char *pipelineName, PipelineType type, TimestampTz now,
+					PipelineProbe *probe)
 {
+	bool		mayHaveWork = true;
+
 	switch (type)
 	{
 		case PIPELINE_TYPE_SEQUENCE:
-			return SequencePipelineMayHaveWork(pipelineName);
+			mayHaveWork = SequencePipelineMayHaveWork(pipelineName, probe);
+			break;
 		case PIPELINE_TYPE_TIME_INTERVAL:
-			return TimeIntervalPipelineMayHaveWork(pipelineName, now);
+			mayHaveWork = TimeIntervalPipelineMayHaveWork(pipelineName, now, probe);
+			break;
 		case PIPELINE_TYPE_FILE_LIST:
-			return true;
+			break;
 	}
 
-	return true;
+	probe->valid = !mayHaveWork;
+	return mayHaveWork;
 }

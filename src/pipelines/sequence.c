@@ -313,26 +313,47 @@ ReadSequenceLastValue(Oid sequenceId, int64 *lastValue)
 
 
 /*
- * SequencePipelineMayHaveWork is the scheduler's cheap look before a run:
- * false when the sequence has produced no value after the pipeline's
- * progress.  It takes neither the pipeline's lock nor any lock it would
- * have to wait for, so its answer is only a hint: a run started on a true
- * may still find nothing, and a false is revised at the next look.
+ * SequencePipelineMayHaveWork is the scheduler's cheap look before a run
+ * (pipeline_probe.h): false when the sequence has produced no value after
+ * the pipeline's progress, or has not moved since a look that found none.
+ * It waits for no lock: an ALTER SEQUENCE or DROP in progress means "may".
  */
 bool
-SequencePipelineMayHaveWork(const char *pipelineName)
+SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe *probe)
 {
-	SequencePipelineState *state = ReadSequencePipelineState(pipelineName);
+	SequencePipelineState *state = NULL;
+	Oid			sequenceId;
 	int64		lastValue;
 
-	/* ALTER SEQUENCE or DROP in progress: the run will sort it out */
-	if (!ConditionalLockRelationOid(state->sequenceId, AccessShareLock))
-		return true;
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(state->sequenceId)))
-		return true;
+	if (probe->valid)
+		sequenceId = probe->sequenceId;
+	else
+	{
+		state = ReadSequencePipelineState(pipelineName);
+		sequenceId = state->sequenceId;
+	}
 
-	return ReadSequenceLastValue(state->sequenceId, &lastValue) &&
-		lastValue > state->lastProcessed;
+	/* the lock pg_sequence_last_value takes, without waiting for it */
+	if (!ConditionalLockRelationOid(sequenceId, RowExclusiveLock))
+		return true;
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(sequenceId)))
+		return true;
+	if (!ReadSequenceLastValue(sequenceId, &lastValue))
+		lastValue = PG_INT64_MIN;	/* no value yet */
+
+	if (state == NULL)
+	{
+		/* progress only moves forward: an unmoved sequence has nothing new */
+		if (lastValue == probe->sequenceValue)
+			return false;
+		state = ReadSequencePipelineState(pipelineName);
+		if (state->sequenceId != sequenceId)
+			return true;
+	}
+
+	probe->sequenceId = sequenceId;
+	probe->sequenceValue = lastValue;
+	return lastValue > state->lastProcessed;
 }
 
 

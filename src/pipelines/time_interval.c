@@ -217,21 +217,31 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 
 /*
  * TimeIntervalPipelineMayHaveWork is the scheduler's cheap look before a
- * run: false when no interval after the pipeline's progress ended at least
- * min_delay before 'now'.  A hint, like SequencePipelineMayHaveWork.
+ * run (pipeline_probe.h): false when no interval after the pipeline's
+ * progress ended at least min_delay before 'now'.  A look that finds none
+ * notes when the next one could be ready; until then, no catalog is read.
  */
 bool
-TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now)
+TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now,
+								PipelineProbe *probe)
 {
-	TimeIntervalPipelineState *state = ReadTimeIntervalPipelineState(pipelineName);
-	const Interval *interval = &state->timeInterval;
-	bool		hasCalendarPart = interval->month != 0 || interval->day != 0;
+	TimeIntervalPipelineState *state;
+	const Interval *interval;
+	const Interval *minDelay;
 	int			gucNestLevel = 0;
+	TimestampTz nextEnd;
 	TimestampTz safeEnd;
-	bool		passed;
+
+	if (probe->valid && now < probe->workAt)
+		return false;
+
+	state = ReadTimeIntervalPipelineState(pipelineName);
+	interval = &state->timeInterval;
+	minDelay = &state->minDelay;
 
 	/* only calendar arithmetic depends on the time zone */
-	if (hasCalendarPart)
+	if (interval->month != 0 || interval->day != 0 ||
+		minDelay->month != 0 || minDelay->day != 0)
 	{
 		gucNestLevel = NewGUCNestLevel();
 		SetPipelineTimeZone(state->timeZone);
@@ -239,13 +249,27 @@ TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now)
 
 	safeEnd = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
 													  TimestampTzGetDatum(now),
-													  IntervalPGetDatum(&state->minDelay)));
-	passed = IntervalBoundary(state, IntervalIndexAt(state, state->lastProcessedTime) + 1) <= safeEnd;
+													  IntervalPGetDatum(minDelay)));
+	nextEnd = IntervalBoundary(state, IntervalIndexAt(state, state->lastProcessedTime) + 1);
 
-	if (hasCalendarPart)
+	if (gucNestLevel > 0)
 		AtEOXact_GUC(false, gucNestLevel);
 
-	return passed;
+	/*
+	 * The next interval is ready once now - min_delay reaches its end: not
+	 * before end + min_delay when min_delay is a plain duration, and, since
+	 * min_delay is never negative, not before the end in any case.
+	 */
+	probe->workAt = nextEnd;
+	if (minDelay->month == 0 && minDelay->day == 0)
+	{
+		TimestampTz delayedEnd;
+
+		if (!pg_add_s64_overflow(nextEnd, minDelay->time, &delayedEnd))
+			probe->workAt = Max(delayedEnd, nextEnd);
+	}
+
+	return nextEnd <= safeEnd;
 }
 
 

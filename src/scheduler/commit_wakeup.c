@@ -10,15 +10,19 @@
  * transaction callback once the commit is visible to others.  An aborted
  * transaction wakes nobody.
  *
- * The core tells us about pipelines through pipeline_event_hook.  The
- * same hook warns the user who creates a scheduled pipeline while there is
- * no scheduler to run it.
+ * The core tells us about pipelines through pipeline_event_hook, and a
+ * statement trigger on incremental.pipelines about any other change to
+ * them (a source table's drop deletes its pipelines in SQL).  The hook
+ * also warns the user who creates a scheduled pipeline while there is no
+ * scheduler to run it.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 
 #include "pipelines/pipeline_hooks.h"
@@ -31,6 +35,8 @@
 /* Wakeups the current transaction will send if it commits */
 static bool wakeSchedulerAtCommit = false;
 static bool wakeLauncherAtCommit = false;
+
+PG_FUNCTION_INFO_V1(incremental_pipelines_changed);
 
 static void WakeupXactCallback(XactEvent event, void *arg);
 static void HandlePipelineEvent(PipelineEvent event, const char *pipelineName,
@@ -56,6 +62,22 @@ void
 RequestLauncherWakeAtCommit(void)
 {
 	wakeLauncherAtCommit = true;
+}
+
+/*
+ * incremental._pipelines_changed() is the statement trigger through which
+ * any change to incremental.pipelines wakes the scheduler at commit.
+ */
+Datum
+incremental_pipelines_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("incremental._pipelines_changed() can only be called as a trigger")));
+
+	RequestSchedulerWakeAtCommit();
+	return PointerGetDatum(NULL);
 }
 
 static void

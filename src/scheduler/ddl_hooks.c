@@ -74,6 +74,9 @@ IncrementalProcessUtility(PlannedStmt *plannedStatement, const char *queryString
 	else if (IsA(statement, AlterExtensionStmt) &&
 			 strcmp(((AlterExtensionStmt *) statement)->extname, "pg_incremental") == 0)
 		RequestSchedulerWakeAtCommit();	/* an updated catalog can be served */
+	else if (IsA(statement, DropStmt) &&
+			 ((DropStmt *) statement)->removeType == OBJECT_EXTENSION)
+		RequestSchedulerWakeAtCommit();	/* the worker has nothing left to do */
 
 	if (OidIsValid(databaseId))
 		StopDatabaseWorker(databaseId, DDL_BLOCK_MS);

@@ -4,11 +4,19 @@
  *	  Deciding which pipelines of a database are due, and running one
  *	  batch of each per round.
  *
- * The worker re-reads incremental.pipelines at every round: the table is
- * small, and a fresh read cannot go stale the way an invalidated cache
- * can.  What the catalog does not say lives here, one ScheduledPipeline per
- * pipeline: the parsed schedule, when the last run started, when the next
- * is due, failures and the backoff they earned, and the run in progress.
+ * The worker re-reads incremental.pipelines when a committed transaction
+ * changed it (commit_wakeup.c counts those in shared memory) and, in case
+ * a change escaped that, every PIPELINE_REREAD_INTERVAL_MS.  What the
+ * catalog does not say lives here, one ScheduledPipeline per pipeline,
+ * kept in name order so that a re-read is a merge: the parsed schedule,
+ * when the last run started, when the next is due, failures and the
+ * backoff they earned, and the run in progress.
+ *
+ * Most checks find nothing new, so a round first asks the due pipelines,
+ * all in one read-only transaction, whether they may have anything to do
+ * (pipeline_probe.h); those that certainly have not are done until their
+ * next scheduled time.  A thousand idle pipelines on a one-second schedule
+ * thus cost one transaction a second, not a thousand.
  *
  * A run is a sequence of batches (src/pipelines/pipeline_run.h).  Each
  * round gives every due pipeline one batch, in its own transaction,
@@ -35,16 +43,21 @@
 #include "utils/timestamp.h"
 
 #include "catalog/pipeline_catalog.h"
+#include "pipelines/pipeline_probe.h"
 #include "pipelines/pipeline_run.h"
 #include "scheduler/dispatch.h"
 #include "scheduler/guc.h"
 #include "scheduler/process_common.h"
 #include "scheduler/schedule.h"
+#include "scheduler/shmem.h"
 #include "scheduler/worker_xact.h"
 
 /* Backoff after consecutive failures of a pipeline */
 #define FAILURE_BACKOFF_BASE_MS 1000
 #define FAILURE_BACKOFF_MAX_MS (300 * 1000)
+
+/* Re-read the pipelines at least this often, changed or not */
+#define PIPELINE_REREAD_INTERVAL_MS (5 * 1000)
 
 /* How often the worker trims incremental.pipeline_runs */
 #define HISTORY_TRIM_INTERVAL_MS (60 * 1000)
@@ -55,11 +68,12 @@
 typedef struct ScheduledPipeline
 {
 	char	   *name;
+	PipelineType type;
 	char	   *scheduleText;	/* as last read; NULL: manual only */
 	Schedule	schedule;
 	bool		scheduleValid;	/* false: manual only, or unparsable */
 	bool		paused;
-	bool		seen;			/* found by the latest catalog read */
+	PipelineProbe probe;		/* what the last look for work saw */
 
 	TimestampTz lastRunStart;	/* 0: never run by the scheduler */
 	TimestampTz nextRunAt;		/* DT_NOEND: never */
@@ -77,22 +91,30 @@ typedef struct ScheduledPipeline
 struct PipelineDispatcher
 {
 	MemoryContext context;		/* lives as long as the worker */
-	List	   *pipelines;		/* ScheduledPipeline * */
+	List	   *pipelines;		/* ScheduledPipeline *, by name */
 	pg_tz	   *timezone;		/* zone the cron times were computed in */
 	bool		firstRefresh;	/* @reboot schedules fire on this one */
+	uint64		seenChanges;	/* PipelineChangeCount() at the last read */
+	TimestampTz lastRefresh;	/* when the pipelines were last read */
 	TimestampTz lastHistoryTrim;	/* when pipeline_runs was last trimmed */
 };
 
-static ScheduledPipeline *FindScheduledPipeline(PipelineDispatcher *dispatcher,
-												const char *name);
+static int	ComparePipelineNames(const ListCell *a, const ListCell *b);
 static ScheduledPipeline *AddScheduledPipeline(PipelineDispatcher *dispatcher,
 											   const Pipeline *pipeline);
+static void UpdateScheduledPipeline(PipelineDispatcher *dispatcher,
+									ScheduledPipeline *scheduled,
+									const Pipeline *pipeline, bool timezoneChanged);
 static void SetSchedule(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 						const char *scheduleText);
 static void ComputeNextRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
 static void ForgetScheduledPipeline(PipelineDispatcher *dispatcher,
 									ScheduledPipeline *scheduled);
 static bool IsDue(ScheduledPipeline *scheduled, TimestampTz now);
+static bool NeedsProbe(ScheduledPipeline *scheduled);
+static bool ProbeForWork(PipelineDispatcher *dispatcher, List *candidates,
+						 TimestampTz now, List **withWork);
+static ErrorData *CopyErrorAndAbort(MemoryContext context, ScheduledPipeline *logFor);
 static bool RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
 static void FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 					  PipelineBatchOutcome outcome);
@@ -120,72 +142,112 @@ CreatePipelineDispatcher(void)
 
 
 /*
+ * PipelinesNeedRefresh says whether the worker should re-read the
+ * pipelines before its next round.
+ */
+bool
+PipelinesNeedRefresh(PipelineDispatcher *dispatcher)
+{
+	return dispatcher->firstRefresh ||
+		PipelineChangeCount() != dispatcher->seenChanges ||
+		TimestampDifferenceExceeds(dispatcher->lastRefresh, GetCurrentTimestamp(),
+								   PIPELINE_REREAD_INTERVAL_MS);
+}
+
+
+/*
  * RefreshPipelines merges the catalog's pipelines into the dispatcher's
- * state.  Runs in the caller's transaction.
+ * state: both lists are in name order, so one pass finds the new, the
+ * changed and the dropped.  Runs in the caller's transaction.
  */
 void
 RefreshPipelines(PipelineDispatcher *dispatcher)
 {
+	uint64		changes = PipelineChangeCount();
 	List	   *pipelines = ReadAllPipelines();
 	bool		timezoneChanged = dispatcher->timezone != SchedulerTimezone();
-	ListCell   *cell;
-
-	foreach(cell, dispatcher->pipelines)
-		((ScheduledPipeline *) lfirst(cell))->seen = false;
+	List	   *merged = NIL;
+	ListCell   *oldCell;
+	ListCell   *newCell;
+	MemoryContext oldContext;
 
 	dispatcher->timezone = SchedulerTimezone();
+	list_sort(pipelines, ComparePipelineNames);
 
-	foreach(cell, pipelines)
+	oldCell = list_head(dispatcher->pipelines);
+	newCell = list_head(pipelines);
+	while (oldCell != NULL || newCell != NULL)
 	{
-		Pipeline   *pipeline = lfirst(cell);
-		ScheduledPipeline *scheduled = FindScheduledPipeline(dispatcher, pipeline->name);
+		ScheduledPipeline *scheduled = oldCell ? lfirst(oldCell) : NULL;
+		Pipeline   *pipeline = newCell ? lfirst(newCell) : NULL;
+		int			order;
 
 		if (scheduled == NULL)
-			scheduled = AddScheduledPipeline(dispatcher, pipeline);
-		else if (timezoneChanged ||
-				 (pipeline->schedule == NULL) != (scheduled->scheduleText == NULL) ||
-				 (pipeline->schedule != NULL &&
-				  strcmp(pipeline->schedule, scheduled->scheduleText) != 0))
-			SetSchedule(dispatcher, scheduled, pipeline->schedule);
+			order = 1;
+		else if (pipeline == NULL)
+			order = -1;
+		else
+			order = strcmp(scheduled->name, pipeline->name);
 
-		/* a pipeline that pg_cron runs is left alone, like a paused one */
-		scheduled->paused = pipeline->paused ||
-			pipeline->scheduledBy != PIPELINE_SCHEDULER_INTERNAL;
-		scheduled->seen = true;
-
-		/* a pipeline paused in the middle of a backlog stops here */
-		if (scheduled->paused && scheduled->run != NULL)
-			EndRun(scheduled);
-	}
-
-	foreach(cell, dispatcher->pipelines)
-	{
-		ScheduledPipeline *scheduled = lfirst(cell);
-
-		if (!scheduled->seen)
+		if (order < 0)
 		{
+			/* dropped */
 			ForgetScheduledPipeline(dispatcher, scheduled);
-			dispatcher->pipelines = foreach_delete_current(dispatcher->pipelines, cell);
+			oldCell = lnext(dispatcher->pipelines, oldCell);
+			continue;
 		}
+
+		if (order > 0)
+			scheduled = AddScheduledPipeline(dispatcher, pipeline);
+		else
+			UpdateScheduledPipeline(dispatcher, scheduled, pipeline, timezoneChanged);
+
+		/* it may have been reset, or dropped and created again */
+		scheduled->probe.valid = false;
+
+		oldContext = MemoryContextSwitchTo(dispatcher->context);
+		merged = lappend(merged, scheduled);
+		MemoryContextSwitchTo(oldContext);
+
+		if (order == 0)
+			oldCell = lnext(dispatcher->pipelines, oldCell);
+		newCell = lnext(pipelines, newCell);
 	}
 
+	list_free(dispatcher->pipelines);
+	dispatcher->pipelines = merged;
 	dispatcher->firstRefresh = false;
+	dispatcher->seenChanges = changes;
+	dispatcher->lastRefresh = GetCurrentTimestamp();
 }
 
 
-static ScheduledPipeline *
-FindScheduledPipeline(PipelineDispatcher *dispatcher, const char *name)
+/* Pipeline names sort as the catalog's COLLATE "C" key does */
+static int
+ComparePipelineNames(const ListCell *a, const ListCell *b)
 {
-	ListCell   *cell;
+	return strcmp(((Pipeline *) lfirst(a))->name, ((Pipeline *) lfirst(b))->name);
+}
 
-	foreach(cell, dispatcher->pipelines)
-	{
-		ScheduledPipeline *scheduled = lfirst(cell);
 
-		if (strcmp(scheduled->name, name) == 0)
-			return scheduled;
-	}
-	return NULL;
+/* UpdateScheduledPipeline takes in what may have changed in the catalog */
+static void
+UpdateScheduledPipeline(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
+						const Pipeline *pipeline, bool timezoneChanged)
+{
+	if (timezoneChanged ||
+		(pipeline->schedule == NULL) != (scheduled->scheduleText == NULL) ||
+		(pipeline->schedule != NULL &&
+		 strcmp(pipeline->schedule, scheduled->scheduleText) != 0))
+		SetSchedule(dispatcher, scheduled, pipeline->schedule);
+
+	/* a pipeline that pg_cron runs is left alone, like a paused one */
+	scheduled->paused = pipeline->paused ||
+		pipeline->scheduledBy != PIPELINE_SCHEDULER_INTERNAL;
+
+	/* a pipeline paused in the middle of a backlog stops here */
+	if (scheduled->paused && scheduled->run != NULL)
+		EndRun(scheduled);
 }
 
 
@@ -199,10 +261,10 @@ AddScheduledPipeline(PipelineDispatcher *dispatcher, const Pipeline *pipeline)
 {
 	ScheduledPipeline *scheduled;
 	PipelineRunSummary summary;
-	MemoryContext oldContext;
 
 	scheduled = MemoryContextAllocZero(dispatcher->context, sizeof(ScheduledPipeline));
 	scheduled->name = MemoryContextStrdup(dispatcher->context, pipeline->name);
+	scheduled->type = pipeline->type;
 
 	if (ReadPipelineRunSummary(pipeline->name, &summary))
 	{
@@ -212,11 +274,8 @@ AddScheduledPipeline(PipelineDispatcher *dispatcher, const Pipeline *pipeline)
 	}
 
 	SetSchedule(dispatcher, scheduled, pipeline->schedule);
-
-	/* the list outlives the transaction that reads the catalog */
-	oldContext = MemoryContextSwitchTo(dispatcher->context);
-	dispatcher->pipelines = lappend(dispatcher->pipelines, scheduled);
-	MemoryContextSwitchTo(oldContext);
+	scheduled->paused = pipeline->paused ||
+		pipeline->scheduledBy != PIPELINE_SCHEDULER_INTERNAL;
 
 	return scheduled;
 }
@@ -304,39 +363,163 @@ IsDue(ScheduledPipeline *scheduled, TimestampTz now)
 
 
 /*
- * RunDuePipelines runs one round: one batch of every due pipeline.
- * Returns false when the extension disappeared meanwhile.
+ * RunDuePipelines runs one round: one batch of every due pipeline that
+ * may have work.  Returns false when the extension disappeared meanwhile.
  */
 bool
 RunDuePipelines(PipelineDispatcher *dispatcher)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	List	   *due = NIL;
+	List	   *toProbe = NIL;
 	ListCell   *cell;
 	bool		extensionPresent = true;
 
-	/* the list may change while batches run; work on a copy */
+	/* the list may change while batches run; work on copies */
 	foreach(cell, dispatcher->pipelines)
 	{
 		ScheduledPipeline *scheduled = lfirst(cell);
 
-		if (IsDue(scheduled, now))
+		if (!IsDue(scheduled, now))
+			continue;
+		if (NeedsProbe(scheduled))
+			toProbe = lappend(toProbe, scheduled);
+		else
 			due = lappend(due, scheduled);
+	}
+
+	if (toProbe != NIL)
+	{
+		List	   *withWork = NIL;
+
+		extensionPresent = ProbeForWork(dispatcher, toProbe, now, &withWork);
+		due = list_concat(due, withWork);
+		list_free(withWork);
+		list_free(toProbe);
 	}
 
 	foreach(cell, due)
 	{
-		CHECK_FOR_INTERRUPTS();
-
-		if (!RunOneBatch(dispatcher, lfirst(cell)))
-		{
-			extensionPresent = false;
+		if (!extensionPresent)
 			break;
-		}
+
+		CHECK_FOR_INTERRUPTS();
+		extensionPresent = RunOneBatch(dispatcher, lfirst(cell));
 	}
 
 	list_free(due);
 	return extensionPresent;
+}
+
+
+/*
+ * NeedsProbe: a pipeline goes straight to its run when it is in the middle
+ * of one (a backlog), when it has been failing (its recovery is recorded
+ * by a run), and when only a run can tell (a file list).
+ */
+static bool
+NeedsProbe(ScheduledPipeline *scheduled)
+{
+	return scheduled->run == NULL &&
+		scheduled->consecutiveFailures == 0 &&
+		scheduled->type != PIPELINE_TYPE_FILE_LIST;
+}
+
+
+/*
+ * ProbeForWork asks each candidate whether it may have anything new, in
+ * one read-only transaction, and puts those that may into *withWork.
+ * Those that certainly have not are done, as if they had run at 'now' and
+ * found nothing; the shared start time keeps their next runs together, so
+ * that the worker wakes once for all of them.  A look that fails (the
+ * pipeline was dropped a moment ago, say) sends its pipeline to a run,
+ * which will report the problem properly, and the others are asked in a
+ * new transaction.  Returns false when the extension is gone.
+ */
+static bool
+ProbeForWork(PipelineDispatcher *dispatcher, List *candidates, TimestampTz now,
+			 List **withWork)
+{
+	MemoryContext loopContext = CurrentMemoryContext;
+	volatile int position = 0;
+	volatile bool extensionPresent = true;
+
+	while (position < list_length(candidates) && extensionPresent)
+	{
+		PG_TRY();
+		{
+			if (!BeginWorkerTransaction())
+				extensionPresent = false;
+
+			for (; extensionPresent && position < list_length(candidates); position++)
+			{
+				ScheduledPipeline *scheduled = list_nth(candidates, position);
+				MemoryContext oldContext;
+
+				CHECK_FOR_INTERRUPTS();
+				if (!PipelineMayHaveWork(scheduled->name, scheduled->type, now,
+										 &scheduled->probe))
+				{
+					scheduled->lastRunStart = now;
+					ComputeNextRun(dispatcher, scheduled);
+					continue;
+				}
+
+				oldContext = MemoryContextSwitchTo(loopContext);
+				*withWork = lappend(*withWork, scheduled);
+				MemoryContextSwitchTo(oldContext);
+			}
+
+			CommitWorkerTransaction();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata = CopyErrorAndAbort(loopContext, NULL);
+
+			/* the commit may fail too, after every look was taken */
+			if (position < list_length(candidates))
+			{
+				ScheduledPipeline *scheduled = list_nth(candidates, position);
+
+				ereport(DEBUG1,
+						(errmsg("pipeline \"%s\" will run to find out whether it has new data: %s",
+								scheduled->name, edata->message)));
+				*withWork = lappend(*withWork, scheduled);
+				position++;
+			}
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+	}
+
+	MemoryContextSwitchTo(loopContext);
+	return extensionPresent;
+}
+
+
+/*
+ * CopyErrorAndAbort recovers from an error caught outside any handler of
+ * its own, the way autovacuum does for a table that failed: it copies the
+ * error into 'context', logs it when 'logFor' is a pipeline whose failure
+ * ShouldLogFailure lets through, and rolls the transaction back.
+ */
+static ErrorData *
+CopyErrorAndAbort(MemoryContext context, ScheduledPipeline *logFor)
+{
+	ErrorData  *edata;
+
+	HOLD_INTERRUPTS();
+	MemoryContextSwitchTo(context);
+	edata = CopyErrorData();
+	if (logFor != NULL && ShouldLogFailure(logFor, edata))
+		EmitErrorReport();
+	AbortCurrentTransaction();
+	FlushErrorState();
+	disable_all_timeouts(false);
+	QueryCancelPending = false;
+	RESUME_INTERRUPTS();
+
+	return edata;
 }
 
 
@@ -353,6 +536,7 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 
 	if (scheduled->run == NULL)
 	{
+		scheduled->probe.valid = false;
 		scheduled->runStart = GetCurrentTimestamp();
 		scheduled->runContext = AllocSetContextCreate(dispatcher->context,
 													  "pg_incremental scheduled run",
@@ -406,19 +590,7 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		/* the recovery that autovacuum does for a table that failed */
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(loopContext);
-		edata = CopyErrorData();
-		if (ShouldLogFailure(scheduled, edata))
-			EmitErrorReport();
-		AbortCurrentTransaction();
-		FlushErrorState();
-		disable_all_timeouts(false);
-		QueryCancelPending = false;
-		RESUME_INTERRUPTS();
+		ErrorData  *edata = CopyErrorAndAbort(loopContext, scheduled);
 
 		RecordFailure(dispatcher, scheduled, edata);
 		FreeErrorData(edata);

@@ -12,6 +12,7 @@
 typedef struct PipelineDispatcher PipelineDispatcher;
 
 extern PipelineDispatcher *CreatePipelineDispatcher(void);
+extern bool PipelinesNeedRefresh(PipelineDispatcher *dispatcher);
 extern void RefreshPipelines(PipelineDispatcher *dispatcher);
 extern bool RunDuePipelines(PipelineDispatcher *dispatcher);
 extern void TrimRunHistoryIfDue(PipelineDispatcher *dispatcher);

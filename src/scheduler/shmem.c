@@ -63,6 +63,7 @@ typedef struct DatabaseSlot
 	Latch	   *workerLatch;	/* that worker's latch, or NULL */
 	WorkerExitReason exitReason;	/* why the last worker exited */
 	TimestampTz blockedUntil;	/* start no worker before this */
+	uint64		pipelineChanges;	/* commits that concerned its pipelines */
 } DatabaseSlot;
 
 typedef struct SchedulerSharedState
@@ -417,8 +418,8 @@ DetachFromDatabaseSlot(int code, Datum arg)
 }
 
 /*
- * Makes the database's scheduler look at its pipelines now: wakes its
- * worker, or, when it has none (the extension was just created), the
+ * Makes the database's scheduler look at its pipelines now: counts a
+ * change for its worker and wakes it, or, when it has none (the extension was just created), the
  * launcher.  The launcher is asked to probe the database either way: a
  * worker that has just found no extension may be exiting right now, and
  * must then be started again.  Call only after commit, or the worker
@@ -436,6 +437,8 @@ WakeDatabaseScheduler(Oid databaseId)
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
 	AddProbeRequest(databaseId);
 	slot = FindSlot(databaseId);
+	if (slot != NULL)
+		slot->pipelineChanges++;
 	if (slot != NULL && slot->workerPid != 0)
 		latch = slot->workerLatch;
 	else
@@ -444,6 +447,24 @@ WakeDatabaseScheduler(Oid databaseId)
 
 	if (latch != NULL)
 		SetLatch(latch);
+}
+
+/*
+ * PipelineChangeCount counts the commits that woke this worker's database
+ * scheduler (see WakeDatabaseScheduler): the worker re-reads its pipelines
+ * when the count moved since it last read them.
+ */
+uint64
+PipelineChangeCount(void)
+{
+	uint64		count;
+
+	Assert(mySlot != NULL);
+	LWLockAcquire(sharedState->lock, LW_SHARED);
+	count = mySlot->pipelineChanges;
+	LWLockRelease(sharedState->lock);
+
+	return count;
 }
 
 /* Requires the lock in exclusive mode */

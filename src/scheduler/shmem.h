@@ -52,6 +52,7 @@ extern void SetWorkerExitReason(WorkerExitReason reason);
 
 /* any backend */
 extern void WakeDatabaseScheduler(Oid databaseId);
+extern uint64 PipelineChangeCount(void);
 extern void WakeLauncher(void);
 extern void StopDatabaseWorker(Oid databaseId, int blockMs);
 extern void UnblockDatabaseWorker(Oid databaseId);

@@ -12,9 +12,11 @@
  * The launcher decides what happens next.
  *
  * The loop body is a checklist: absorb interrupts (ProcSignalBarriers
- * included, or DROP DATABASE elsewhere would hang), reload settings, run
- * one round of due pipelines (dispatch.c), then sleep on the latch until
- * the next pipeline is due, incremental.naptime at most.  Every round's
+ * included, or DROP DATABASE elsewhere would hang), reload settings,
+ * re-read the pipelines if they changed (checking on the way that the
+ * database and the extension still want a worker), run one round of due
+ * pipelines (dispatch.c), then sleep on the latch until the next pipeline
+ * is due, incremental.naptime at most.  Every round's
  * transactions are committed before the worker sleeps.
  *
  *-------------------------------------------------------------------------
@@ -128,8 +130,13 @@ IncrementalWorkerMain(Datum mainArg)
 		if (!SchedulerEnabled)
 			ExitWorker(WORKER_EXIT_DISABLED);
 
-		RefreshOrExit(dispatcher);
-		(void) RunDuePipelines(dispatcher);
+		if (PipelinesNeedRefresh(dispatcher))
+			RefreshOrExit(dispatcher);
+
+		/* the extension went away: the refresh says why, and exits */
+		if (!RunDuePipelines(dispatcher))
+			RefreshOrExit(dispatcher);
+
 		TrimRunHistoryIfDue(dispatcher);
 		pgstat_report_activity(STATE_IDLE, NULL);
 
@@ -166,7 +173,9 @@ RecoverFromLoopError(void)
 
 /*
  * RefreshOrExit re-reads the pipelines in a short transaction, or exits
- * when the database or the extension no longer wants a worker.
+ * when the database or the extension no longer wants a worker.  Changes
+ * to the database itself (ALLOW_CONNECTIONS, IS_TEMPLATE) are noticed at
+ * the next re-read, within a few seconds.
  */
 static void
 RefreshOrExit(PipelineDispatcher *dispatcher)

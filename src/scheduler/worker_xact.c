@@ -88,14 +88,14 @@ LockIncrementalExtension(void)
 	if (IsBinaryUpgrade)
 		return false;
 
-	extensionId = get_extension_oid("pg_incremental", true);
+	extensionId = IncrementalExtensionId();
 	if (!OidIsValid(extensionId))
 		return false;
 
 	LockDatabaseObject(ExtensionRelationId, extensionId, 0, AccessShareLock);
 
 	/* the drop may have committed while we waited for the lock */
-	if (get_extension_oid("pg_incremental", true) != extensionId)
+	if (IncrementalExtensionId() != extensionId)
 		return false;
 
 	if (creating_extension && CurrentExtensionObject == extensionId)
