@@ -254,7 +254,9 @@ incremental_unschedule_pipeline_job(PG_FUNCTION_ARGS)
 	Datum		name;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		elog(ERROR, "incremental._unschedule_pipeline_job() must be a DELETE trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("incremental._unschedule_pipeline_job() can only be called as a DELETE trigger")));
 
 	/* the first column of incremental.pipelines is pipeline_name */
 	name = heap_getattr(trigdata->tg_trigtuple, 1,
@@ -282,7 +284,9 @@ incremental_drop_extension_cleanup(PG_FUNCTION_ARGS)
 	ListCell   *cell;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "incremental._drop_extension_cleanup() must be an event trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("incremental._drop_extension_cleanup() can only be called as an event trigger")));
 
 	drop = (DropStmt *) trigdata->parsetree;
 	if (drop == NULL || !IsA(drop, DropStmt) || drop->removeType != OBJECT_EXTENSION)
