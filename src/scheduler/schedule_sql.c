@@ -10,7 +10,10 @@
  * would hide what is wrong with the text.
  *
  * incremental.schedule_next_run() lets users see when a schedule would
- * fire, using exactly the code the scheduler uses.
+ * fire, using exactly the code the scheduler uses.  incremental.pipeline_stats
+ * calls it once per pipeline with the same "after" (now()) and, mostly, a
+ * handful of distinct schedules, so each call site remembers its last few
+ * schedules, zones and answers.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +36,29 @@
 
 PG_FUNCTION_INFO_V1(incremental_schedule_is_valid);
 PG_FUNCTION_INFO_V1(incremental_schedule_next_run);
+
+/* How many schedules a call site of schedule_next_run() remembers */
+#define NEXT_RUN_CACHE_SIZE 8
+
+/* A schedule that a call site of schedule_next_run() computed for */
+typedef struct NextRunCacheEntry
+{
+	text	   *scheduleText;	/* NULL: the entry is unused */
+	Schedule	schedule;
+	char	   *timeZoneName;
+	pg_tz	   *timeZone;
+	TimestampTz after;
+	TimestampTz nextRun;
+} NextRunCacheEntry;
+
+/* The call site's memory (fn_extra) */
+typedef struct NextRunCache
+{
+	NextRunCacheEntry entries[NEXT_RUN_CACHE_SIZE];
+	int			nextVictim;		/* replaced round robin */
+} NextRunCache;
+
+static bool TextEquals(const text *a, const text *b);
 
 static void ParseScheduleOrError(const char *scheduleText, Schedule *schedule);
 static pg_tz *LookupTimeZone(const char *timeZoneName);
@@ -64,15 +90,20 @@ incremental_schedule_is_valid(PG_FUNCTION_ARGS)
 Datum
 incremental_schedule_next_run(PG_FUNCTION_ARGS)
 {
-	Schedule	schedule;
+	NextRunCache *cache = fcinfo->flinfo->fn_extra;
+	MemoryContext cacheContext = fcinfo->flinfo->fn_mcxt;
+	NextRunCacheEntry *entry;
+	text	   *scheduleText;
 	TimestampTz after;
 	const char *timeZoneName = NULL;
+	Schedule	schedule;
 	pg_tz	   *timeZone;
+	TimestampTz nextRun;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 
-	ParseScheduleOrError(text_to_cstring(PG_GETARG_TEXT_PP(0)), &schedule);
+	scheduleText = PG_GETARG_TEXT_PP(0);
 	after = PG_GETARG_TIMESTAMPTZ(1);
 
 	if (!PG_ARGISNULL(2))
@@ -85,15 +116,52 @@ incremental_schedule_next_run(PG_FUNCTION_ARGS)
 			timeZoneName = DEFAULT_TIME_ZONE;
 	}
 
-	timeZone = LookupTimeZone(timeZoneName);
+	if (cache == NULL)
+		cache = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(cacheContext, sizeof(NextRunCache));
 
-	PG_RETURN_TIMESTAMPTZ(ScheduleNextRun(&schedule, after, timeZone));
+	for (int i = 0; i < NEXT_RUN_CACHE_SIZE; i++)
+	{
+		entry = &cache->entries[i];
+		if (entry->scheduleText != NULL && entry->after == after &&
+			TextEquals(entry->scheduleText, scheduleText) &&
+			strcmp(entry->timeZoneName, timeZoneName) == 0)
+			PG_RETURN_TIMESTAMPTZ(entry->nextRun);
+	}
+
+	/* errors (a bad schedule or zone) must come before the cache changes */
+	ParseScheduleOrError(text_to_cstring(scheduleText), &schedule);
+	timeZone = LookupTimeZone(timeZoneName);
+	nextRun = ScheduleNextRun(&schedule, after, timeZone);
+
+	entry = &cache->entries[cache->nextVictim];
+	cache->nextVictim = (cache->nextVictim + 1) % NEXT_RUN_CACHE_SIZE;
+	if (entry->scheduleText != NULL)
+	{
+		pfree(entry->scheduleText);
+		pfree(entry->timeZoneName);
+	}
+	entry->scheduleText = (text *) MemoryContextAlloc(cacheContext, VARSIZE_ANY(scheduleText));
+	memcpy(entry->scheduleText, scheduleText, VARSIZE_ANY(scheduleText));
+	entry->timeZoneName = MemoryContextStrdup(cacheContext, timeZoneName);
+	entry->schedule = schedule;
+	entry->timeZone = timeZone;
+	entry->after = after;
+	entry->nextRun = nextRun;
+
+	PG_RETURN_TIMESTAMPTZ(nextRun);
 }
 
-/*
- * ParseScheduleOrError parses a schedule, turning the parser's message into
- * an errdetail sentence.
- */
+
+/* TextEquals compares two text values byte for byte */
+static bool
+TextEquals(const text *a, const text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+
 static void
 ParseScheduleOrError(const char *scheduleText, Schedule *schedule)
 {
