@@ -116,12 +116,12 @@ SQL
 			mapfile -t -O "${#pids[@]}" pids < <(bench_value -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'fresh-loop'")
 		fi
 	fi
-	t0=$(bench_ticks "${pids[@]+"${pids[@]}"}")
+	bench_cpu_start "${pids[@]+"${pids[@]}"}"
 	s0=$(now_s)
 	bench_pgbench -n -c 4 -j 2 -R "$rate" -T "$duration" -f "$insert_sql" >/dev/null 2>&1 ||
 		echo "pgbench failed" >&2
 	secs=$(elapsed "$s0")
-	t1=$(bench_ticks "${pids[@]+"${pids[@]}"}")
+	cpu=$(bench_cpu_stop)
 	# wait for the pipeline to catch up (at most 30 s)
 	for ((i = 0; i < 300; i++)); do
 		[[ $(bench_value -c "SELECT (SELECT coalesce(max(hi), 0) FROM fr_batches) >= (SELECT coalesce(max(id), 0) FROM fr_events)") == t ]] && break
@@ -132,8 +132,6 @@ SQL
 		wait "$loop_pid" 2>/dev/null || true
 		bench_value -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fresh-loop'" >/dev/null || true
 	fi
-	cpu=n/a
-	((${#pids[@]})) && cpu=$(bench_cpu_pct $((t1 - t0)) "$secs")
 	read -r rows rps batches p50 p95 pmax once < <(bench_value -F ' ' <<SQL
 SELECT count(*), round(count(*) / $secs), (SELECT count(*) FROM fr_batches),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lat)::numeric, 3),

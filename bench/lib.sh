@@ -168,6 +168,51 @@ bench_cpu_pct() {
 	awk -v t="$1" -v s="$2" -v hz="$BENCH_CLK_TCK" 'BEGIN { printf "%.2f", 100 * t / hz / s }'
 }
 
+# CPU meter over an interval: bench_cpu_start PID...; ...; bench_cpu_stop
+# prints the % of one core the processes used in between.  perf stat's
+# task-clock (exact) when perf can attach to them, else the clock ticks of
+# /proc/<pid>/stat, which are only sampled every 10 ms and undercount
+# processes that wake briefly (an idle scheduler).  Prints n/a without pids.
+BENCH_CPU_PIDS=()
+BENCH_CPU_PERF=""
+BENCH_CPU_OUT=""
+bench_cpu_start() {
+	BENCH_CPU_PIDS=("$@")
+	BENCH_CPU_PERF=""
+	BENCH_CPU_T0=$(bench_ticks "$@")
+	BENCH_CPU_S0=$(now_s)
+	(($#)) || return 0
+	if command -v perf >/dev/null 2>&1; then
+		BENCH_CPU_OUT=$(mktemp /tmp/pg_incremental-bench-cpu.XXXXXX)
+		perf stat -e task-clock -x, -o "$BENCH_CPU_OUT" -p "$(IFS=,; echo "$*")" >/dev/null 2>&1 &
+		BENCH_CPU_PERF=$!
+		sleep 0.2
+		kill -0 "$BENCH_CPU_PERF" 2>/dev/null || BENCH_CPU_PERF=""
+	fi
+}
+bench_cpu_stop() {
+	local secs ms="" t1
+	secs=$(elapsed "$BENCH_CPU_S0")
+	t1=$(bench_ticks "${BENCH_CPU_PIDS[@]+"${BENCH_CPU_PIDS[@]}"}")
+	if ((${#BENCH_CPU_PIDS[@]} == 0)); then
+		echo n/a
+		return 0
+	fi
+	if [[ -n $BENCH_CPU_PERF ]]; then
+		kill -INT "$BENCH_CPU_PERF" 2>/dev/null || true
+		wait "$BENCH_CPU_PERF" 2>/dev/null || true
+		ms=$(awk -F, '$3 == "task-clock" { print $1 }' "$BENCH_CPU_OUT")
+		rm -f "$BENCH_CPU_OUT"
+	fi
+	if [[ $ms =~ ^[0-9.]+$ ]]; then
+		# perf started 0.2 s after the clock did: measure over its own span
+		secs=$(awk -v s="$secs" 'BEGIN { print (s > 0.3 ? s - 0.2 : s) }')
+		awk -v ms="$ms" -v s="$secs" 'BEGIN { printf "%.2f", ms / 10 / s }'
+	else
+		bench_cpu_pct $((t1 - BENCH_CPU_T0)) "$secs"
+	fi
+}
+
 # Median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 

@@ -2,9 +2,10 @@
 # Figure 5, scale: 1,000 sequence pipelines in one database, then 10 databases
 # with 100 pipelines each, every pipeline on its own table with schedule
 # '1 second' (--period to change).  Measured:
-#   idle CPU    utime+stime of the launcher and all workers (/proc/<pid>/stat)
-#               over --idle seconds (default 20) when nothing is new, in % of
-#               one core: every pipeline is still checked every period;
+#   idle CPU    CPU time of the launcher and all workers (perf stat
+#               task-clock, or /proc/<pid>/stat ticks without perf) over
+#               --idle seconds (default 20) when nothing is new, in % of one
+#               core: every pipeline is still checked every period;
 #   pick-up     one row is inserted into every table of a database in one
 #               transaction; each command stamps its output row, and the
 #               pick-up time is the commit of the last pipeline's batch minus
@@ -101,13 +102,11 @@ idle_cpu() {
 		echo n/a
 		return
 	fi
-	local pids t0 s0 t1
+	local pids
 	mapfile -t pids < <(bench_scheduler_pids)
-	t0=$(bench_ticks "${pids[@]}")
-	s0=$(now_s)
+	bench_cpu_start "${pids[@]}"
 	sleep "$1"
-	t1=$(bench_ticks "${pids[@]}")
-	bench_cpu_pct $((t1 - t0)) "$(elapsed "$s0")"
+	bench_cpu_stop
 }
 
 workers() { bench_value -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker'"; }
