@@ -50,6 +50,7 @@ static const int CatalogTableColumns[CATALOG_TABLE_COUNT] = {
 	[CATALOG_TIME_INTERVAL_PIPELINES] = Natts_time_interval_pipelines,
 	[CATALOG_FILE_LIST_PIPELINES] = Natts_file_list_pipelines,
 	[CATALOG_PROCESSED_FILES] = Natts_processed_files,
+	[CATALOG_PIPELINE_RUNS] = Natts_pipeline_runs,
 };
 
 static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
@@ -58,6 +59,7 @@ static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
 	[CATALOG_TIME_INTERVAL_PIPELINES] = "time_interval_pipelines",
 	[CATALOG_FILE_LIST_PIPELINES] = "file_list_pipelines",
 	[CATALOG_PROCESSED_FILES] = "processed_files",
+	[CATALOG_PIPELINE_RUNS] = "pipeline_runs",
 };
 
 static void CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls);
@@ -65,6 +67,7 @@ static void CheckCatalogShape(CatalogTable table, Relation relation);
 static uint64 RunCatalogStatement(CatalogStatement *statement, Datum *values,
 								  const char *nulls, Datum *resultValues,
 								  bool *resultNulls, int resultCount);
+static Oid	CatalogIndexId(const char *indexName);
 static Oid	CatalogOwner(void);
 
 
@@ -92,6 +95,24 @@ CatalogTableId(CatalogTable table)
 	CheckInstalledVersion();
 
 	return relationId;
+}
+
+
+/* CatalogIndexId returns the OID of one of the extension's indexes */
+static Oid
+CatalogIndexId(const char *indexName)
+{
+	Oid			namespaceId = get_namespace_oid(INCREMENTAL_SCHEMA, false);
+	Oid			indexId = get_relname_relid(indexName, namespaceId);
+
+	if (!OidIsValid(indexId))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index %s.%s does not exist", INCREMENTAL_SCHEMA, indexName),
+				 errhint("Run ALTER EXTENSION pg_incremental UPDATE, or drop and create "
+						 "the extension again.")));
+
+	return indexId;
 }
 
 
@@ -128,6 +149,44 @@ ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys, Datum *values, bool *
 
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
+	table_close(relation, AccessShareLock);
+
+	return found;
+}
+
+
+/*
+ * ReadNewestCatalogRow reads the row with the highest value in the last
+ * column of the named index among the rows whose first column equals the
+ * given text key, like ReadCatalogRow.  The key's attribute number is the
+ * table's.
+ */
+bool
+ReadNewestCatalogRow(CatalogTable table, const char *indexName, AttrNumber keyAttribute,
+					 Datum key, Datum *values, bool *nulls)
+{
+	Relation	relation = table_open(CatalogTableId(table), AccessShareLock);
+	Relation	index = index_open(CatalogIndexId(indexName), AccessShareLock);
+	Snapshot	snapshot;
+	ScanKeyData scanKey;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found;
+
+	CheckCatalogShape(table, relation);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+	ScanKeyInit(&scanKey, keyAttribute, BTEqualStrategyNumber, F_TEXTEQ, key);
+	scan = systable_beginscan_ordered(relation, index, snapshot, 1, &scanKey);
+	tuple = systable_getnext_ordered(scan, BackwardScanDirection);
+	found = HeapTupleIsValid(tuple);
+
+	if (found && values != NULL)
+		CopyRowOut(RelationGetDescr(relation), tuple, values, nulls);
+
+	systable_endscan_ordered(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, AccessShareLock);
 	table_close(relation, AccessShareLock);
 
 	return found;

@@ -21,7 +21,7 @@ typedef struct CatalogStatement
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[16];
+	Oid			argtypes[24];
 	SPIPlanPtr	plan;
 } CatalogStatement;
 
@@ -29,6 +29,9 @@ extern Oid	CatalogTableId(CatalogTable table);
 
 extern bool ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys,
 						   Datum *values, bool *nulls);
+extern bool ReadNewestCatalogRow(CatalogTable table, const char *indexName,
+								 AttrNumber keyAttribute, Datum key,
+								 Datum *values, bool *nulls);
 extern bool CatalogRowExists(CatalogTable table, int nkeys, Datum *keys);
 extern List *ReadAllCatalogRows(CatalogTable table, int natts);
 

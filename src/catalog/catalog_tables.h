@@ -14,7 +14,10 @@
 
 #define INCREMENTAL_SCHEMA "incremental"
 
-/* The tables this layer reads directly, each with its primary key index */
+/*
+ * The tables this layer reads directly: by primary key, except pipeline_runs
+ * (by its pipeline_name, run_id index)
+ */
 typedef enum CatalogTable
 {
 	CATALOG_PIPELINES,
@@ -22,6 +25,7 @@ typedef enum CatalogTable
 	CATALOG_TIME_INTERVAL_PIPELINES,
 	CATALOG_FILE_LIST_PIPELINES,
 	CATALOG_PROCESSED_FILES,
+	CATALOG_PIPELINE_RUNS,
 	CATALOG_TABLE_COUNT
 } CatalogTable;
 
@@ -69,5 +73,20 @@ typedef enum CatalogTable
 #define Natts_processed_files					2
 #define Anum_processed_files_pipeline_name		1
 #define Anum_processed_files_path				2
+
+/* incremental.pipeline_runs, read through its (pipeline_name, run_id) index */
+#define PIPELINE_RUNS_NAME_INDEX				"pipeline_runs_pipeline_name_run_id_idx"
+#define Natts_pipeline_runs						23
+#define Anum_pipeline_runs_run_id				1
+#define Anum_pipeline_runs_pipeline_name		2
+#define Anum_pipeline_runs_total_runs			15
+#define Anum_pipeline_runs_total_failures		16
+#define Anum_pipeline_runs_consecutive_failures 17
+#define Anum_pipeline_runs_total_items			18
+#define Anum_pipeline_runs_total_exec_time		19
+#define Anum_pipeline_runs_last_success			20
+#define Anum_pipeline_runs_last_error_message	21
+#define Anum_pipeline_runs_last_error_sqlstate	22
+#define Anum_pipeline_runs_stats_reset			23
 
 #endif							/* INCREMENTAL_CATALOG_TABLES_H */
