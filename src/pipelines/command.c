@@ -13,9 +13,10 @@
  * All of a pipeline's work - reading the range, waiting for writers,
  * running the command and the list function - happens as the pipeline's
  * owner, whoever triggered it, in a security-restricted operation (as
- * REFRESH MATERIALIZED VIEW does), with the search_path captured when the
- * pipeline was created.  Settings the command changes are rolled back when
- * the work ends, so nothing leaks into the caller or into the next
+ * REFRESH MATERIALIZED VIEW does).  Every step that resolves names (the
+ * command, the list function) runs with the search_path captured when the
+ * pipeline was created.  Settings the command changes are rolled back
+ * when the work ends, so nothing leaks into the caller or into the next
  * pipeline a scheduler worker runs.
  *
  *-------------------------------------------------------------------------
@@ -119,8 +120,8 @@ CheckPipelineOwner(const Pipeline *pipeline)
 
 /*
  * SwitchToPipelineOwner makes the pipeline's owner the current user, in a
- * security-restricted operation, with the pipeline's search_path.  Every
- * setting changed until RestoreFromPipelineOwner is undone then.
+ * security-restricted operation.  Every setting changed until
+ * RestoreFromPipelineOwner is undone then.
  */
 void
 SwitchToPipelineOwner(const Pipeline *pipeline, OwnerSwitch *ownerSwitch)
@@ -134,6 +135,21 @@ SwitchToPipelineOwner(const Pipeline *pipeline, OwnerSwitch *ownerSwitch)
 						   SECURITY_RESTRICTED_OPERATION);
 
 	ownerSwitch->gucNestLevel = NewGUCNestLevel();
+}
+
+
+/*
+ * UsePipelineSearchPath sets the pipeline's search_path until
+ * RestoreFromPipelineOwner.  It is called just before the first step that
+ * resolves names (the command, the list function) rather than in
+ * SwitchToPipelineOwner: reading the progress and waiting for writers go
+ * by OID, and a batch that changes no setting spares
+ * RestoreFromPipelineOwner a visit to every setting, most of the cost of a
+ * run that finds nothing to do.
+ */
+void
+UsePipelineSearchPath(const Pipeline *pipeline)
+{
 	if (pipeline->searchPath != NULL)
 		(void) set_config_option("search_path", pipeline->searchPath,
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
@@ -169,6 +185,8 @@ ExecutePipelineCommand(const Pipeline *pipeline, int nargs, Oid *argtypes, Datum
 {
 	int			spiResult;
 	uint64		rowCount;
+
+	UsePipelineSearchPath(pipeline);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

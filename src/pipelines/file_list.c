@@ -196,6 +196,8 @@ ExecuteFileListBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 
 	if (listing == NULL)
 	{
+		/* the list function is found by name */
+		UsePipelineSearchPath(pipeline);
 		listing = ListFiles(pipeline, settings, runState->runContext);
 		runState->state = listing;
 	}

@@ -42,6 +42,18 @@
 PG_FUNCTION_INFO_V1(incremental_create_time_interval_pipeline);
 PG_FUNCTION_INFO_V1(incremental_intervals_passed);
 
+/* The range of a batch: from the progress to the end of the last interval */
+typedef struct IntervalRange
+{
+	TimestampTz start;
+	TimestampTz end;
+	int64		intervals;		/* how many intervals the range covers */
+	bool		morePassed;		/* another interval has passed after it */
+} IntervalRange;
+
+static bool NextIntervalRange(const TimeIntervalPipelineState *state, IntervalRange *range);
+static bool ComputeIntervalRange(const TimeIntervalPipelineState *state,
+								 IntervalRange *range);
 static void CheckIntervalNotNegative(const Interval *interval, const char *argumentName);
 static void CheckSourceTable(Oid relationId);
 static TimestampTz IntervalBoundary(const TimeIntervalPipelineState *state, int64 index);
@@ -162,31 +174,19 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 						 BatchResult *result)
 {
 	TimeIntervalPipelineState *state = ReadTimeIntervalPipelineState(pipeline->name);
-	TimestampTz safeEnd;
-	TimestampTz rangeStart = state->lastProcessedTime;
-	TimestampTz rangeEnd;
-	int64		index;
-	int64		endIndex;
+	IntervalRange range;
 	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		values[2];
 
-	SetPipelineTimeZone(state->timeZone);
-
-	safeEnd = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-													  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-													  IntervalPGetDatum(&state->minDelay)));
-
-	/* rangeStart lies in interval number 'index' (at its start, normally) */
-	index = IntervalIndexAt(state, rangeStart);
-	if (IntervalBoundary(state, index + 1) > safeEnd)
+	if (!NextIntervalRange(state, &range))
 	{
 		ereport(DEBUG1,
 				(errmsg("pipeline \"%s\": no interval has passed", pipeline->name)));
 		return PIPELINE_BATCH_NO_WORK;
 	}
 
-	endIndex = state->batched ? IntervalIndexAt(state, safeEnd) : index + 1;
-	rangeEnd = IntervalBoundary(state, endIndex);
+	/* the command runs in the pipeline's time zone too */
+	SetPipelineTimeZone(state->timeZone);
 
 	if (OidIsValid(pipeline->sourceRelationId))
 	{
@@ -195,23 +195,91 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 	}
 
 	/* timestamptz_to_str returns a static buffer */
-	result->rangeStart = pstrdup(timestamptz_to_str(rangeStart));
-	result->rangeEnd = pstrdup(timestamptz_to_str(rangeEnd));
+	result->rangeStart = pstrdup(timestamptz_to_str(range.start));
+	result->rangeEnd = pstrdup(timestamptz_to_str(range.end));
 	ereport(NOTICE,
 			(errmsg("pipeline \"%s\": processing time range from %s to %s",
 					pipeline->name, result->rangeStart, result->rangeEnd)));
 
-	values[0] = TimestampTzGetDatum(rangeStart);
-	values[1] = TimestampTzGetDatum(rangeEnd);
+	values[0] = TimestampTzGetDatum(range.start);
+	values[1] = TimestampTzGetDatum(range.end);
 	result->rowsProcessed = ExecutePipelineCommand(pipeline, 2, argtypes, values);
-	result->itemsProcessed = endIndex - index;
+	result->itemsProcessed = range.intervals;
 
-	UpdateLastProcessedTime(pipeline->name, rangeEnd);
+	UpdateLastProcessedTime(pipeline->name, range.end);
 
-	if (!state->batched && IntervalBoundary(state, endIndex + 1) <= safeEnd)
-		return PIPELINE_BATCH_MORE;
+	return range.morePassed ? PIPELINE_BATCH_MORE : PIPELINE_BATCH_DONE;
+}
 
-	return PIPELINE_BATCH_DONE;
+
+/*
+ * NextIntervalRange computes the range the next batch processes, in the
+ * pipeline's time zone, and returns false when no interval has passed.
+ *
+ * The zone is swapped in directly rather than through the TimeZone
+ * setting: a setting changed in the batch makes RestoreFromPipelineOwner
+ * visit every setting, which is most of the cost of a run that finds
+ * nothing to do (bench/noop.sh).  A zone name that only the setting can
+ * interpret (a number of hours) takes the slow path.
+ */
+static bool
+NextIntervalRange(const TimeIntervalPipelineState *state, IntervalRange *range)
+{
+	pg_tz	   *sessionZone = session_timezone;
+	pg_tz	   *pipelineZone = NULL;
+	char	   *numberEnd;
+	bool		found = false;
+
+	(void) strtod(state->timeZone, &numberEnd);
+	if (numberEnd == state->timeZone || *numberEnd != '\0')
+		pipelineZone = pg_tzset(state->timeZone);
+
+	if (pipelineZone == NULL || !pg_tz_acceptable(pipelineZone))
+	{
+		SetPipelineTimeZone(state->timeZone);
+		return ComputeIntervalRange(state, range);
+	}
+
+	session_timezone = pipelineZone;
+	PG_TRY();
+	{
+		found = ComputeIntervalRange(state, range);
+	}
+	PG_FINALLY();
+	{
+		session_timezone = sessionZone;
+	}
+	PG_END_TRY();
+
+	return found;
+}
+
+
+/* ComputeIntervalRange is NextIntervalRange in the session's time zone */
+static bool
+ComputeIntervalRange(const TimeIntervalPipelineState *state, IntervalRange *range)
+{
+	TimestampTz safeEnd;
+	int64		index;
+	int64		endIndex;
+
+	safeEnd = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+													  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+													  IntervalPGetDatum(&state->minDelay)));
+
+	/* the progress lies in interval number 'index' (at its start, normally) */
+	index = IntervalIndexAt(state, state->lastProcessedTime);
+	if (IntervalBoundary(state, index + 1) > safeEnd)
+		return false;
+
+	endIndex = state->batched ? IntervalIndexAt(state, safeEnd) : index + 1;
+
+	range->start = state->lastProcessedTime;
+	range->end = IntervalBoundary(state, endIndex);
+	range->intervals = endIndex - index;
+	range->morePassed = !state->batched && IntervalBoundary(state, endIndex + 1) <= safeEnd;
+
+	return true;
 }
 
 
