@@ -19,6 +19,7 @@
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/memutils.h"
 
@@ -38,6 +39,14 @@ struct PipelineRun
 	MemoryContext batchContext; /* reset after every batch */
 	KindRunState kindState;
 
+	/*
+	 * The pipeline as read under its lock in transaction lockedXact, which
+	 * the first batch uses instead of reading it again when it runs in that
+	 * same transaction: nobody can have changed it since.
+	 */
+	Pipeline   *lockedPipeline;
+	LocalTransactionId lockedXact;
+
 	/* what the run has done so far, for incremental.pipeline_runs */
 	TimestampTz startedAt;
 	int64		itemsProcessed;
@@ -48,6 +57,9 @@ struct PipelineRun
 	bool		recorded;		/* written to incremental.pipeline_runs */
 };
 
+static PipelineRun *StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger,
+									 bool skipIfLocked, MemoryContext runContext,
+									 bool lockHeld);
 static PipelineBatchOutcome ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run);
 static void AccountBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart);
 static void RecordPipelineRun(PipelineRun *run, bool succeeded, const char *errorMessage,
@@ -59,8 +71,25 @@ PipelineRun *
 BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfLocked,
 				 MemoryContext runContext)
 {
+	return StartPipelineRun(pipelineName, trigger, skipIfLocked, runContext, false);
+}
+
+
+/*
+ * StartPipelineRun is BeginPipelineRun for a caller that may already hold
+ * the pipeline's lock (lockHeld), in which case the pipeline read here is
+ * kept for the first batch.
+ */
+static PipelineRun *
+StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfLocked,
+				 MemoryContext runContext, bool lockHeld)
+{
+	MemoryContext callerContext = MemoryContextSwitchTo(lockHeld ? runContext :
+														CurrentMemoryContext);
 	Pipeline   *pipeline = ReadPipeline(pipelineName, false);
 	PipelineRun *run;
+
+	MemoryContextSwitchTo(callerContext);
 
 	/*
 	 * The scheduler's workers connect as the bootstrap superuser, so this
@@ -78,6 +107,12 @@ BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
 											  ALLOCSET_DEFAULT_SIZES);
 	run->kindState.runContext = runContext;
 	run->startedAt = GetCurrentTimestamp();
+
+	if (lockHeld)
+	{
+		run->lockedPipeline = pipeline;
+		run->lockedXact = MyProc->lxid;
+	}
 
 	return run;
 }
@@ -99,7 +134,11 @@ ExecutePipelineBatch(PipelineRun *run)
 
 	callerContext = MemoryContextSwitchTo(run->batchContext);
 
-	pipeline = ReadPipeline(run->pipelineName, true);
+	if (run->lockedPipeline != NULL && run->lockedXact == MyProc->lxid)
+		pipeline = run->lockedPipeline;
+	else
+		pipeline = ReadPipeline(run->pipelineName, true);
+	run->lockedPipeline = NULL;
 	if (pipeline == NULL)
 		outcome = PIPELINE_BATCH_GONE;
 	else
@@ -258,11 +297,18 @@ ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
 													 ALLOCSET_DEFAULT_SIZES);
 	PipelineRun *run;
 	PipelineBatchOutcome outcome;
+	bool		lockHeld;
 
 	if (allowCommit && SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	run = BeginPipelineRun(pipelineName, PIPELINE_RUN_BY_USER, false, runContext);
+	/*
+	 * Taking the lock first, when nobody holds it, lets the first batch use
+	 * the pipeline read here.  Otherwise the permission check comes before
+	 * the wait, and the first batch reads the pipeline once it has the lock.
+	 */
+	lockHeld = LockPipeline(pipelineName, true);
+	run = StartPipelineRun(pipelineName, PIPELINE_RUN_BY_USER, false, runContext, lockHeld);
 
 	/* a snapshot taken before waiting for writers would hide their rows */
 	if (allowCommit && IsolationUsesXactSnapshot())
