@@ -2,7 +2,8 @@
 # Figure 3, freshness: from a row's commit to the commit of the batch that
 # added it to the summary table, p50 / p95 / max, while pgbench inserts rows
 # from 4 clients at a fixed rate (default 1,500 rows/s), and the CPU the
-# scheduler's processes (launcher and workers, /proc/<pid>/stat) use meanwhile.
+# scheduler's processes (launcher and workers; bench_cpu_start in lib.sh) use
+# meanwhile.
 #
 # The pipeline's command upserts counts into fr_summary and, in the same
 # statement, logs the batch's range in fr_batches.  With track_commit_timestamp
