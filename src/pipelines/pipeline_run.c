@@ -19,9 +19,11 @@
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/command.h"
@@ -60,6 +62,7 @@ struct PipelineRun
 static PipelineRun *StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger,
 									 bool skipIfLocked, MemoryContext runContext,
 									 bool lockHeld);
+static bool LockPipelineSource(const Pipeline *pipeline);
 static PipelineBatchOutcome ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run);
 static void AccountBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart);
 static void RecordPipelineRun(PipelineRun *run, bool succeeded, const char *errorMessage,
@@ -139,12 +142,22 @@ ExecutePipelineBatch(PipelineRun *run)
 	else
 		pipeline = ReadPipeline(run->pipelineName, true);
 	run->lockedPipeline = NULL;
+
+	if (pipeline != NULL)
+	{
+		/* it may have been dropped and created again by someone else */
+		CheckPipelinePermission(pipeline, "execute");
+
+		/* a source dropped while we waited for its lock took the pipeline along */
+		if (!LockPipelineSource(pipeline) &&
+			(pipeline = ReadPipeline(run->pipelineName, true)) != NULL)
+			CheckPipelinePermission(pipeline, "execute");
+	}
+
 	if (pipeline == NULL)
 		outcome = PIPELINE_BATCH_GONE;
 	else
 	{
-		/* it may have been dropped and created again by someone else */
-		CheckPipelinePermission(pipeline, "execute");
 		outcome = ExecuteKindBatch(pipeline, run);
 
 		/* the last batch of a run that did something records it */
@@ -157,6 +170,24 @@ ExecutePipelineBatch(PipelineRun *run)
 	MemoryContextReset(run->batchContext);
 
 	return outcome;
+}
+
+
+/*
+ * LockPipelineSource takes the lock that the command will take on the
+ * source table anyway, before the batch locks anything else: DROP TABLE
+ * locks the table before the sequence it owns, and a sequence pipeline
+ * that locked the sequence first could deadlock with it.  Returns false
+ * when the table was dropped while we waited for the lock.
+ */
+static bool
+LockPipelineSource(const Pipeline *pipeline)
+{
+	if (!OidIsValid(pipeline->sourceRelationId))
+		return true;
+
+	LockRelationOid(pipeline->sourceRelationId, AccessShareLock);
+	return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(pipeline->sourceRelationId));
 }
 
 

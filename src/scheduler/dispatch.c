@@ -241,6 +241,9 @@ UpdateScheduledPipeline(PipelineDispatcher *dispatcher, ScheduledPipeline *sched
 		 strcmp(pipeline->schedule, scheduled->scheduleText) != 0))
 		SetSchedule(dispatcher, scheduled, pipeline->schedule);
 
+	/* dropped and created again as another kind, perhaps */
+	scheduled->type = pipeline->type;
+
 	/* a pipeline that pg_cron runs is left alone, like a paused one */
 	scheduled->paused = pipeline->paused ||
 		pipeline->scheduledBy != PIPELINE_SCHEDULER_INTERNAL;

@@ -62,6 +62,27 @@ SELECT incremental.create_sequence_pipeline('seq', 'seq2_events',
 ok($node->poll_query_until('postgres', 'SELECT count(*) = 103 FROM seq_log'),
 	'a pipeline created again under the same name is run on its new table');
 
+# --- dropped and created again under the same name as another kind
+$node->safe_psql('postgres', q{
+CREATE TABLE kind_events (id bigserial PRIMARY KEY);
+CREATE TABLE kind_log (what text NOT NULL);
+INSERT INTO kind_events DEFAULT VALUES;
+SELECT incremental.create_sequence_pipeline('kind', 'kind_events',
+  $$INSERT INTO kind_log SELECT 'sequence' FROM kind_events WHERE id BETWEEN $1 AND $2$$,
+  schedule => '100 milliseconds', execute_immediately => false);
+});
+ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM kind_log"),
+	'a sequence pipeline runs');
+$node->safe_psql('postgres', q{
+SELECT incremental.drop_pipeline('kind');
+SELECT incremental.create_time_interval_pipeline('kind', '1 second',
+  $$INSERT INTO kind_log VALUES ('interval')$$,
+  min_delay => '0', start_time => now() - interval '2 seconds',
+  schedule => '100 milliseconds', execute_immediately => false);
+});
+ok($node->poll_query_until('postgres', "SELECT count(*) > 0 FROM kind_log WHERE what = 'interval'"),
+	'a pipeline created again under the same name as another kind runs as its new kind');
+
 # --- a time interval pipeline: intervals keep ending, each is processed once
 $node->safe_psql('postgres', q{
 CREATE TABLE time_log (s timestamptz NOT NULL, e timestamptz NOT NULL);
