@@ -23,6 +23,7 @@
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 
 #include "catalog/pipeline_catalog.h"
@@ -67,6 +68,7 @@ static PipelineBatchOutcome ExecuteKindBatch(const Pipeline *pipeline, PipelineR
 static void AccountBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart);
 static void RecordPipelineRun(PipelineRun *run, bool succeeded, const char *errorMessage,
 							  const char *errorSqlstate, TimestampTz nextRetryAt);
+static PipelineBatchOutcome ExecuteBatchRecordingFailure(PipelineRun *run);
 static void CommitBatch(void);
 
 
@@ -349,7 +351,10 @@ ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
 	{
 		CHECK_FOR_INTERRUPTS();
 
-		outcome = ExecutePipelineBatch(run);
+		if (allowCommit)
+			outcome = ExecuteBatchRecordingFailure(run);
+		else
+			outcome = ExecutePipelineBatch(run);
 		if (outcome != PIPELINE_BATCH_MORE)
 			break;
 
@@ -361,6 +366,56 @@ ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
 		SPI_finish();
 
 	MemoryContextDelete(runContext);
+}
+
+
+/*
+ * ExecuteBatchRecordingFailure runs a batch of a CALL that may commit so
+ * that a failure is recorded in the run history, as the scheduler records
+ * its own: the batch runs in a subtransaction, whose rollback leaves the
+ * transaction usable for the record, which is committed before the error
+ * is raised again, unchanged.
+ */
+static PipelineBatchOutcome
+ExecuteBatchRecordingFailure(PipelineRun *run)
+{
+	MemoryContext callerContext = CurrentMemoryContext;
+	ResourceOwner callerOwner = CurrentResourceOwner;
+	PipelineBatchOutcome outcome = PIPELINE_BATCH_NO_WORK;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(callerContext);
+
+	PG_TRY();
+	{
+		outcome = ExecutePipelineBatch(run);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callerContext);
+		CurrentResourceOwner = callerOwner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(callerContext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callerContext);
+		CurrentResourceOwner = callerOwner;
+
+		/* the lock went with the subtransaction; the pipeline may have too */
+		(void) LockPipeline(run->pipelineName, false);
+		if (ReadPipeline(run->pipelineName, true) != NULL)
+			RecordPipelineRun(run, false, edata->message,
+							  unpack_sql_state(edata->sqlerrcode), 0);
+		CommitBatch();
+
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	return outcome;
 }
 
 

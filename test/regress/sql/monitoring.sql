@@ -61,6 +61,32 @@ CALL incremental.execute_pipeline('counter');
 ROLLBACK;
 SELECT runs, items_processed FROM incremental.pipeline_stats WHERE pipeline_name = 'counter';
 
+-- a CALL that fails is recorded before its error reaches the caller, with
+-- what its earlier batches committed; inside a transaction block it cannot be
+CREATE TABLE divisors (id bigint GENERATED ALWAYS AS IDENTITY, d int NOT NULL);
+INSERT INTO divisors (d) VALUES (1), (1), (0), (1);
+SELECT incremental.create_sequence_pipeline('divide', 'divisors',
+    $$ SELECT 1 / d FROM divisors WHERE id BETWEEN $1 AND $2 $$, max_batch_size := 2,
+    execute_immediately := false, schedule := NULL);
+CALL incremental.execute_pipeline('divide');
+SELECT state, runs, failures, consecutive_failures, items_processed, last_status,
+       last_error, last_error_sqlstate, pending
+FROM incremental.pipeline_stats WHERE pipeline_name = 'divide';
+SELECT status, triggered_by, batches, items_processed, range_start, range_end, error_message
+FROM incremental.pipeline_runs WHERE pipeline_name = 'divide' ORDER BY run_id;
+BEGIN;
+CALL incremental.execute_pipeline('divide');
+ROLLBACK;
+SELECT runs, failures FROM incremental.pipeline_stats WHERE pipeline_name = 'divide';
+UPDATE divisors SET d = 2 WHERE d = 0;
+SET client_min_messages = warning;
+CALL incremental.execute_pipeline('divide');
+RESET client_min_messages;
+SELECT state, runs, failures, consecutive_failures, items_processed, last_status,
+       last_error, pending
+FROM incremental.pipeline_stats WHERE pipeline_name = 'divide';
+SELECT incremental.drop_pipeline('divide');
+
 -- paused pipelines say so
 SELECT incremental.pause_pipeline('counter');
 SELECT state, next_run FROM incremental.pipeline_stats WHERE pipeline_name = 'counter';
