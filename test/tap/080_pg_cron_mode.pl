@@ -83,6 +83,17 @@ is( jobs(),
 	  . "pipeline:yearly alice 0 0 1 1 * true call incremental.execute_pipeline('yearly')",
 	'jobs are named pipeline:<name>, owned by the pipeline owner, with a quoted command');
 
+# a pg_cron pipeline whose command fails: its failures must show in the history
+$node->safe_psql(
+	'postgres', q{
+SET incremental.scheduler = 'pg_cron';
+CREATE TABLE failing_events (id bigserial PRIMARY KEY, d int NOT NULL);
+INSERT INTO failing_events (d) VALUES (0);
+SELECT incremental.create_sequence_pipeline('failing', 'failing_events',
+  $$SELECT 1 / d FROM failing_events WHERE id BETWEEN $1 AND $2$$,
+  schedule => '* * * * *', execute_immediately => false);
+});
+
 insert_events($node, 'postgres', $_, 5) for qw(control minutely);
 $node->safe_psql('postgres',
 	'INSERT INTO yearly_events (value) SELECT g FROM generate_series(1, 5) g');
@@ -103,6 +114,16 @@ ok( $node->poll_query_until(
 	'pg_cron recorded the run');
 ok($node->safe_psql('postgres', "SELECT to_regclass('yearly_totals') IS NOT NULL") eq 't',
 	'the name did not inject SQL');
+ok( $node->poll_query_until(
+		'postgres',
+		"SELECT state = 'failing' AND last_error_sqlstate = '22012' FROM incremental.pipeline_stats WHERE pipeline_name = 'failing'"
+	),
+	'a pg_cron job that fails is recorded in the run history');
+is( $node->safe_psql(
+		'postgres',
+		"SELECT count(*) > 0 FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'pipeline:failing' AND d.status = 'failed' AND d.return_message LIKE '%division by zero%'"
+	),
+	't', 'and pg_cron still sees the error');
 
 # schedules pg_cron 1.4 cannot run are refused; so are taken job names
 ($ret, $out, $err) = as_alice(q{
