@@ -35,6 +35,7 @@ typedef struct KindRunState
 	MemoryContext runContext;
 	void	   *state;
 	int			batchCount;
+	int			writerWaitMs;	/* -1: wait for writers as long as it takes */
 } KindRunState;
 
 extern PipelineBatchOutcome ExecuteSequenceBatch(const Pipeline *pipeline,

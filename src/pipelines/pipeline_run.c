@@ -37,7 +37,7 @@ struct PipelineRun
 {
 	char	   *pipelineName;
 	PipelineRunTrigger trigger;
-	bool		skipIfLocked;
+	bool		skipIfBusy;
 	char	   *command;
 	MemoryContext batchContext; /* reset after every batch */
 	KindRunState kindState;
@@ -61,9 +61,17 @@ struct PipelineRun
 };
 
 static PipelineRun *StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger,
-									 bool skipIfLocked, MemoryContext runContext,
+									 bool skipIfBusy, MemoryContext runContext,
 									 bool lockHeld);
-static bool LockPipelineSource(const Pipeline *pipeline);
+/* What LockPipelineSource found */
+typedef enum SourceLock
+{
+	SOURCE_LOCKED,				/* locked, or the pipeline has no source */
+	SOURCE_GONE,				/* dropped while we waited */
+	SOURCE_BUSY					/* held by DDL, and we may not wait */
+} SourceLock;
+
+static SourceLock LockPipelineSource(const Pipeline *pipeline, bool wait);
 static PipelineBatchOutcome ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run);
 static void AccountBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart);
 static void RecordPipelineRun(PipelineRun *run, bool succeeded, const char *errorMessage,
@@ -73,10 +81,10 @@ static void CommitBatch(void);
 
 
 PipelineRun *
-BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfLocked,
+BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfBusy,
 				 MemoryContext runContext)
 {
-	return StartPipelineRun(pipelineName, trigger, skipIfLocked, runContext, false);
+	return StartPipelineRun(pipelineName, trigger, skipIfBusy, runContext, false);
 }
 
 
@@ -86,7 +94,7 @@ BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
  * kept for the first batch.
  */
 static PipelineRun *
-StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfLocked,
+StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfBusy,
 				 MemoryContext runContext, bool lockHeld)
 {
 	MemoryContext callerContext = MemoryContextSwitchTo(lockHeld ? runContext :
@@ -106,7 +114,8 @@ StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
 	run = MemoryContextAllocZero(runContext, sizeof(PipelineRun));
 	run->pipelineName = MemoryContextStrdup(runContext, pipelineName);
 	run->trigger = trigger;
-	run->skipIfLocked = skipIfLocked;
+	run->skipIfBusy = skipIfBusy;
+	run->kindState.writerWaitMs = skipIfBusy ? PIPELINE_WRITER_WAIT_MS : -1;
 	run->command = MemoryContextStrdup(runContext, pipeline->command);
 	run->batchContext = AllocSetContextCreate(runContext, "pipeline batch",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -132,9 +141,10 @@ ExecutePipelineBatch(PipelineRun *run)
 {
 	MemoryContext callerContext;
 	Pipeline   *pipeline;
+	SourceLock	source = SOURCE_LOCKED;
 	PipelineBatchOutcome outcome;
 
-	if (!LockPipeline(run->pipelineName, run->skipIfLocked))
+	if (!LockPipeline(run->pipelineName, run->skipIfBusy))
 		return PIPELINE_BATCH_LOCKED;
 
 	callerContext = MemoryContextSwitchTo(run->batchContext);
@@ -149,22 +159,26 @@ ExecutePipelineBatch(PipelineRun *run)
 	{
 		/* it may have been dropped and created again by someone else */
 		CheckPipelinePermission(pipeline, "execute");
+		source = LockPipelineSource(pipeline, !run->skipIfBusy);
 
 		/* a source dropped while we waited for its lock took the pipeline along */
-		if (!LockPipelineSource(pipeline) &&
+		if (source == SOURCE_GONE &&
 			(pipeline = ReadPipeline(run->pipelineName, true)) != NULL)
 			CheckPipelinePermission(pipeline, "execute");
 	}
 
 	if (pipeline == NULL)
 		outcome = PIPELINE_BATCH_GONE;
+	else if (source == SOURCE_BUSY)
+		outcome = PIPELINE_BATCH_SOURCE_BUSY;
 	else
 	{
 		outcome = ExecuteKindBatch(pipeline, run);
 
 		/* the last batch of a run that did something records it */
 		if (outcome == PIPELINE_BATCH_DONE ||
-			(outcome == PIPELINE_BATCH_NO_WORK && run->kindState.batchCount > 0))
+			((outcome == PIPELINE_BATCH_NO_WORK ||
+			  outcome == PIPELINE_BATCH_SOURCE_BUSY) && run->kindState.batchCount > 0))
 			RecordPipelineRun(run, true, NULL, NULL, 0);
 	}
 
@@ -179,17 +193,25 @@ ExecutePipelineBatch(PipelineRun *run)
  * LockPipelineSource takes the lock that the command will take on the
  * source table anyway, before the batch locks anything else: DROP TABLE
  * locks the table before the sequence it owns, and a sequence pipeline
- * that locked the sequence first could deadlock with it.  Returns false
- * when the table was dropped while we waited for the lock.
+ * that locked the sequence first could deadlock with it.  Without 'wait',
+ * a source that DDL holds (or waits for: the lock queue is fair) is
+ * SOURCE_BUSY; a source dropped while we waited is SOURCE_GONE.
  */
-static bool
-LockPipelineSource(const Pipeline *pipeline)
+static SourceLock
+LockPipelineSource(const Pipeline *pipeline, bool wait)
 {
-	if (!OidIsValid(pipeline->sourceRelationId))
-		return true;
+	Oid			sourceId = pipeline->sourceRelationId;
 
-	LockRelationOid(pipeline->sourceRelationId, AccessShareLock);
-	return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(pipeline->sourceRelationId));
+	if (!OidIsValid(sourceId))
+		return SOURCE_LOCKED;
+
+	if (wait)
+		LockRelationOid(sourceId, AccessShareLock);
+	else if (!ConditionalLockRelationOid(sourceId, AccessShareLock))
+		return SOURCE_BUSY;
+
+	return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(sourceId)) ?
+		SOURCE_LOCKED : SOURCE_GONE;
 }
 
 

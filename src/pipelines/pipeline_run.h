@@ -40,6 +40,10 @@ typedef enum PipelineBatchOutcome
 	PIPELINE_BATCH_DONE,		/* processed a batch, nothing more for now */
 	PIPELINE_BATCH_MORE,		/* processed a batch, more is ready */
 	PIPELINE_BATCH_LOCKED,		/* another session runs it (skip mode only) */
+	PIPELINE_BATCH_SOURCE_BUSY,	/* the source is locked by DDL, or its
+								 * writers still run after
+								 * PIPELINE_WRITER_WAIT_MS; nothing was
+								 * done (skip mode only) */
 	PIPELINE_BATCH_GONE			/* the pipeline was dropped meanwhile */
 } PipelineBatchOutcome;
 
@@ -47,14 +51,19 @@ typedef struct PipelineRun PipelineRun;
 
 /*
  * Starts a run of the named pipeline.  Checks that it exists and that the
- * current user owns it or is a superuser.  With skipIfLocked, a batch
- * returns PIPELINE_BATCH_LOCKED instead of waiting while another session
- * runs the pipeline (the scheduler's behaviour); otherwise it waits.
+ * current user owns it or is a superuser.  With skipIfBusy, a batch returns
+ * PIPELINE_BATCH_LOCKED instead of waiting while another session runs the
+ * pipeline, and PIPELINE_BATCH_SOURCE_BUSY when the source is locked by
+ * DDL or its writers are still at work after PIPELINE_WRITER_WAIT_MS (the
+ * scheduler's behaviour); otherwise it waits as long as it takes.
  */
 extern PipelineRun *BeginPipelineRun(const char *pipelineName,
 									 PipelineRunTrigger trigger,
-									 bool skipIfLocked,
+									 bool skipIfBusy,
 									 MemoryContext runContext);
+
+/* How long a batch in skip mode waits for the writers of its source */
+#define PIPELINE_WRITER_WAIT_MS 100
 
 /* Runs one batch in the current transaction. */
 extern PipelineBatchOutcome ExecutePipelineBatch(PipelineRun *run);

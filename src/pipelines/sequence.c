@@ -270,7 +270,13 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 		rangeEnd = rangeStart + state->maxBatchSize - 1;
 
 	CheckWaitIsMeaningful(pipeline->name);
-	WaitForSourceWriters(pipeline->sourceRelationId);
+	if (!WaitForSourceWriters(pipeline->sourceRelationId, runState->writerWaitMs))
+	{
+		ereport(DEBUG1,
+				(errmsg("pipeline \"%s\": writers of its source are still at work",
+						pipeline->name)));
+		return PIPELINE_BATCH_SOURCE_BUSY;
+	}
 
 	ereport(NOTICE,
 			(errmsg("pipeline \"%s\": processing sequence values from " INT64_FORMAT

@@ -14,6 +14,12 @@
  * partitioned table at all, so the wait covers the source and every table
  * that inherits from it, at any depth.
  *
+ * A scheduler must not wait long: it serves every pipeline of a database
+ * in one process, and one session that inserted into a source and then sat
+ * idle in its transaction would stall them all.  So the wait can be
+ * bounded; the batch then gives up, having done nothing, and is tried again
+ * later.
+ *
  * The wait only helps if the command then reads with a snapshot taken
  * after it, which READ COMMITTED gives each statement.  A REPEATABLE READ
  * or SERIALIZABLE transaction keeps its first snapshot, so the rows the
@@ -27,14 +33,19 @@
 #include "access/xact.h"
 #include "catalog/pg_inherits.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "utils/timestamp.h"
 
 #include "pipelines/source_writers.h"
 
+static bool WaitForWritersBounded(List *lockTags, int maxWaitMs);
 
-void
-WaitForSourceWriters(Oid relationId)
+
+bool
+WaitForSourceWriters(Oid relationId, int maxWaitMs)
 {
 	List	   *relationIds = find_all_inheritors(relationId, NoLock, NULL);
 	List	   *lockTags = NIL;
@@ -48,7 +59,64 @@ WaitForSourceWriters(Oid relationId)
 		lockTags = lappend(lockTags, lockTag);
 	}
 
-	WaitForLockersMultiple(lockTags, ShareLock, false);
+	if (maxWaitMs < 0)
+	{
+		WaitForLockersMultiple(lockTags, ShareLock, false);
+		return true;
+	}
+
+	return WaitForWritersBounded(lockTags, maxWaitMs);
+}
+
+
+/*
+ * WaitForWritersBounded waits like WaitForLockersMultiple, but for at most
+ * maxWaitMs, polling instead of queueing on each writer's lock.  Only the
+ * writers present at the start count, as there: later ones cannot add rows
+ * to the range.  Polls start at 1 ms, since most writers are about to
+ * commit, and back off to 10 ms.
+ */
+static bool
+WaitForWritersBounded(List *lockTags, int maxWaitMs)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), maxWaitMs);
+	List	   *writers = NIL;
+	ListCell   *cell;
+	long		pollMs = 1;
+
+	foreach(cell, lockTags)
+	{
+		VirtualTransactionId *holders = GetLockConflicts(lfirst(cell), ShareLock, NULL);
+
+		for (; VirtualTransactionIdIsValid(*holders); holders++)
+		{
+			VirtualTransactionId *writer = palloc(sizeof(VirtualTransactionId));
+
+			*writer = *holders;
+			writers = lappend(writers, writer);
+		}
+	}
+
+	for (;;)
+	{
+		/* a writer that ended stays ended: drop it */
+		foreach(cell, writers)
+		{
+			if (VirtualXactLock(*(VirtualTransactionId *) lfirst(cell), false))
+				writers = foreach_delete_current(writers, cell);
+		}
+
+		if (writers == NIL)
+			return true;
+		if (GetCurrentTimestamp() >= deadline)
+			return false;
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 pollMs, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		pollMs = Min(pollMs * 2, 10);
+	}
 }
 
 

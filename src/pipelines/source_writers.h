@@ -9,7 +9,11 @@
 #ifndef INCREMENTAL_SOURCE_WRITERS_H
 #define INCREMENTAL_SOURCE_WRITERS_H
 
-extern void WaitForSourceWriters(Oid relationId);
+/*
+ * Waits for the writers of the source; with maxWaitMs >= 0 for at most
+ * that long, returning false if some are still running then.
+ */
+extern bool WaitForSourceWriters(Oid relationId, int maxWaitMs);
 extern void CheckWaitIsMeaningful(const char *pipelineName);
 
 #endif							/* INCREMENTAL_SOURCE_WRITERS_H */

@@ -191,7 +191,13 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 	if (OidIsValid(pipeline->sourceRelationId))
 	{
 		CheckWaitIsMeaningful(pipeline->name);
-		WaitForSourceWriters(pipeline->sourceRelationId);
+		if (!WaitForSourceWriters(pipeline->sourceRelationId, runState->writerWaitMs))
+		{
+			ereport(DEBUG1,
+					(errmsg("pipeline \"%s\": writers of its source are still at work",
+							pipeline->name)));
+			return PIPELINE_BATCH_SOURCE_BUSY;
+		}
 	}
 
 	/* timestamptz_to_str returns a static buffer */

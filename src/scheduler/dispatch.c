@@ -28,7 +28,9 @@
  * since the batch's is lost) and the pipeline is retried with exponential
  * backoff; the other pipelines go on.  A batch that finds the pipeline
  * locked by another session (a manual execute_pipeline) is skipped, not
- * queued.  Runs missed while the worker was away coalesce into one: a
+ * queued, and one whose source is busy (locked by DDL, or with writers
+ * still at work after a short wait) is postponed to the pipeline's next
+ * time: one long transaction never holds up the whole database.  Runs missed while the worker was away coalesce into one: a
  * pipeline is due when its next run time has passed, however long ago.
  *
  *-------------------------------------------------------------------------
@@ -62,6 +64,9 @@
 /* How often the worker trims incremental.pipeline_runs */
 #define HISTORY_TRIM_INTERVAL_MS (60 * 1000)
 
+/* Say in the log when writers of a source hold a pipeline up this long */
+#define SOURCE_BUSY_LOG_AFTER_MS (60 * 1000)
+
 /* While a pipeline keeps failing the same way, log it this rarely */
 #define FAILURE_LOG_INTERVAL_MS (10 * 60 * 1000)
 
@@ -81,6 +86,8 @@ typedef struct ScheduledPipeline
 	TimestampTz retryAt;		/* 0: no failure to back off from */
 	char	   *lastLoggedError;	/* message of the failure last logged */
 	TimestampTz lastLoggedAt;
+	TimestampTz sourceBusySince;	/* 0: the last batch was not held up */
+	TimestampTz sourceBusyLoggedAt;
 
 	/* the run in progress, between its batches */
 	PipelineRun *run;
@@ -118,6 +125,7 @@ static ErrorData *CopyErrorAndAbort(MemoryContext context, ScheduledPipeline *lo
 static bool RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
 static void FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 					  PipelineBatchOutcome outcome);
+static void PostponeRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
 static bool ShouldLogFailure(ScheduledPipeline *scheduled, ErrorData *edata);
 static void RecordFailure(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 						  ErrorData *edata);
@@ -570,6 +578,8 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 
 			pgstat_report_activity(STATE_RUNNING, PipelineRunCommand(scheduled->run));
 			outcome = ExecutePipelineBatch(scheduled->run);
+			if (outcome != PIPELINE_BATCH_SOURCE_BUSY)
+				scheduled->sourceBusySince = 0;
 
 			switch (outcome)
 			{
@@ -579,6 +589,9 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 				case PIPELINE_BATCH_NO_WORK:
 				case PIPELINE_BATCH_LOCKED:
 					FinishRun(dispatcher, scheduled, outcome);
+					break;
+				case PIPELINE_BATCH_SOURCE_BUSY:
+					PostponeRun(dispatcher, scheduled);
 					break;
 				case PIPELINE_BATCH_GONE:
 					/* dropped meanwhile; the next refresh forgets it */
@@ -630,6 +643,45 @@ FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 	if (scheduled->lastLoggedError != NULL)
 		pfree(scheduled->lastLoggedError);
 	scheduled->lastLoggedError = NULL;
+	ComputeNextRun(dispatcher, scheduled);
+	EndRun(scheduled);
+}
+
+
+/*
+ * PostponeRun ends a run whose batch found its source busy (pipeline_run.h):
+ * locked by DDL, or with writers still at work.  Nothing was done, so it is
+ * tried again at the pipeline's next time, and its failures, if any, still
+ * count.  A pipeline held up for long says so in the log, every
+ * FAILURE_LOG_INTERVAL_MS: the usual cause is a session idle in a
+ * transaction that wrote to the source (or DDL queued behind one).
+ */
+static void
+PostponeRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (scheduled->sourceBusySince == 0)
+	{
+		scheduled->sourceBusySince = now;
+		scheduled->sourceBusyLoggedAt = 0;
+	}
+	else if (TimestampDifferenceExceeds(scheduled->sourceBusySince, now,
+										SOURCE_BUSY_LOG_AFTER_MS) &&
+			 (scheduled->sourceBusyLoggedAt == 0 ||
+			  TimestampDifferenceExceeds(scheduled->sourceBusyLoggedAt, now,
+										 FAILURE_LOG_INTERVAL_MS)))
+	{
+		ereport(LOG,
+				(errmsg("pipeline \"%s\" has waited %ld seconds for transactions that write to or lock its source",
+						scheduled->name,
+						(long) ((now - scheduled->sourceBusySince) / USECS_PER_SEC)),
+				 errdetail("The pipeline can only process rows once every transaction that may still add rows in its range has ended."),
+				 errhint("Look in pg_stat_activity for long transactions, or sessions idle in transaction, that wrote to the pipeline's source table, and for DDL waiting behind them.")));
+		scheduled->sourceBusyLoggedAt = now;
+	}
+
+	scheduled->lastRunStart = scheduled->runStart;
 	ComputeNextRun(dispatcher, scheduled);
 	EndRun(scheduled);
 }
