@@ -79,6 +79,7 @@ typedef struct ScheduledPipeline
 	bool		scheduleValid;	/* false: manual only, or unparsable */
 	bool		paused;
 	PipelineProbe probe;		/* what the last look for work saw */
+	bool		lastRunDidWork; /* so the next one probably will too */
 
 	TimestampTz lastRunStart;	/* 0: never run by the scheduler */
 	TimestampTz nextRunAt;		/* DT_NOEND: never */
@@ -426,13 +427,16 @@ RunDuePipelines(PipelineDispatcher *dispatcher)
 /*
  * NeedsProbe: a pipeline goes straight to its run when it is in the middle
  * of one (a backlog), when it has been failing (its recovery is recorded
- * by a run), and when only a run can tell (a file list).
+ * by a run), when only a run can tell (a file list), and when its last run
+ * found work: new data keeps coming, and a run that finds none costs no
+ * more than the look.
  */
 static bool
 NeedsProbe(ScheduledPipeline *scheduled)
 {
 	return scheduled->run == NULL &&
 		scheduled->consecutiveFailures == 0 &&
+		!scheduled->lastRunDidWork &&
 		scheduled->type != PIPELINE_TYPE_FILE_LIST;
 }
 
@@ -638,6 +642,7 @@ FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 	}
 
 	scheduled->lastRunStart = scheduled->runStart;
+	scheduled->lastRunDidWork = PipelineRunItemsProcessed(scheduled->run) > 0;
 	scheduled->consecutiveFailures = 0;
 	scheduled->retryAt = 0;
 	if (scheduled->lastLoggedError != NULL)
@@ -682,6 +687,7 @@ PostponeRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 	}
 
 	scheduled->lastRunStart = scheduled->runStart;
+	scheduled->lastRunDidWork = false;
 	ComputeNextRun(dispatcher, scheduled);
 	EndRun(scheduled);
 }
