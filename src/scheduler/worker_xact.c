@@ -30,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
@@ -65,6 +66,13 @@ BeginWorkerTransaction(void)
 void
 CommitWorkerTransaction(void)
 {
+	/*
+	 * A security-restricted operation may still create temporary functions.
+	 * One pipeline's must not outlive its transaction in a session that
+	 * runs every owner's pipelines; the check is free until one exists.
+	 */
+	ResetTempTableNamespace();
+
 	/* disarmed before commit: a timeout must not fire between transactions */
 	if (get_timeout_active(STATEMENT_TIMEOUT))
 		disable_timeout(STATEMENT_TIMEOUT, false);

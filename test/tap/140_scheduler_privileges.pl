@@ -137,13 +137,27 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM who WHERE tag = 'tempfunc'
 $node->safe_psql('postgres', "SELECT incremental.drop_pipeline('su_cmd')");
 # PostgreSQL lets a security-restricted operation create a temporary
 # function (only tables and types are refused), so mallory's make_temp_func
-# leaves pg_temp.record_who in the worker's session.  Functions are never
-# looked up in pg_temp, even when a search_path names it:
+# creates pg_temp.record_who in the worker's session at every run.
+# Functions are never looked up in pg_temp, even when a search_path names it:
 create_ticking('alice', 'alice_tmp', q{SELECT record_who('alice_tmp') WHERE $1 < $2},
 	search_path => 'pg_temp, public');
 is(wait_who('alice_tmp'), 'alice', 'a pipeline with pg_temp first in its search_path does not call the planted function');
 is($node->safe_psql('postgres', "SELECT count(*) FROM who WHERE tag = 'tempfunc'"), 0,
 	'the planted temporary function never ran');
+# nor is it there for a pipeline that names it: the worker drops its
+# temporary objects at the end of every transaction
+$node->safe_psql('postgres', q{
+CREATE FUNCTION call_temp() RETURNS void LANGUAGE plpgsql SECURITY INVOKER AS $$
+BEGIN
+  EXECUTE 'SELECT pg_temp.record_who(''explicit'')';
+EXCEPTION WHEN undefined_function OR invalid_schema_name THEN
+  INSERT INTO public.who VALUES ('no_temp_func', current_user);
+END $$;});
+create_ticking('alice', 'alice_explicit', q{SELECT call_temp() WHERE $1 < $2});
+is(wait_who('no_temp_func'), 'alice',
+	'a temporary function created by one pipeline is gone for the next, even called by name');
+is($node->safe_psql('postgres', "SELECT count(*) FROM who WHERE tag = 'tempfunc'"), 0,
+	'and never ran');
 $node->safe_psql('postgres', 'TRUNCATE who');
 is(wait_who('alice_cmd'), 'alice', 'alice\'s pipelines still run as alice afterwards');
 
