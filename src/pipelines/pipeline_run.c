@@ -226,6 +226,10 @@ ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run)
 
 	SwitchToPipelineOwner(pipeline, &ownerSwitch);
 
+	/* a manual run has its caller's session settings; a scheduled one the owner's */
+	if (run->trigger == PIPELINE_RUN_BY_SCHEDULER)
+		ApplyOwnerSettings(pipeline->ownerId);
+
 	switch (pipeline->type)
 	{
 		case PIPELINE_TYPE_SEQUENCE:

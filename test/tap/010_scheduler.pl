@@ -85,6 +85,38 @@ ok( $node->poll_query_until(
 	'a pipeline cannot use rights its owner lacks');
 $node->safe_psql('postgres', "SELECT incremental.drop_pipeline('sneaky')");
 
+# ... with its owner's settings, as a session of the owner would have them,
+# except any that would change who it runs as; its own search_path wins
+$node->safe_psql(
+	'postgres', q{
+CREATE SCHEMA alice_role_path;
+ALTER ROLE alice SET work_mem = '7MB';
+ALTER ROLE alice IN DATABASE postgres SET lock_timeout = '42s';
+ALTER ROLE alice SET search_path = alice_role_path;
+ALTER ROLE alice SET role = 'postgres';
+CREATE TABLE settings_log (who name, work_mem text, lock_timeout text, path text);
+GRANT INSERT ON settings_log TO alice;
+SET ROLE alice;
+SET search_path = public;
+CREATE TABLE settings_events (id bigserial PRIMARY KEY);
+SELECT incremental.create_sequence_pipeline('settings_check', 'settings_events',
+  $$INSERT INTO settings_log SELECT current_user, current_setting('work_mem'),
+      current_setting('lock_timeout'), current_setting('search_path') WHERE $1 <= $2$$,
+  schedule => '1 second', execute_immediately => false);
+INSERT INTO settings_events DEFAULT VALUES;
+});
+ok($node->poll_query_until('postgres', 'SELECT count(*) > 0 FROM settings_log'),
+	'a pipeline whose owner has settings runs');
+is($node->safe_psql('postgres', 'SELECT who, work_mem, lock_timeout, path FROM settings_log'),
+	'alice|7MB|42s|public',
+	'with ALTER ROLE settings (also IN DATABASE), its own search_path, and never another role');
+$node->safe_psql(
+	'postgres', q{
+SELECT incremental.drop_pipeline('settings_check');
+ALTER ROLE alice RESET ALL;
+ALTER ROLE alice IN DATABASE postgres RESET ALL;
+});
+
 # --- a failing pipeline is recorded and retried, and blocks nobody
 $node->safe_psql(
 	'postgres', q{
