@@ -10,17 +10,19 @@
  * VALUES costs much less to execute than one joined with a LATERAL
  * subquery, and a run's fixed cost matters (bench/overhead.sh).  Recording
  * a run is therefore one small insert in the run's own transaction, and
- * the statistics commit or roll back with the work they describe.  Runs of
- * one pipeline are serialized by its lock, so the previous row cannot
- * change underneath an insert.  Trimming never removes a pipeline's newest
- * row, so no count is ever lost to it.
+ * the statistics commit or roll back with the work they describe.  The
+ * writers of one pipeline's history take turns (LockPipelineHistory), so
+ * the previous row cannot change underneath an insert.  Trimming never
+ * removes a pipeline's newest row, so no count is ever lost to it.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "common/int.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/timestamp.h"
@@ -78,6 +80,7 @@ static CatalogStatement TrimStatement = {
 #define OptionalTextDatum(text) ((text) != NULL ? CStringGetTextDatum(text) : (Datum) 0)
 #define NullFlag(isNull) ((isNull) ? 'n' : ' ')
 
+static void LockPipelineHistory(const char *pipelineName);
 static void CarryCountersForward(const PipelineRunRecord *record, Datum *previous,
 								 bool *previousNulls, Datum *values, char *nulls);
 static void CarryColumn(Datum *previous, bool *previousNulls, AttrNumber attribute,
@@ -99,6 +102,7 @@ InsertPipelineRun(const PipelineRunRecord *record)
 	Datum		values[22];
 	char		nulls[22];
 
+	LockPipelineHistory(record->pipelineName);
 	hasPrevious = ReadNewestCatalogRow(CATALOG_PIPELINE_RUNS, PIPELINE_RUNS_NAME_INDEX,
 									   Anum_pipeline_runs_pipeline_name, key,
 									   previous, previousNulls);
@@ -127,6 +131,23 @@ InsertPipelineRun(const PipelineRunRecord *record)
 						 nulls + 13);
 
 	ModifyCatalog(&InsertRunStatement, values, nulls);
+}
+
+
+/*
+ * LockPipelineHistory serializes the writers of one pipeline's history
+ * until they commit, so that each carries the counters of the one before.
+ * Runs hold the pipeline's lock anyway, but a failure is recorded after
+ * its transaction (and that lock) is gone, and may meet a run of another
+ * session.  The lock is on the history table as an object, keyed by a hash
+ * of the name: a collision only makes two pipelines take turns.
+ */
+static void
+LockPipelineHistory(const char *pipelineName)
+{
+	uint32		key = hash_bytes((const unsigned char *) pipelineName, strlen(pipelineName));
+
+	LockDatabaseObject(CatalogTableId(CATALOG_PIPELINE_RUNS), key, 0, ExclusiveLock);
 }
 
 
@@ -234,6 +255,7 @@ ResetPipelineStats(const char *pipelineName)
 {
 	Datum		key = CStringGetTextDatum(pipelineName);
 
+	LockPipelineHistory(pipelineName);
 	ModifyCatalog(&ResetStatsStatement, &key, NULL);
 }
 
