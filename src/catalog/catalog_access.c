@@ -32,7 +32,6 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -41,6 +40,7 @@
 
 #include "compat.h"
 #include "catalog/catalog_access.h"
+#include "catalog/role_statement.h"
 #include "catalog/catalog_version.h"
 
 /* The columns this library reads from each table */
@@ -323,70 +323,9 @@ static uint64
 RunCatalogStatement(CatalogStatement *statement, Datum *values, const char *nulls,
 					Datum *resultValues, bool *resultNulls, int resultCount)
 {
-	MemoryContext callerContext = CurrentMemoryContext;
-	Oid			savedUserId;
-	int			savedSecurityContext;
-	int			gucNestLevel;
-	int			spiResult;
-	uint64		rowCount;
-
-	GetUserIdAndSecContext(&savedUserId, &savedSecurityContext);
-	SetUserIdAndSecContext(CatalogOwner(),
-						   savedSecurityContext | SECURITY_LOCAL_USERID_CHANGE);
-
-	gucNestLevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	if (statement->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(statement->sql, statement->nargs,
-									   statement->argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "could not prepare catalog statement: %s",
-				 SPI_result_code_string(SPI_result));
-
-		SPI_keepplan(plan);
-		statement->plan = plan;
-	}
-
-	spiResult = SPI_execute_plan(statement->plan, values, nulls, false, resultCount > 0 ? 1 : 0);
-	if (spiResult < 0)
-		elog(ERROR, "catalog statement failed: %s", SPI_result_code_string(spiResult));
-
-	rowCount = SPI_processed;
-
-	if (rowCount > 0 && resultCount > 0)
-	{
-		HeapTuple	tuple = SPI_tuptable->vals[0];
-		TupleDesc	tupleDesc = SPI_tuptable->tupdesc;
-
-		/* copy into the caller's context: SPI_finish frees SPI's */
-		MemoryContext spiContext = MemoryContextSwitchTo(callerContext);
-
-		Assert(resultCount <= tupleDesc->natts);
-		for (int i = 0; i < resultCount; i++)
-		{
-			Form_pg_attribute attribute = TupleDescAttr(tupleDesc, i);
-			Datum		value = SPI_getbinval(tuple, tupleDesc, i + 1, &resultNulls[i]);
-
-			resultValues[i] = resultNulls[i] ? (Datum) 0 :
-				datumCopy(value, attribute->attbyval, attribute->attlen);
-		}
-		MemoryContextSwitchTo(spiContext);
-	}
-
-	SPI_finish();
-	MemoryContextSwitchTo(callerContext);
-	AtEOXact_GUC(true, gucNestLevel);
-	SetUserIdAndSecContext(savedUserId, savedSecurityContext);
-
-	return rowCount;
+	return RunStatementAsRole(CatalogOwner(), statement->sql, &statement->plan,
+							  statement->nargs, statement->argtypes, values, nulls,
+							  resultValues, resultNulls, resultCount);
 }
 
 

@@ -45,14 +45,17 @@ PG_FUNCTION_INFO_V1(incremental_intervals_passed);
 /* The range of a batch: from the progress to the end of the last interval */
 typedef struct IntervalRange
 {
+	TimestampTz firstEnd;		/* end of the interval after the progress,
+								 * whether or not it has passed */
 	TimestampTz start;
 	TimestampTz end;
 	int64		intervals;		/* how many intervals the range covers */
 	bool		morePassed;		/* another interval has passed after it */
 } IntervalRange;
 
-static bool NextIntervalRange(const TimeIntervalPipelineState *state, IntervalRange *range);
-static bool ComputeIntervalRange(const TimeIntervalPipelineState *state,
+static bool NextIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
+							  IntervalRange *range);
+static bool ComputeIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
 								 IntervalRange *range);
 static void CheckIntervalNotNegative(const Interval *interval, const char *argumentName);
 static void CheckSourceTable(Oid relationId);
@@ -178,7 +181,7 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		values[2];
 
-	if (!NextIntervalRange(state, &range))
+	if (!NextIntervalRange(state, GetCurrentTransactionStartTimestamp(), &range))
 	{
 		ereport(DEBUG1,
 				(errmsg("pipeline \"%s\": no interval has passed", pipeline->name)));
@@ -220,16 +223,19 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 
 /*
  * NextIntervalRange computes the range the next batch processes, in the
- * pipeline's time zone, and returns false when no interval has passed.
+ * pipeline's time zone, for intervals that ended min_delay before 'now',
+ * and returns false when none has.
  *
  * The zone is swapped in directly rather than through the TimeZone
  * setting: a setting changed in the batch makes RestoreFromPipelineOwner
  * visit every setting, which is most of the cost of a run that finds
  * nothing to do (bench/noop.sh).  A zone name that only the setting can
- * interpret (a number of hours) takes the slow path.
+ * interpret (a number of hours) takes the slow path, in a nest level of
+ * its own, since the scheduler calls this outside any owner switch.
  */
 static bool
-NextIntervalRange(const TimeIntervalPipelineState *state, IntervalRange *range)
+NextIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
+				  IntervalRange *range)
 {
 	pg_tz	   *sessionZone = session_timezone;
 	pg_tz	   *pipelineZone = NULL;
@@ -242,14 +248,18 @@ NextIntervalRange(const TimeIntervalPipelineState *state, IntervalRange *range)
 
 	if (pipelineZone == NULL || !pg_tz_acceptable(pipelineZone))
 	{
+		int			gucNestLevel = NewGUCNestLevel();
+
 		SetPipelineTimeZone(state->timeZone);
-		return ComputeIntervalRange(state, range);
+		found = ComputeIntervalRange(state, now, range);
+		AtEOXact_GUC(false, gucNestLevel);
+		return found;
 	}
 
 	session_timezone = pipelineZone;
 	PG_TRY();
 	{
-		found = ComputeIntervalRange(state, range);
+		found = ComputeIntervalRange(state, now, range);
 	}
 	PG_FINALLY();
 	{
@@ -263,19 +273,21 @@ NextIntervalRange(const TimeIntervalPipelineState *state, IntervalRange *range)
 
 /* ComputeIntervalRange is NextIntervalRange in the session's time zone */
 static bool
-ComputeIntervalRange(const TimeIntervalPipelineState *state, IntervalRange *range)
+ComputeIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
+					 IntervalRange *range)
 {
 	TimestampTz safeEnd;
 	int64		index;
 	int64		endIndex;
 
 	safeEnd = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-													  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+													  TimestampTzGetDatum(now),
 													  IntervalPGetDatum(&state->minDelay)));
 
 	/* the progress lies in interval number 'index' (at its start, normally) */
 	index = IntervalIndexAt(state, state->lastProcessedTime);
-	if (IntervalBoundary(state, index + 1) > safeEnd)
+	range->firstEnd = IntervalBoundary(state, index + 1);
+	if (range->firstEnd > safeEnd)
 		return false;
 
 	endIndex = state->batched ? IntervalIndexAt(state, safeEnd) : index + 1;
@@ -300,50 +312,32 @@ TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now,
 								PipelineProbe *probe)
 {
 	TimeIntervalPipelineState *state;
-	const Interval *interval;
 	const Interval *minDelay;
-	int			gucNestLevel = 0;
-	TimestampTz nextEnd;
-	TimestampTz safeEnd;
+	IntervalRange range;
 
 	if (probe->valid && now < probe->workAt)
 		return false;
 
 	state = ReadTimeIntervalPipelineState(pipelineName);
-	interval = &state->timeInterval;
-	minDelay = &state->minDelay;
-
-	/* only calendar arithmetic depends on the time zone */
-	if (interval->month != 0 || interval->day != 0 ||
-		minDelay->month != 0 || minDelay->day != 0)
-	{
-		gucNestLevel = NewGUCNestLevel();
-		SetPipelineTimeZone(state->timeZone);
-	}
-
-	safeEnd = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-													  TimestampTzGetDatum(now),
-													  IntervalPGetDatum(minDelay)));
-	nextEnd = IntervalBoundary(state, IntervalIndexAt(state, state->lastProcessedTime) + 1);
-
-	if (gucNestLevel > 0)
-		AtEOXact_GUC(false, gucNestLevel);
+	if (NextIntervalRange(state, now, &range))
+		return true;
 
 	/*
 	 * The next interval is ready once now - min_delay reaches its end: not
 	 * before end + min_delay when min_delay is a plain duration, and, since
 	 * min_delay is never negative, not before the end in any case.
 	 */
-	probe->workAt = nextEnd;
+	minDelay = &state->minDelay;
+	probe->workAt = range.firstEnd;
 	if (minDelay->month == 0 && minDelay->day == 0)
 	{
 		TimestampTz delayedEnd;
 
-		if (!pg_add_s64_overflow(nextEnd, minDelay->time, &delayedEnd))
-			probe->workAt = Max(delayedEnd, nextEnd);
+		if (!pg_add_s64_overflow(range.firstEnd, minDelay->time, &delayedEnd))
+			probe->workAt = Max(delayedEnd, range.firstEnd);
 	}
 
-	return nextEnd <= safeEnd;
+	return false;
 }
 
 

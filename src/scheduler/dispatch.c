@@ -112,7 +112,7 @@ static ScheduledPipeline *AddScheduledPipeline(PipelineDispatcher *dispatcher,
 											   const Pipeline *pipeline);
 static void UpdateScheduledPipeline(PipelineDispatcher *dispatcher,
 									ScheduledPipeline *scheduled,
-									const Pipeline *pipeline, bool timezoneChanged);
+									const Pipeline *pipeline, bool reschedule);
 static void SetSchedule(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 						const char *scheduleText);
 static void ComputeNextRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
@@ -239,12 +239,16 @@ ComparePipelineNames(const ListCell *a, const ListCell *b)
 }
 
 
-/* UpdateScheduledPipeline takes in what may have changed in the catalog */
+/*
+ * UpdateScheduledPipeline takes in what may have changed in the catalog;
+ * with reschedule, the next run is computed again even if the schedule is
+ * the same (the time zone changed, or the pipeline is new).
+ */
 static void
 UpdateScheduledPipeline(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
-						const Pipeline *pipeline, bool timezoneChanged)
+						const Pipeline *pipeline, bool reschedule)
 {
-	if (timezoneChanged ||
+	if (reschedule ||
 		(pipeline->schedule == NULL) != (scheduled->scheduleText == NULL) ||
 		(pipeline->schedule != NULL &&
 		 strcmp(pipeline->schedule, scheduled->scheduleText) != 0))
@@ -276,7 +280,6 @@ AddScheduledPipeline(PipelineDispatcher *dispatcher, const Pipeline *pipeline)
 
 	scheduled = MemoryContextAllocZero(dispatcher->context, sizeof(ScheduledPipeline));
 	scheduled->name = MemoryContextStrdup(dispatcher->context, pipeline->name);
-	scheduled->type = pipeline->type;
 
 	if (ReadPipelineRunSummary(pipeline->name, &summary))
 	{
@@ -285,10 +288,7 @@ AddScheduledPipeline(PipelineDispatcher *dispatcher, const Pipeline *pipeline)
 		scheduled->retryAt = summary.nextRetryAt;
 	}
 
-	SetSchedule(dispatcher, scheduled, pipeline->schedule);
-	scheduled->paused = pipeline->paused ||
-		pipeline->scheduledBy != PIPELINE_SCHEDULER_INTERNAL;
-
+	UpdateScheduledPipeline(dispatcher, scheduled, pipeline, true);
 	return scheduled;
 }
 

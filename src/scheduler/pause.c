@@ -20,7 +20,6 @@
 
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/pipeline_util.h"
-#include "scheduler/commit_wakeup.h"
 
 PG_FUNCTION_INFO_V1(incremental_pause_pipeline);
 PG_FUNCTION_INFO_V1(incremental_resume_pipeline);
@@ -46,8 +45,8 @@ incremental_resume_pipeline(PG_FUNCTION_ARGS)
 
 /*
  * SetPausedFromSql checks the argument and the caller's rights (owner or
- * superuser) and sets the flag.  The worker is woken at commit, so a
- * resumed pipeline catches up at once.
+ * superuser) and sets the flag.  The update wakes the worker at commit
+ * (the pipelines_changed trigger), so a resumed pipeline catches up at once.
  */
 static void
 SetPausedFromSql(FunctionCallInfo fcinfo, bool paused, const char *action)
@@ -57,6 +56,4 @@ SetPausedFromSql(FunctionCallInfo fcinfo, bool paused, const char *action)
 
 	if (pipeline->paused != paused)
 		SetPipelinePaused(pipelineName, paused);
-
-	RequestSchedulerWakeAtCommit();
 }

@@ -47,22 +47,19 @@
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
-#include "utils/guc.h"
 #include "utils/rel.h"
 
 #include "catalog/catalog_version.h"
 #include "catalog/pipeline_catalog.h"
+#include "catalog/role_statement.h"
 #include "pipelines/pipeline_lock.h"
 #include "pipelines/pipeline_util.h"
-#include "scheduler/commit_wakeup.h"
 #include "scheduler/pg_cron_mode.h"
 #include "scheduler/schedule.h"
 
@@ -214,9 +211,9 @@ MovePipeline(Pipeline *pipeline, PipelineScheduler target)
 
 		if (schedule != NULL)
 			CheckPipelineSchedule(schedule);
+		/* the update wakes the worker at commit (pipelines_changed) */
 		UpdatePipelineScheduler(pipeline->name, PIPELINE_SCHEDULER_INTERNAL,
 								schedule, paused);
-		RequestSchedulerWakeAtCommit();
 	}
 }
 
@@ -487,52 +484,8 @@ static uint64
 RunCronStatement(const char *sql, int nargs, Oid *argtypes, Datum *values, Oid asUser,
 				 Datum *firstRow, int ncolumns)
 {
-	MemoryContext callerContext = CurrentMemoryContext;
-	Oid			savedUserId;
-	int			savedSecurityContext;
-	int			gucNestLevel;
-	int			result;
-	uint64		rowCount;
-
-	GetUserIdAndSecContext(&savedUserId, &savedSecurityContext);
-	SetUserIdAndSecContext(asUser, savedSecurityContext | SECURITY_LOCAL_USERID_CHANGE);
-	gucNestLevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	result = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0);
-	if (result < 0)
-		elog(ERROR, "pg_cron statement failed: %s", SPI_result_code_string(result));
-	rowCount = SPI_processed;
-
-	if (rowCount > 0 && ncolumns > 0)
-	{
-		TupleDesc	tupleDesc = SPI_tuptable->tupdesc;
-		HeapTuple	row = SPI_tuptable->vals[0];
-		MemoryContext spiContext = MemoryContextSwitchTo(callerContext);
-
-		for (int i = 0; i < ncolumns; i++)
-		{
-			Form_pg_attribute attribute = TupleDescAttr(tupleDesc, i);
-			bool		isNull;
-			Datum		value = SPI_getbinval(row, tupleDesc, i + 1, &isNull);
-
-			firstRow[i] = isNull ? (Datum) 0 :
-				datumCopy(value, attribute->attbyval, attribute->attlen);
-		}
-		MemoryContextSwitchTo(spiContext);
-	}
-
-	SPI_finish();
-	MemoryContextSwitchTo(callerContext);
-	AtEOXact_GUC(true, gucNestLevel);
-	SetUserIdAndSecContext(savedUserId, savedSecurityContext);
-
-	return rowCount;
+	return RunStatementAsRole(asUser, sql, NULL, nargs, argtypes, values, NULL,
+							  firstRow, NULL, ncolumns);
 }
 
 
