@@ -10,9 +10,11 @@
 #   isolation  isolation specs (test/isolation/specs/*.spec) } server, scheduler off
 #   tap        TAP tests (test/tap/*.pl); each starts its own servers
 # Counts: one per pg_regress test, one per isolation spec, one per TAP test
-# *file* (a file fails if any of its assertions fails).  The last line of the
-# output is "N passed, M failed"; the exit status is non-zero when anything
-# failed or nothing ran.  Outputs, diffs and logs are copied to log/test/.
+# *file* (a file fails if any of its assertions fails; a file that needs
+# something absent, such as Citus, says so with skip_all and is counted as
+# skipped, with its reason).  The last line of the output is
+# "N passed, M failed, K skipped"; the exit status is non-zero when anything
+# failed or nothing passed.  Outputs, diffs and logs are copied to log/test/.
 #
 # Environment: TEST_PORT (default 54329), TEST_LOG_DIR (default <repo>/log/test),
 # PROVE_JOBS (run TAP files in parallel), KEEP_TMP=1 (keep the temporary dir).
@@ -41,7 +43,8 @@ for s in regress isolation tap; do
 	fi
 done
 
-declare -A passed=() failed=() unit=()
+declare -A passed=() failed=() skipped=() unit=()
+skip_reasons=()
 unit[regress]="pg_regress tests"
 unit[isolation]="isolation specs"
 unit[tap]="TAP test files"
@@ -51,7 +54,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # Without dependencies or a build no test can run; still end with the line CI reads.
 no_tests_ran() {
 	echo "error: $1; no tests ran"
-	echo "0 passed, 0 failed"
+	echo "0 passed, 0 failed, 0 skipped"
 	exit 1
 }
 
@@ -219,6 +222,7 @@ run_pg_regress_suite() {
 # Reads prove's output: "Files=N, Tests=M" and, in the "Test Summary Report",
 # one "<file> (Wstat: W ... Failed: F)" block per file with problems.
 # Prints "FILES ASSERTIONS", then the failed files, one per line, sorted.
+# (Skipped files are read by list_skipped_files.)
 parse_prove_output() {
 	awk '
 		/^Files=[0-9]+, Tests=[0-9]+/ {
@@ -246,6 +250,12 @@ parse_prove_output() {
 		}' "$1"
 }
 
+# Prints "<file>: <reason>" for every TAP file that skipped all its tests
+# (prove: "[hh:mm:ss] test/tap/x.pl .... skipped: reason").
+list_skipped_files() {
+	sed -n -E 's/^(\[[0-9:]+\] )?(test\/tap\/[^ ]+\.pl) \.+ skipped: ?(.*)$/\2: \3/p' "$1" | sort
+}
+
 run_tap_suite() {
 	step "Running the tap suite"
 	local -a files=()
@@ -255,6 +265,7 @@ run_tap_suite() {
 	done
 	passed[tap]=0
 	failed[tap]=0
+	skipped[tap]=0
 	if ((${#files[@]} == 0)); then
 		echo "test: no TAP test files (test/tap/*.pl); nothing to run"
 		return 0
@@ -283,11 +294,15 @@ run_tap_suite() {
 		echo "test: tap: prove reported $nfiles of ${#files[@]} files; files without an \"ok\" count as failed"
 		bad_files=()
 		for f in "${files[@]}"; do
-			grep -qE "(^|\] )${f//./\\.} \.+ ok" "$logfile" || bad_files+=("$f")
+			grep -qE "(^|\] )${f//./\\.} \.+ (ok|skipped)" "$logfile" || bad_files+=("$f")
 		done
 	fi
+	local -a skipped_files=()
+	mapfile -t skipped_files < <(list_skipped_files "$logfile")
 	failed[tap]=${#bad_files[@]}
-	passed[tap]=$((${#files[@]} - failed[tap]))
+	skipped[tap]=${#skipped_files[@]}
+	passed[tap]=$((${#files[@]} - failed[tap] - skipped[tap]))
+	skip_reasons+=("${skipped_files[@]}")
 	if ((rc != 0 && failed[tap] == 0)); then
 		echo "test: tap: prove failed without naming a failed file; counting one failure"
 		failed[tap]=1
@@ -330,12 +345,18 @@ fi
 
 total_passed=0
 total_failed=0
+total_skipped=0
 echo ""
 echo "==== pg_incremental test summary ===="
 for s in "${suites[@]}"; do
-	printf '%-10s %5d passed, %d failed  (%s)\n' "$s" "${passed[$s]}" "${failed[$s]}" "${unit[$s]}"
+	printf '%-10s %5d passed, %d failed, %d skipped  (%s)\n' "$s" "${passed[$s]}" \
+		"${failed[$s]}" "${skipped[$s]:-0}" "${unit[$s]}"
 	total_passed=$((total_passed + passed[$s]))
 	total_failed=$((total_failed + failed[$s]))
+	total_skipped=$((total_skipped + ${skipped[$s]:-0}))
+done
+for r in "${skip_reasons[@]+"${skip_reasons[@]}"}"; do
+	echo "skipped: $r"
 done
 echo "outputs and logs: $log_dir"
 status=0
@@ -345,5 +366,5 @@ elif ((total_passed == 0)); then
 	echo "error: no tests ran"
 	status=1
 fi
-echo "$total_passed passed, $total_failed failed"
+echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
 exit "$status"
