@@ -10,6 +10,8 @@
 #ifndef INCREMENTAL_PIPELINE_HOOKS_H
 #define INCREMENTAL_PIPELINE_HOOKS_H
 
+#include "catalog/pipeline_catalog.h"
+
 typedef enum PipelineEvent
 {
 	PIPELINE_EVENT_CREATED,
@@ -27,5 +29,8 @@ typedef void (*pipeline_event_hook_type) (PipelineEvent event,
 										  const char *schedule);
 
 extern PGDLLIMPORT pipeline_event_hook_type pipeline_event_hook;
+
+/* Calls the hook, if set, for a pipeline the caller changed */
+extern void FirePipelineEvent(PipelineEvent event, const Pipeline *pipeline);
 
 #endif							/* INCREMENTAL_PIPELINE_HOOKS_H */

@@ -31,7 +31,7 @@
 #include "pipelines/pipeline_kinds.h"
 #include "pipelines/pipeline_lock.h"
 #include "pipelines/pipeline_run.h"
-#include "pipelines/pipeline_util.h"
+#include "pipelines/pipeline_access.h"
 
 struct PipelineRun
 {
@@ -109,7 +109,7 @@ StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
 	 * check always passes for them.  That grants nothing: every batch runs
 	 * the pipeline's work as its owner (SwitchToPipelineOwner).
 	 */
-	CheckPipelinePermission(pipeline, "execute");
+	CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
 
 	run = MemoryContextAllocZero(runContext, sizeof(PipelineRun));
 	run->pipelineName = MemoryContextStrdup(runContext, pipelineName);
@@ -158,13 +158,13 @@ ExecutePipelineBatch(PipelineRun *run)
 	if (pipeline != NULL)
 	{
 		/* it may have been dropped and created again by someone else */
-		CheckPipelinePermission(pipeline, "execute");
+		CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
 		source = LockPipelineSource(pipeline, !run->skipIfBusy);
 
 		/* a source dropped while we waited for its lock took the pipeline along */
 		if (source == SOURCE_GONE &&
 			(pipeline = ReadPipeline(run->pipelineName, true)) != NULL)
-			CheckPipelinePermission(pipeline, "execute");
+			CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
 	}
 
 	if (pipeline == NULL)

@@ -59,7 +59,7 @@
 #include "catalog/pipeline_catalog.h"
 #include "catalog/role_statement.h"
 #include "pipelines/pipeline_lock.h"
-#include "pipelines/pipeline_util.h"
+#include "pipelines/pipeline_access.h"
 #include "scheduler/pg_cron_mode.h"
 #include "scheduler/schedule.h"
 
@@ -131,7 +131,7 @@ incremental_move_pipeline_schedule(PG_FUNCTION_ARGS)
 {
 	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
 	PipelineScheduler target = SchedulerFromArgument(fcinfo, 1);
-	Pipeline   *pipeline = LockAndReadPipeline(pipelineName, "move");
+	Pipeline   *pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_MOVE_SCHEDULE);
 
 	MovePipeline(pipeline, target);
 

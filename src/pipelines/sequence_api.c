@@ -1,0 +1,162 @@
+/*-------------------------------------------------------------------------
+ *
+ * sequence_api.c
+ *	  incremental.create_sequence_pipeline(), in its 1.4 and 1.3 forms.
+ *
+ * The source may be given as the table, which must own exactly one
+ * sequence (a serial or identity column), or as a sequence owned by a
+ * table: the pipeline follows the sequence and waits for the table's
+ * writers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/dependency.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "catalog/catalog_version.h"
+#include "catalog/pipeline_catalog.h"
+#include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_create.h"
+#include "pipelines/sequence.h"
+
+PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline);
+PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline_v13);
+
+static void CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg,
+								   int maxBatchSizeArg, int executeImmediatelyArg);
+static void ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId);
+
+
+/*
+ * incremental.create_sequence_pipeline(pipeline_name, source_table_name,
+ *		command, schedule, max_batch_size, execute_immediately)
+ */
+Datum
+incremental_create_sequence_pipeline(PG_FUNCTION_ARGS)
+{
+	/* 1.3's catalog binds its five-argument form to this symbol */
+	CheckInstalledVersion();
+	CreateSequencePipeline(fcinfo, 3, 4, 5);
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * The pg_incremental 1.3 positional form: (pipeline_name, source_table_name,
+ * command, schedule, execute_immediately), with no batch size.
+ */
+Datum
+incremental_create_sequence_pipeline_v13(PG_FUNCTION_ARGS)
+{
+	CreateSequencePipeline(fcinfo, 3, -1, 4);
+	PG_RETURN_VOID();
+}
+
+
+static void
+CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSizeArg,
+					   int executeImmediatelyArg)
+{
+	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
+	char	   *command;
+	char	   *schedule = NULL;
+	bool		executeImmediately;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Oid			tableId;
+	SequencePipelineState state = {0};
+	Pipeline   *pipeline;
+
+	CheckArgumentNotNull(fcinfo, 1, "source_table_name");
+	command = GetTextArgument(fcinfo, 2, "command");
+	if (!PG_ARGISNULL(scheduleArg))
+		schedule = text_to_cstring(PG_GETARG_TEXT_PP(scheduleArg));
+	CheckArgumentNotNull(fcinfo, executeImmediatelyArg, "execute_immediately");
+	executeImmediately = PG_GETARG_BOOL(executeImmediatelyArg);
+
+	if (maxBatchSizeArg >= 0 && !PG_ARGISNULL(maxBatchSizeArg))
+	{
+		state.maxBatchSize = PG_GETARG_INT64(maxBatchSizeArg);
+		if (state.maxBatchSize <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_batch_size must be positive"),
+					 errhint("Pass NULL to process all new values in one batch.")));
+	}
+
+	ResolveSourceSequence(PG_GETARG_OID(1), &tableId, &state.sequenceId);
+	state.initialValue = CheckSequenceUsable(state.sequenceId, GetUserId());
+	state.lastProcessed = state.initialValue;
+
+	pipeline = BeginPipelineCreation(pipelineName, PIPELINE_TYPE_SEQUENCE, tableId,
+									 command, schedule, lengthof(argtypes), argtypes);
+	InsertSequencePipelineState(pipelineName, &state);
+	FinishPipelineCreation(pipeline, executeImmediately);
+}
+
+
+/*
+ * ResolveSourceSequence finds the table whose writers the pipeline waits
+ * for and the sequence it follows, from either one: a table must own
+ * exactly one sequence (a serial or identity column), and a sequence must
+ * be owned by a table.
+ */
+static void
+ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId)
+{
+	char		relationKind = get_rel_relkind(relationId);
+	char	   *relationName = get_rel_name(relationId);
+	int32		columnNumber;
+
+	if (relationName == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relationId)));
+
+	if (relationKind == RELKIND_SEQUENCE)
+	{
+		*sequenceId = relationId;
+		if (!sequenceIsOwned(relationId, DEPENDENCY_AUTO, tableId, &columnNumber) &&
+			!sequenceIsOwned(relationId, DEPENDENCY_INTERNAL, tableId, &columnNumber))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("sequence \"%s\" is not owned by a table", relationName),
+					 errdetail("The pipeline waits for the writers of the table that owns "
+							   "the sequence, so that no value in a range can still appear later."),
+					 errhint("Link the sequence to its table with ALTER SEQUENCE %s OWNED BY "
+							 "table.column, or pass the table instead.", relationName)));
+	}
+	else if (relationKind == RELKIND_RELATION || relationKind == RELKIND_PARTITIONED_TABLE)
+	{
+		List	   *sequenceIds = getOwnedSequences(relationId);
+
+		if (list_length(sequenceIds) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 list_length(sequenceIds) == 0 ?
+					 errmsg("table \"%s\" has no sequence", relationName) :
+					 errmsg("table \"%s\" has %d sequences", relationName,
+							list_length(sequenceIds)),
+					 list_length(sequenceIds) == 0 ?
+					 errhint("Add a bigserial or identity column to the table, or pass a "
+							 "sequence owned by the table.") :
+					 errhint("Pass the name of the sequence the pipeline should follow "
+							 "instead of the table.")));
+
+		*tableId = relationId;
+		*sequenceId = linitial_oid(sequenceIds);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table or a sequence", relationName),
+				 errhint("A sequence pipeline reads a table with a serial or identity "
+						 "column, or a sequence owned by a table.")));
+}
