@@ -4,7 +4,8 @@
  *	  Names, primary keys and column numbers of the extension's tables.
  *
  * Private to src/catalog/.  The column numbers mirror the CREATE TABLE
- * statements in sql/pg_incremental--2.0.sql, where columns are only ever
+ * statements in sql/pg_incremental--2.0.sql and the ALTER TABLE ... ADD
+ * COLUMN of the updates after it (--2.0--2.1, ...): columns are only ever
  * appended, so they stay valid across upgrades.
  *
  *-------------------------------------------------------------------------

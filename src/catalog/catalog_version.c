@@ -4,8 +4,9 @@
  *	  Refusing to work on a catalog of another version.
  *
  * The C code reads the extension's tables by column number and its SQL
- * functions by argument position, both as sql/pg_incremental--2.0.sql
- * defines them.  A database can still hold an older catalog: the original
+ * functions by argument position, as sql/pg_incremental--2.0.sql and the
+ * updates after it define them.  A database can still hold an older
+ * catalog: our own 2.0 before ALTER EXTENSION ... UPDATE, the original
  * pg_incremental 1.3 or 1.4 (whose SQL functions name the same C symbols
  * in the same library file, which our package replaces), or our own 1.3
  * script before ALTER EXTENSION ... UPDATE.  Reading such a catalog would

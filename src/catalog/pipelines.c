@@ -101,8 +101,7 @@ PipelineFromRow(Datum *values, bool *nulls)
 	pipeline->command = TextDatumGetCString(values[Anum_pipelines_command - 1]);
 	pipeline->paused = DatumGetBool(values[Anum_pipelines_paused - 1]);
 
-	if (!nulls[Anum_pipelines_source_relation - 1])
-		pipeline->sourceRelationId = DatumGetObjectId(values[Anum_pipelines_source_relation - 1]);
+	pipeline->sourceRelationId = DatumGetObjectId(values[Anum_pipelines_source_relation - 1]);
 	if (!nulls[Anum_pipelines_search_path - 1])
 		pipeline->searchPath = TextDatumGetCString(values[Anum_pipelines_search_path - 1]);
 	if (!nulls[Anum_pipelines_schedule - 1])
@@ -144,9 +143,8 @@ InsertPipeline(const Pipeline *pipeline)
 	values[0] = CStringGetTextDatum(pipeline->name);
 	values[1] = CharGetDatum((char) pipeline->type);
 	values[2] = ObjectIdGetDatum(pipeline->ownerId);
+	/* 0 when there is none, as pg_incremental 1.3 stores it */
 	values[3] = ObjectIdGetDatum(pipeline->sourceRelationId);
-	if (!OidIsValid(pipeline->sourceRelationId))
-		nulls[3] = 'n';
 	values[4] = CStringGetTextDatum(pipeline->command);
 	if (pipeline->searchPath != NULL)
 		values[5] = CStringGetTextDatum(pipeline->searchPath);

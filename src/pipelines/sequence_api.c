@@ -29,9 +29,10 @@
 
 PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline);
 PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline_v13);
+PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline_v13_untyped);
 
 static void CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg,
-								   int maxBatchSizeArg, int executeImmediatelyArg);
+								   int maxBatchSizeArg, bool executeImmediately);
 static void ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId);
 
 
@@ -44,7 +45,8 @@ incremental_create_sequence_pipeline(PG_FUNCTION_ARGS)
 {
 	/* 1.3's catalog binds its five-argument form to this symbol */
 	CheckInstalledVersion();
-	CreateSequencePipeline(fcinfo, 3, 4, 5);
+	CheckArgumentNotNull(fcinfo, 5, "execute_immediately");
+	CreateSequencePipeline(fcinfo, 3, 4, PG_GETARG_BOOL(5));
 	PG_RETURN_VOID();
 }
 
@@ -56,19 +58,46 @@ incremental_create_sequence_pipeline(PG_FUNCTION_ARGS)
 Datum
 incremental_create_sequence_pipeline_v13(PG_FUNCTION_ARGS)
 {
-	CreateSequencePipeline(fcinfo, 3, -1, 4);
+	CheckArgumentNotNull(fcinfo, 4, "execute_immediately");
+	CreateSequencePipeline(fcinfo, 3, -1, PG_GETARG_BOOL(4));
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * The same 1.3 form when the fifth argument has no type: an unknown
+ * literal such as 'false', or a driver's untyped parameter, resolves to a
+ * text parameter rather than to the 1.4 form's bigint or the boolean one.
+ * It is read as a boolean, as 1.3 read it.
+ */
+Datum
+incremental_create_sequence_pipeline_v13_untyped(PG_FUNCTION_ARGS)
+{
+	char	   *text;
+	bool		executeImmediately;
+
+	text = GetTextArgument(fcinfo, 4, "execute_immediately");
+	if (!parse_bool(text, &executeImmediately))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid value for execute_immediately: \"%s\"", text),
+				 errdetail("The fifth argument of create_sequence_pipeline is execute_immediately, "
+						   "as in pg_incremental 1.3."),
+				 errhint("Pass true or false, or pass the batch size by name: "
+						 "max_batch_size => %s.", text)));
+
+	CreateSequencePipeline(fcinfo, 3, -1, executeImmediately);
 	PG_RETURN_VOID();
 }
 
 
 static void
 CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSizeArg,
-					   int executeImmediatelyArg)
+					   bool executeImmediately)
 {
 	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
 	char	   *command;
 	char	   *schedule = NULL;
-	bool		executeImmediately;
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	Oid			tableId;
 	SequencePipelineState state = {0};
@@ -78,8 +107,6 @@ CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSiz
 	command = GetTextArgument(fcinfo, 2, "command");
 	if (!PG_ARGISNULL(scheduleArg))
 		schedule = text_to_cstring(PG_GETARG_TEXT_PP(scheduleArg));
-	CheckArgumentNotNull(fcinfo, executeImmediatelyArg, "execute_immediately");
-	executeImmediately = PG_GETARG_BOOL(executeImmediatelyArg);
 
 	if (maxBatchSizeArg >= 0 && !PG_ARGISNULL(maxBatchSizeArg))
 	{

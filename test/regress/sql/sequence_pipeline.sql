@@ -60,6 +60,15 @@ SELECT incremental.create_sequence_pipeline('v14', 'events', $$ SELECT $1, $2 $$
     '*/5 * * * *', 1000, false);
 SELECT incremental.create_sequence_pipeline(pipeline_name := 'named', source_table_name := 'events',
     command := $$ SELECT $1, $2 $$, schedule := NULL, execute_immediately := false);
+-- 1.3 positional calls whose fifth argument has no type: an unknown literal,
+-- and untyped parameters as drivers send them (JDBC setNull, PREPARE without
+-- types) take 1.3's meaning, execute_immediately
+SELECT incremental.create_sequence_pipeline('v13-untyped', 'events', 'SELECT $1, $2', NULL, 'false');
+PREPARE create_v13 AS SELECT incremental.create_sequence_pipeline($1, $2, $3, $4, $5);
+EXECUTE create_v13('v13-prepared', 'events', 'SELECT $1, $2', NULL, 'off');
+DEALLOCATE create_v13;
+-- a number there is a 1.4 batch size given by position: say how to pass it
+SELECT incremental.create_sequence_pipeline('v13-number', 'events', 'SELECT $1, $2', NULL, '500');
 SELECT pipeline_name, schedule, last_processed_sequence_number, max_batch_size
 FROM incremental.pipelines JOIN incremental.sequence_pipelines USING (pipeline_name)
 ORDER BY 1;

@@ -69,6 +69,9 @@ SELECT incremental.create_time_interval_pipeline('with-source', '1 day', $$
     WHERE taken_at >= $1 AND taken_at < $2 LIMIT 1 $$,
     source_table_name := 'readings', execute_immediately := false);
 SELECT source_relation FROM incremental.pipelines WHERE pipeline_name = 'with-source';
+-- without a source the column holds 0, as in pg_incremental 1.3
+SELECT pipeline_name, source_relation::oid FROM incremental.pipelines
+WHERE pipeline_name = 'monthly';
 SELECT incremental.create_time_interval_pipeline('bad', '1 day', $$ SELECT $1, $2 $$,
     source_table_name := 'readings_id_seq');
 

@@ -1,0 +1,33 @@
+/*
+ * pg_incremental 2.0 to 2.1.
+ *
+ * CREATE EXTENSION pg_incremental installs 2.1 by running the 2.0 install
+ * script and then this one, so a fresh catalog and an updated one are the
+ * same by construction.  Columns are only ever appended (src/catalog/
+ * reads them by attribute number).
+ */
+
+\echo Use "ALTER EXTENSION pg_incremental UPDATE" to load this file. \quit
+
+/*
+ * Pipelines without a source store 0, as pg_incremental 1.3 does, rather
+ * than NULL: code written against 1.3's catalog tests source_relation = 0.
+ */
+UPDATE incremental.pipelines SET source_relation = 0 WHERE source_relation IS NULL;
+ALTER TABLE incremental.pipelines
+    ALTER COLUMN source_relation SET DEFAULT 0,
+    ALTER COLUMN source_relation SET NOT NULL;
+
+/*
+ * 1.3's positional form with an untyped fifth argument,
+ * create_sequence_pipeline('p', 't', 'cmd', NULL, 'false'): an unknown
+ * literal (or a driver's untyped parameter) prefers a text parameter, so
+ * this overload takes it as 1.3 did, as execute_immediately.  A typed
+ * boolean still reaches the boolean overload, a number the 1.4 form.
+ */
+CREATE FUNCTION incremental.create_sequence_pipeline(text, regclass, text, text, text)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_create_sequence_pipeline_v13_untyped';
+COMMENT ON FUNCTION incremental.create_sequence_pipeline(text, regclass, text, text, text)
+ IS 'pg_incremental 1.3 positional form with an untyped execute_immediately';
