@@ -27,8 +27,10 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
@@ -75,13 +77,25 @@ static Oid	CatalogOwner(void);
  * CatalogTableId returns the OID of one of the extension's tables.  It is
  * looked up every time: a few syscache probes are cheap, and a cached OID
  * would go stale when the extension is dropped and created again.
+ *
+ * The extension is locked first, for the rest of the transaction, as the
+ * scheduler's workers lock it for each of theirs: a DROP EXTENSION or an
+ * ALTER EXTENSION ... UPDATE then waits for the transaction instead of
+ * changing the catalog between its reads and its writes.  Tables read
+ * stay locked to the end of the transaction, too.
  */
 Oid
 CatalogTableId(CatalogTable table)
 {
-	Oid			namespaceId = get_namespace_oid(INCREMENTAL_SCHEMA, true);
+	Oid			extensionId = IncrementalExtensionId();
+	Oid			namespaceId = InvalidOid;
 	Oid			relationId = InvalidOid;
 
+	if (OidIsValid(extensionId))
+	{
+		LockDatabaseObject(ExtensionRelationId, extensionId, 0, AccessShareLock);
+		namespaceId = get_namespace_oid(INCREMENTAL_SCHEMA, true);
+	}
 	if (OidIsValid(namespaceId))
 		relationId = get_relname_relid(CatalogTableNames[table], namespaceId);
 
@@ -149,7 +163,7 @@ ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys, Datum *values, bool *
 
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	table_close(relation, AccessShareLock);
+	table_close(relation, NoLock);
 
 	return found;
 }
@@ -186,8 +200,8 @@ ReadNewestCatalogRow(CatalogTable table, const char *indexName, AttrNumber keyAt
 
 	systable_endscan_ordered(scan);
 	UnregisterSnapshot(snapshot);
-	index_close(index, AccessShareLock);
-	table_close(relation, AccessShareLock);
+	index_close(index, NoLock);
+	table_close(relation, NoLock);
 
 	return found;
 }
@@ -231,7 +245,7 @@ ReadAllCatalogRows(CatalogTable table, int natts)
 
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	table_close(relation, AccessShareLock);
+	table_close(relation, NoLock);
 
 	return rows;
 }

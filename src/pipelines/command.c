@@ -28,6 +28,7 @@
 #include "access/table.h"
 #include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -45,6 +46,9 @@
 #include "pipelines/command.h"
 
 static void CommandErrorCallback(void *command);
+static void CheckCommandCanRunInBatch(Node *statement);
+static const char *StatementNeedingOwnTransaction(Node *statement);
+static bool HasTrueOption(List *options, const char *name);
 static void ApplyStoredSettings(Relation settings, Oid databaseId, Oid roleId,
 								GucSource source);
 
@@ -87,10 +91,132 @@ ValidatePipelineCommand(const char *command, int nargs, Oid *argtypes)
 				 errmsg("the command of a pipeline cannot control transactions"),
 				 errdetail("The command runs in the transaction that records the pipeline's progress.")));
 
+	CheckCommandCanRunInBatch(rawStatement->stmt);
+
 	/* parse analysis resolves every name and checks every use of $n */
 	(void) pg_analyze_and_rewrite_fixedparams(rawStatement, command, argtypes, nargs, NULL);
 
 	error_context_stack = errorCallback.previous;
+}
+
+
+/*
+ * CheckCommandCanRunInBatch refuses, when the pipeline is created rather
+ * than at its first run, the statements that could never succeed as a
+ * pipeline's command: those that refuse to run inside a transaction block
+ * (a batch is one), those that talk to the client, and those that a
+ * security-restricted operation refuses.
+ */
+static void
+CheckCommandCanRunInBatch(Node *statement)
+{
+	const char *commandName = StatementNeedingOwnTransaction(statement);
+
+	if (commandName != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot be the command of a pipeline", commandName),
+				 errdetail("A pipeline's command runs in the transaction that records its progress, "
+						   "and %s cannot run inside a transaction block.", commandName),
+				 errhint("Run it on a schedule of its own, for instance as a pg_cron job.")));
+
+	if (IsA(statement, CopyStmt) && ((CopyStmt *) statement)->filename == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("COPY %s cannot be the command of a pipeline",
+						((CopyStmt *) statement)->is_from ? "FROM STDIN" : "TO STDOUT"),
+				 errdetail("A pipeline's command runs with no client to exchange data with."),
+				 errhint("Copy from or to a file or a program, or use INSERT ... SELECT.")));
+
+	if (IsA(statement, ListenStmt) || IsA(statement, UnlistenStmt) ||
+		IsA(statement, DiscardStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot be the command of a pipeline",
+						IsA(statement, ListenStmt) ? "LISTEN" :
+						IsA(statement, UnlistenStmt) ? "UNLISTEN" : "DISCARD"),
+				 errdetail("A pipeline's command runs as a security-restricted operation, which "
+						   "may not change the state of the session.")));
+}
+
+
+/*
+ * StatementNeedingOwnTransaction returns the name of the command when the
+ * statement is one that PostgreSQL refuses to run inside a transaction
+ * block (PreventInTransactionBlock), or NULL.
+ */
+static const char *
+StatementNeedingOwnTransaction(Node *statement)
+{
+	switch (nodeTag(statement))
+	{
+		case T_VacuumStmt:
+			return ((VacuumStmt *) statement)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_IndexStmt:
+			return ((IndexStmt *) statement)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) statement)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *reindex = (ReindexStmt *) statement;
+
+				if (HasTrueOption(reindex->params, "concurrently"))
+					return "REINDEX CONCURRENTLY";
+				if (reindex->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA";
+				if (reindex->kind == REINDEX_OBJECT_SYSTEM)
+					return "REINDEX SYSTEM";
+				if (reindex->kind == REINDEX_OBJECT_DATABASE)
+					return "REINDEX DATABASE";
+				return NULL;
+			}
+		case T_ClusterStmt:
+			return ((ClusterStmt *) statement)->relation == NULL ? "CLUSTER" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_AlterDatabaseStmt:
+			{
+				ListCell   *cell;
+
+				foreach(cell, ((AlterDatabaseStmt *) statement)->options)
+				{
+					if (strcmp(((DefElem *) lfirst(cell))->defname, "tablespace") == 0)
+						return "ALTER DATABASE SET TABLESPACE";
+				}
+				return NULL;
+			}
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_CreateSubscriptionStmt:
+			return "CREATE SUBSCRIPTION";
+		case T_DropSubscriptionStmt:
+			return "DROP SUBSCRIPTION";
+		default:
+			return NULL;
+	}
+}
+
+
+/* HasTrueOption: the option is present and not explicitly false */
+static bool
+HasTrueOption(List *options, const char *name)
+{
+	ListCell   *cell;
+
+	foreach(cell, options)
+	{
+		DefElem    *option = lfirst(cell);
+
+		if (strcmp(option->defname, name) == 0)
+			return defGetBoolean(option);
+	}
+	return false;
 }
 
 
@@ -129,11 +255,6 @@ CheckPipelineOwner(const Pipeline *pipeline)
 }
 
 
-/*
- * SwitchToPipelineOwner makes the pipeline's owner the current user, in a
- * security-restricted operation.  Every setting changed until
- * RestoreFromPipelineOwner is undone then.
- */
 /*
  * ApplyOwnerSettings applies what ALTER ROLE owner [IN DATABASE db] SET
  * stored, as a session of the owner gets it at login: for the scheduler's
@@ -200,6 +321,13 @@ ApplyStoredSettings(Relation settings, Oid databaseId, Oid roleId, GucSource sou
 }
 
 
+/*
+ * SwitchToPipelineOwner makes the pipeline's owner the current user, in a
+ * security-restricted operation, as REFRESH MATERIALIZED VIEW does for a
+ * view's owner: the owner's code cannot change the session's identity or
+ * create temporary tables.  Every setting changed until
+ * RestoreFromPipelineOwner is undone then.
+ */
 void
 SwitchToPipelineOwner(const Pipeline *pipeline, OwnerSwitch *ownerSwitch)
 {

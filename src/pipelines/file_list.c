@@ -121,7 +121,7 @@ ExecuteFileListBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 	batch = NextUnprocessedFiles(pipeline, listing, settings->batched ? settings->maxBatchSize : 1);
 	if (batch == NIL)
 	{
-		ereport(DEBUG1, (errmsg("pipeline \"%s\": no new files", pipeline->name)));
+		ereport(DEBUG1, (errmsg_internal("pipeline \"%s\": no new files", pipeline->name)));
 		return PIPELINE_BATCH_NO_WORK;
 	}
 

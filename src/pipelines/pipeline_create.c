@@ -36,6 +36,14 @@ BeginPipelineCreation(const char *pipelineName, PipelineType type, Oid sourceRel
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("pipeline_name cannot be empty")));
 
+	if (strlen(pipelineName) > MAX_PIPELINE_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("pipeline name is too long"),
+				 errdetail("The name is %zu bytes long; pipeline names are at most %d bytes.",
+						   strlen(pipelineName), MAX_PIPELINE_NAME_BYTES),
+				 errhint("Choose a shorter name.")));
+
 	(void) LockPipeline(pipelineName, false);
 
 	if (ReadPipeline(pipelineName, true) != NULL)

@@ -14,6 +14,13 @@
 
 #include "catalog/pipeline_catalog.h"
 
+/*
+ * The longest pipeline name, in bytes.  Names are keys, shown in logs and
+ * pg_stat_activity, and part of pg_cron job names: long enough for a
+ * schema-qualified view name, short enough for every index.
+ */
+#define MAX_PIPELINE_NAME_BYTES 255
+
 extern Pipeline *BeginPipelineCreation(const char *pipelineName, PipelineType type,
 									   Oid sourceRelationId, const char *command,
 									   const char *schedule, int nargs, Oid *argtypes);

@@ -65,13 +65,19 @@ CheckSequenceUsable(Oid sequenceId, Oid ownerId)
 
 	sequenceForm = (Form_pg_sequence) GETSTRUCT(sequenceTuple);
 
-	if (sequenceForm->seqincrement < 0 || sequenceForm->seqcycle)
+	if (sequenceForm->seqincrement < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("sequence \"%s\" %s", sequenceName,
-						sequenceForm->seqcycle ? "cycles" : "descends"),
+				 errmsg("sequence \"%s\" descends", sequenceName),
 				 errdetail("A sequence pipeline needs values that only ever increase."),
 				 errhint("Use an ascending sequence with NO CYCLE.")));
+
+	if (sequenceForm->seqcycle)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence \"%s\" cycles", sequenceName),
+				 errdetail("A sequence pipeline needs values that only ever increase."),
+				 errhint("Run ALTER SEQUENCE %s NO CYCLE.", sequenceName)));
 
 	if (sequenceForm->seqcache > 1)
 		ereport(ERROR,
@@ -125,7 +131,7 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 		lastValue <= state->lastProcessed)
 	{
 		ereport(DEBUG1,
-				(errmsg("pipeline \"%s\": no new sequence values", pipeline->name)));
+				(errmsg_internal("pipeline \"%s\": no new sequence values", pipeline->name)));
 		return PIPELINE_BATCH_NO_WORK;
 	}
 
@@ -138,7 +144,7 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 	if (!WaitForSourceWriters(pipeline->sourceRelationId, runState->writerWaitMs))
 	{
 		ereport(DEBUG1,
-				(errmsg("pipeline \"%s\": writers of its source are still at work",
+				(errmsg_internal("pipeline \"%s\": writers of its source are still at work",
 						pipeline->name)));
 		return PIPELINE_BATCH_SOURCE_BUSY;
 	}

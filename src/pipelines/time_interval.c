@@ -76,7 +76,7 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 	if (!NextIntervalRange(state, GetCurrentTransactionStartTimestamp(), &range))
 	{
 		ereport(DEBUG1,
-				(errmsg("pipeline \"%s\": no interval has passed", pipeline->name)));
+				(errmsg_internal("pipeline \"%s\": no interval has passed", pipeline->name)));
 		return PIPELINE_BATCH_NO_WORK;
 	}
 
@@ -89,7 +89,7 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 		if (!WaitForSourceWriters(pipeline->sourceRelationId, runState->writerWaitMs))
 		{
 			ereport(DEBUG1,
-					(errmsg("pipeline \"%s\": writers of its source are still at work",
+					(errmsg_internal("pipeline \"%s\": writers of its source are still at work",
 							pipeline->name)));
 			return PIPELINE_BATCH_SOURCE_BUSY;
 		}

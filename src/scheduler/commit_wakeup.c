@@ -36,6 +36,9 @@
 static bool wakeSchedulerAtCommit = false;
 static bool wakeLauncherAtCommit = false;
 
+/* Whoever set pipeline_event_hook before us is called too */
+static pipeline_event_hook_type previousPipelineEventHook = NULL;
+
 PG_FUNCTION_INFO_V1(incremental_pipelines_changed);
 
 static void WakeupXactCallback(XactEvent event, void *arg);
@@ -47,6 +50,7 @@ void
 InstallCommitWakeup(void)
 {
 	RegisterXactCallback(WakeupXactCallback, NULL);
+	previousPipelineEventHook = pipeline_event_hook;
 	pipeline_event_hook = HandlePipelineEvent;
 }
 
@@ -109,6 +113,9 @@ WakeupXactCallback(XactEvent event, void *arg)
 static void
 HandlePipelineEvent(PipelineEvent event, const char *pipelineName, const char *schedule)
 {
+	if (previousPipelineEventHook != NULL)
+		previousPipelineEventHook(event, pipelineName, schedule);
+
 	/* in pg_cron mode the schedule becomes a pg_cron job instead */
 	if (event == PIPELINE_EVENT_CREATED && schedule != NULL &&
 		!HandOverToPgCron(pipelineName, schedule))

@@ -172,6 +172,14 @@ CheckSchedulerTimezone(char **newval, void **extra, GucSource source)
 		return false;
 	}
 
+	/* as for TimeZone, and as schedule_next_run() refuses them */
+	if (!pg_tz_acceptable(zone))
+	{
+		GUC_check_errmsg("time zone \"%s\" appears to use leap seconds", *newval);
+		GUC_check_errdetail("PostgreSQL does not support leap seconds.");
+		return false;
+	}
+
 	result = (pg_tz **) malloc(sizeof(pg_tz *));
 	if (result == NULL)
 		return false;
