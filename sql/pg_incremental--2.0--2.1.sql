@@ -31,3 +31,15 @@ CREATE FUNCTION incremental.create_sequence_pipeline(text, regclass, text, text,
  AS 'MODULE_PATHNAME', 'incremental_create_sequence_pipeline_v13_untyped';
 COMMENT ON FUNCTION incremental.create_sequence_pipeline(text, regclass, text, text, text)
  IS 'pg_incremental 1.3 positional form with an untyped execute_immediately';
+
+/*
+ * A file list pipeline records its list function when it is created, as
+ * 1.3 does; 2.0 stored NULL for "the session's default at every run",
+ * which let whoever controlled the session's settings choose the code the
+ * pipeline's owner ran.  Such pipelines get the default in force now.
+ */
+UPDATE incremental.file_list_pipelines
+SET list_function = COALESCE(pg_catalog.current_setting('incremental.default_file_list_function', true),
+                             'incremental.list_local_files')
+WHERE list_function IS NULL;
+ALTER TABLE incremental.file_list_pipelines ALTER COLUMN list_function SET NOT NULL;

@@ -23,11 +23,14 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relscan.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -211,6 +214,48 @@ bool
 CatalogRowExists(CatalogTable table, int nkeys, Datum *keys)
 {
 	return ReadCatalogRow(table, nkeys, keys, NULL, NULL);
+}
+
+
+/*
+ * CatalogKeysExist looks up many rows of a table with a two-column text
+ * primary key, all with the same first column: exists[i] says whether the
+ * row (firstKey, secondKeys[i]) exists.  The table, its index and a
+ * snapshot are opened once and the index scan is restarted for each key,
+ * so that a probe costs little more than the index descent; the loop can
+ * be cancelled.
+ */
+void
+CatalogKeysExist(CatalogTable table, Datum firstKey, const Datum *secondKeys, int count,
+				 bool *exists)
+{
+	Relation	relation = table_open(CatalogTableId(table), AccessShareLock);
+	Relation	index = index_open(RelationGetPrimaryKeyIndex(relation), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(relation, NULL);
+	Snapshot	snapshot;
+	IndexScanDesc scan;
+	ScanKeyData scanKeys[2];
+
+	CheckCatalogShape(table, relation);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(relation, index, snapshot, 2, 0);
+
+	for (int i = 0; i < count; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+
+		/* the key columns are text COLLATE "C", which is what ScanKeyInit uses */
+		ScanKeyInit(&scanKeys[0], 1, BTEqualStrategyNumber, F_TEXTEQ, firstKey);
+		ScanKeyInit(&scanKeys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, secondKeys[i]);
+		index_rescan(scan, scanKeys, 2, NULL, 0);
+		exists[i] = index_getnext_slot(scan, ForwardScanDirection, slot);
+	}
+
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	index_close(index, NoLock);
+	table_close(relation, NoLock);
 }
 
 

@@ -89,15 +89,39 @@ InsertFileListPipelineState(const char *pipelineName, const FileListPipelineStat
 }
 
 
-bool
-IsFileProcessed(const char *pipelineName, const char *path)
+/*
+ * KeepUnprocessedFiles removes from paths[0 .. count) the files that the
+ * pipeline has processed, keeping the order of the others, and returns how
+ * many are left.
+ */
+int
+KeepUnprocessedFiles(const char *pipelineName, char **paths, int count)
 {
-	Datum		keys[2];
+	Datum	   *pathDatums;
+	bool	   *processed;
+	int			kept = 0;
 
-	keys[0] = CStringGetTextDatum(pipelineName);
-	keys[1] = CStringGetTextDatum(path);
+	if (count == 0)
+		return 0;
 
-	return CatalogRowExists(CATALOG_PROCESSED_FILES, 2, keys);
+	pathDatums = palloc_extended(count * sizeof(Datum), MCXT_ALLOC_HUGE);
+	processed = palloc_extended(count * sizeof(bool), MCXT_ALLOC_HUGE);
+	for (int i = 0; i < count; i++)
+		pathDatums[i] = CStringGetTextDatum(paths[i]);
+
+	CatalogKeysExist(CATALOG_PROCESSED_FILES, CStringGetTextDatum(pipelineName),
+					 pathDatums, count, processed);
+
+	for (int i = 0; i < count; i++)
+	{
+		if (!processed[i])
+			paths[kept++] = paths[i];
+		pfree(DatumGetPointer(pathDatums[i]));
+	}
+
+	pfree(pathDatums);
+	pfree(processed);
+	return kept;
 }
 
 

@@ -73,7 +73,7 @@ typedef struct FileListPipelineState
 {
 	char	   *filePattern;
 	bool		batched;
-	char	   *listFunction;	/* NULL: incremental.default_file_list_function */
+	char	   *listFunction;	/* schema-qualified, resolved at creation */
 	int32		maxBatchSize;
 	int32		maxBatchesPerRun;	/* -1: no limit */
 } FileListPipelineState;
@@ -133,7 +133,7 @@ extern void UpdateLastProcessedTime(const char *pipelineName,
 extern FileListPipelineState *ReadFileListPipelineState(const char *pipelineName);
 extern void InsertFileListPipelineState(const char *pipelineName,
 										const FileListPipelineState *state);
-extern bool IsFileProcessed(const char *pipelineName, const char *path);
+extern int	KeepUnprocessedFiles(const char *pipelineName, char **paths, int count);
 extern void InsertProcessedFiles(const char *pipelineName, List *paths);
 extern void DeleteProcessedFiles(const char *pipelineName);
 

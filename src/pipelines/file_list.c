@@ -23,7 +23,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "parser/parse_func.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -44,6 +46,8 @@ typedef struct FileListing
 	int			nextPath;
 } FileListing;
 
+static Oid	LookupListFunction(const char *functionName);
+static char *ListFilesQuery(const char *listFunction);
 static FileListing *ListFiles(const Pipeline *pipeline, const FileListPipelineState *settings,
 							  MemoryContext runContext);
 static List *NextUnprocessedFiles(const Pipeline *pipeline, FileListing *listing,
@@ -52,18 +56,41 @@ static Datum FileBatchArgument(List *paths, bool batched);
 
 
 /*
- * ListFilesQuery resolves a list function (NULL: the default setting) with
- * the current user's search_path and returns the query that lists the
- * files, checked by parse analysis.  The query names the function by its
- * resolved, quoted name, so the setting's text never becomes SQL.
+ * ResolveListFunction finds a list function by name (NULL: the function
+ * that incremental.default_file_list_function names) with the current
+ * search_path, checks that the current user may execute it and that it
+ * returns a "path" column, and returns its schema-qualified, quoted name.
+ * A pipeline records that name when it is created, so what it runs never
+ * depends on a setting or a search_path of the moment.
  */
 char *
-ListFilesQuery(const char *listFunction)
+ResolveListFunction(const char *listFunction)
 {
 	const char *functionName = listFunction != NULL ? listFunction : DefaultFileListFunction;
+	Oid			functionId = LookupListFunction(functionName);
+	char	   *qualifiedName;
+
+	if (pg_proc_aclcheck(functionId, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for list function %s", functionName),
+				 errdetail("The pipeline calls its list function as its owner, the current user."),
+				 errhint("Ask the owner of the function for EXECUTE on it, or pass another list_function.")));
+
+	qualifiedName = quote_qualified_identifier(get_namespace_name(get_func_namespace(functionId)),
+											   get_func_name(functionId));
+	(void) ListFilesQuery(qualifiedName);
+
+	return qualifiedName;
+}
+
+
+/* LookupListFunction finds name(text), or raises an error */
+static Oid
+LookupListFunction(const char *functionName)
+{
 	Oid			argtype = TEXTOID;
 	Oid			functionId = InvalidOid;
-	StringInfoData query;
 
 	if (functionName != NULL && functionName[0] != '\0')
 		functionId = LookupFuncName(stringToQualifiedNameList(functionName), 1, &argtype, true);
@@ -73,8 +100,25 @@ ListFilesQuery(const char *listFunction)
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("list function \"%s(text)\" does not exist",
 						functionName != NULL ? functionName : ""),
-				 errhint("Pass list_function, or set incremental.default_file_list_function, "
-						 "to a function that takes a pattern and returns a \"path\" column.")));
+				 errhint("Pass list_function, or ask a superuser to set "
+						 "incremental.default_file_list_function, to a function that takes "
+						 "a pattern and returns a \"path\" column.")));
+
+	return functionId;
+}
+
+
+/*
+ * ListFilesQuery returns the query that lists the files with the named
+ * list function, checked by parse analysis.  The query names the function
+ * by its resolved, quoted name, so a recorded name never becomes SQL.
+ */
+static char *
+ListFilesQuery(const char *listFunction)
+{
+	Oid			argtype = TEXTOID;
+	Oid			functionId = LookupListFunction(listFunction);
+	StringInfoData query;
 
 	initStringInfo(&query);
 	appendStringInfo(&query,
@@ -151,7 +195,12 @@ ExecuteFileListBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 }
 
 
-/* ListFiles runs the list function and keeps its result for the run */
+/*
+ * ListFiles runs the list function and keeps, for the run, the files it
+ * returned that the pipeline had not processed yet: one index probe per
+ * listed file, in one pass over incremental.processed_files, so that a
+ * long listing costs little and can be cancelled.
+ */
 static FileListing *
 ListFiles(const Pipeline *pipeline, const FileListPipelineState *settings,
 		  MemoryContext runContext)
@@ -161,6 +210,7 @@ ListFiles(const Pipeline *pipeline, const FileListPipelineState *settings,
 	Datum		pattern = CStringGetTextDatum(settings->filePattern);
 	FileListing *listing = MemoryContextAllocZero(runContext, sizeof(FileListing));
 	int			spiResult;
+	MemoryContext spiContext;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -170,23 +220,32 @@ ListFiles(const Pipeline *pipeline, const FileListPipelineState *settings,
 		elog(ERROR, "listing files failed: %s", SPI_result_code_string(spiResult));
 
 	listing->pathCount = (int) SPI_processed;
-	listing->paths = MemoryContextAlloc(runContext, Max(listing->pathCount, 1) * sizeof(char *));
+	listing->paths = MemoryContextAllocHuge(runContext,
+											Max(listing->pathCount, 1) * sizeof(char *));
+	spiContext = MemoryContextSwitchTo(runContext);
 	for (int i = 0; i < listing->pathCount; i++)
 	{
-		char	   *path = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		isNull;
+		Datum		path = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1,
+										 &isNull);
 
-		listing->paths[i] = MemoryContextStrdup(runContext, path);
+		CHECK_FOR_INTERRUPTS();
+		listing->paths[i] = TextDatumGetCString(path);
 	}
+	MemoryContextSwitchTo(spiContext);
 
 	SPI_finish();
 
+	listing->pathCount = KeepUnprocessedFiles(pipeline->name, listing->paths,
+											  listing->pathCount);
 	return listing;
 }
 
 
 /*
- * NextUnprocessedFiles advances through the listing and returns up to
- * maxFiles paths that the pipeline has not processed.
+ * NextUnprocessedFiles takes the next maxFiles paths of the listing and
+ * checks them again, under the pipeline's lock: a concurrent run or
+ * skip_file may have processed some since the listing.
  */
 static List *
 NextUnprocessedFiles(const Pipeline *pipeline, FileListing *listing, int maxFiles)
@@ -195,10 +254,17 @@ NextUnprocessedFiles(const Pipeline *pipeline, FileListing *listing, int maxFile
 
 	while (listing->nextPath < listing->pathCount && list_length(batch) < maxFiles)
 	{
-		char	   *path = listing->paths[listing->nextPath++];
+		int			candidates = Min(maxFiles - list_length(batch),
+									 listing->pathCount - listing->nextPath);
+		char	  **paths = palloc(candidates * sizeof(char *));
+		int			unprocessed;
 
-		if (!IsFileProcessed(pipeline->name, path))
-			batch = lappend(batch, path);
+		memcpy(paths, &listing->paths[listing->nextPath], candidates * sizeof(char *));
+		listing->nextPath += candidates;
+
+		unprocessed = KeepUnprocessedFiles(pipeline->name, paths, candidates);
+		for (int i = 0; i < unprocessed; i++)
+			batch = lappend(batch, paths[i]);
 	}
 
 	return batch;

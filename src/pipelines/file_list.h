@@ -13,10 +13,10 @@
 extern char *DefaultFileListFunction;
 
 /*
- * The query that lists a pipeline's files with the given list function
- * (NULL: the default setting), resolved with the current search_path;
- * an error when there is no such function.
+ * The schema-qualified name of a list function (NULL: the one the default
+ * setting names), found with the current search_path and checked for the
+ * current user; what a new pipeline records.
  */
-extern char *ListFilesQuery(const char *listFunction);
+extern char *ResolveListFunction(const char *listFunction);
 
 #endif							/* INCREMENTAL_FILE_LIST_H */

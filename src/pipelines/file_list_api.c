@@ -66,8 +66,8 @@ incremental_create_file_list_pipeline(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_batches_per_run must be positive, or -1 for no limit")));
 
-	/* check now that the list function exists and returns a path column */
-	(void) ListFilesQuery(settings.listFunction);
+	/* recorded by name, as 1.3 did: no later setting changes what runs */
+	settings.listFunction = ResolveListFunction(settings.listFunction);
 
 	argtype = settings.batched ? TEXTARRAYOID : TEXTOID;
 	pipeline = BeginPipelineCreation(pipelineName, PIPELINE_TYPE_FILE_LIST, InvalidOid,

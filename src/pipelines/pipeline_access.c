@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_lock.h"
@@ -117,6 +118,32 @@ CheckPipelinePermission(const Pipeline *pipeline, PipelineAction action)
 							   owner)));
 			break;
 	}
+}
+
+
+/*
+ * CheckOwnerMayReadSource raises an error unless the role may read the
+ * table: a pipeline locks its source and waits for the source's writers,
+ * which PostgreSQL allows only to roles with a privilege on the table
+ * (LOCK TABLE ... IN ACCESS SHARE MODE needs SELECT).  A table that no
+ * longer exists passes: the lock that follows finds it gone.
+ */
+void
+CheckOwnerMayReadSource(Oid relationId, Oid ownerId)
+{
+	bool		isMissing = false;
+
+	if (pg_class_aclcheck_ext(relationId, ownerId, ACL_SELECT, &isMissing) == ACLCHECK_OK ||
+		isMissing)
+		return;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for table %s", get_rel_name(relationId)),
+			 errdetail("A pipeline locks its source table and waits for its writers, as role \"%s\", "
+					   "which needs the SELECT privilege on it.",
+					   OwnerNameForMessage(ownerId)),
+			 errhint("Grant SELECT on the table to the pipeline's owner.")));
 }
 
 

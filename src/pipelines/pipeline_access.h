@@ -36,5 +36,6 @@ extern void CheckArgumentNotNull(FunctionCallInfo fcinfo, int argumentNumber,
 								 const char *argumentName);
 extern void CheckPipelinePermission(const Pipeline *pipeline, PipelineAction action);
 extern Pipeline *LockAndReadPipeline(const char *pipelineName, PipelineAction action);
+extern void CheckOwnerMayReadSource(Oid relationId, Oid ownerId);
 
 #endif							/* INCREMENTAL_PIPELINE_ACCESS_H */

@@ -205,6 +205,10 @@ LockPipelineSource(const Pipeline *pipeline, bool wait)
 	if (!OidIsValid(sourceId))
 		return SOURCE_LOCKED;
 
+	/* as LOCK TABLE checks before it locks, for the role the lock is for */
+	CheckPipelineOwner(pipeline);
+	CheckOwnerMayReadSource(sourceId, pipeline->ownerId);
+
 	if (wait)
 		LockRelationOid(sourceId, AccessShareLock);
 	else if (!ConditionalLockRelationOid(sourceId, AccessShareLock))

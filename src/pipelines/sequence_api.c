@@ -119,6 +119,7 @@ CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSiz
 	}
 
 	ResolveSourceSequence(PG_GETARG_OID(1), &tableId, &state.sequenceId);
+	CheckOwnerMayReadSource(tableId, GetUserId());
 	state.initialValue = CheckSequenceUsable(state.sequenceId, GetUserId());
 	state.lastProcessed = state.initialValue;
 

@@ -14,6 +14,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -131,4 +132,6 @@ CheckSourceTable(Oid relationId)
 				 errmsg("\"%s\" is not a table", get_rel_name(relationId)),
 				 errhint("source_table_name names the table whose writers the pipeline "
 						 "waits for before processing an interval.")));
+
+	CheckOwnerMayReadSource(relationId, GetUserId());
 }

@@ -44,13 +44,19 @@ static void AssignSchedulerTimezone(const char *newval, void *extra);
 void
 DefineIncrementalSettings(void)
 {
+	/*
+	 * It names code that pipelines run as their owner, so only a superuser
+	 * may set it (also ALTER DATABASE and ALTER ROLE ... SET), and it is read
+	 * only when a pipeline is created: the pipeline records the function.
+	 */
 	DefineCustomStringVariable("incremental.default_file_list_function",
-							   "List function used by file list pipelines created without one.",
+							   "Sets the list function of file list pipelines created without one.",
 							   "A set-returning function that takes a pattern and returns a "
-							   "\"path text\" column, e.g. incremental.list_local_files.",
+							   "\"path text\" column, e.g. incremental.list_local_files. "
+							   "A pipeline records the function when it is created.",
 							   &DefaultFileListFunction,
 							   "incremental.list_local_files",
-							   PGC_USERSET,
+							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
 

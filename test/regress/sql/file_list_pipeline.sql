@@ -52,6 +52,11 @@ SELECT count(*) FROM limited;
 SELECT incremental.reset_pipeline('limited', execute_immediately := false);
 SELECT count(*) FROM incremental.processed_files WHERE pipeline_name = 'limited';
 
+-- a pipeline records its list function, schema-qualified, when it is created:
+-- neither a later search_path nor incremental.default_file_list_function
+-- changes what it calls
+SELECT pipeline_name, list_function FROM incremental.file_list_pipelines ORDER BY 1;
+
 -- the default list function lists files on the server that match a glob
 SELECT current_setting('incremental.default_file_list_function');
 COPY (SELECT 1) TO '/tmp/pg_incremental_regress_1.dat';
@@ -62,6 +67,7 @@ CREATE TABLE local_loaded (path text, content text);
 SELECT incremental.create_file_list_pipeline('local', '/tmp/pg_incremental_regress_*.dat',
     $$ INSERT INTO local_loaded VALUES ($1, btrim(pg_read_file($1), E'\n')) $$);
 SELECT * FROM local_loaded ORDER BY 1;
+SELECT list_function FROM incremental.file_list_pipelines WHERE pipeline_name = 'local';
 SELECT * FROM incremental.list_local_files('s3://bucket/*.csv');
 SELECT * FROM incremental.list_local_files('relative/*.csv');
 -- a pattern that could walk the whole file system is refused

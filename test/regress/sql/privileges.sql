@@ -40,12 +40,47 @@ VALUES ('evil', 's', 'regress_alice', 'SELECT 1');
 DELETE FROM incremental.processed_files;
 -- nor list the server's files
 SELECT * FROM incremental.list_local_files('/etc/*');
+-- nor choose the code that file list pipelines created without a list
+-- function run: the setting is for superusers, in a session or stored
+SET incremental.default_file_list_function = 'public.my_list';
+ALTER ROLE regress_bob SET incremental.default_file_list_function = 'public.my_list';
+-- nor create a pipeline with a list function it may not execute
+SELECT incremental.create_file_list_pipeline('bob-files', '/etc/*', $$ SELECT $1 $$);
 RESET ROLE;
 -- a pipeline over a sequence bob cannot read is refused at creation
 GRANT USAGE ON SCHEMA alice TO regress_bob;
 SET ROLE regress_bob;
 SELECT incremental.create_sequence_pipeline('bob-pipeline', 'alice.events', $$ SELECT $1, $2 $$);
 RESET ROLE;
+
+-- a pipeline locks its source and waits for its writers, which PostgreSQL
+-- allows only to roles that may read the table (LOCK TABLE checks first):
+-- a role cannot make a pipeline lock a table it has no rights on
+RESET ROLE;
+CREATE TABLE public.victim (id bigserial, payload text);
+GRANT SELECT ON SEQUENCE public.victim_id_seq TO regress_bob;
+SET ROLE regress_bob;
+SELECT incremental.create_time_interval_pipeline('hold', '1 day', $$ SELECT $1, $2 $$,
+    start_time := '2026-01-01', source_table_name := 'public.victim',
+    execute_immediately := false);
+SELECT incremental.create_sequence_pipeline('hold', 'public.victim', $$ SELECT $1, $2 $$);
+RESET ROLE;
+-- nor keep it once the privilege is gone: checked before every lock
+GRANT SELECT ON public.victim TO regress_bob;
+SET ROLE regress_bob;
+SELECT incremental.create_time_interval_pipeline('hold', '1 day', $$ SELECT $1, $2 $$,
+    start_time := '2026-01-01', source_table_name := 'public.victim',
+    execute_immediately := false);
+RESET ROLE;
+REVOKE SELECT ON public.victim FROM regress_bob;
+BEGIN;
+CALL incremental.execute_pipeline('hold');
+ROLLBACK;
+BEGIN;
+SELECT incremental.drop_pipeline('hold');
+SELECT count(*) FROM pg_locks WHERE relation = 'public.victim'::regclass;
+COMMIT;
+DROP TABLE public.victim;
 
 -- members of the owning role act as the owner
 GRANT regress_alice TO regress_bob;
