@@ -40,6 +40,9 @@
 #include "pipelines/sequence.h"
 #include "pipelines/source_writers.h"
 
+static void ReportSequenceBehindProgress(const Pipeline *pipeline,
+										 const SequencePipelineState *state,
+										 int64 lastValue);
 static bool ReadSequenceLastValue(Oid sequenceId, int64 *lastValue);
 
 
@@ -127,8 +130,12 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 
 	CheckSequenceUsable(state->sequenceId, pipeline->ownerId);
 
-	if (!ReadSequenceLastValue(state->sequenceId, &lastValue) ||
-		lastValue <= state->lastProcessed)
+	if (!ReadSequenceLastValue(state->sequenceId, &lastValue))
+		lastValue = state->initialValue;
+	if (lastValue < state->lastProcessed)
+		ReportSequenceBehindProgress(pipeline, state, lastValue);
+
+	if (lastValue == state->lastProcessed)
 	{
 		ereport(DEBUG1,
 				(errmsg_internal("pipeline \"%s\": no new sequence values", pipeline->name)));
@@ -163,6 +170,42 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 	UpdateLastProcessedSequenceNumber(pipeline->name, rangeEnd);
 
 	return rangeEnd < lastValue ? PIPELINE_BATCH_MORE : PIPELINE_BATCH_DONE;
+}
+
+
+/*
+ * ReportSequenceBehindProgress raises the error for a sequence that went
+ * back below what the pipeline processed: TRUNCATE ... RESTART IDENTITY,
+ * ALTER SEQUENCE ... RESTART, setval(), or a restore that set the sequence
+ * and not the catalog.  Going on would skip every new row up to the
+ * progress, silently; the user must say which of the two moves.  The
+ * message stays the same while the sequence moves, so that the scheduler
+ * logs the failure once, not at every retry.
+ */
+static void
+ReportSequenceBehindProgress(const Pipeline *pipeline, const SequencePipelineState *state,
+							 int64 lastValue)
+{
+	char	   *sequenceName = get_rel_name(state->sequenceId);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("sequence \"%s\" is behind the progress of pipeline \"%s\"",
+					sequenceName, pipeline->name),
+			 lastValue == state->initialValue ?
+			 errdetail("The pipeline has processed values up to " INT64_FORMAT
+					   ", but the sequence has produced none since it was restarted; rows "
+					   "with values up to " INT64_FORMAT " would be skipped.",
+					   state->lastProcessed, state->lastProcessed) :
+			 errdetail("The pipeline has processed values up to " INT64_FORMAT
+					   ", but the sequence is back at " INT64_FORMAT "; rows with values up to "
+					   INT64_FORMAT " would be skipped.",
+					   state->lastProcessed, lastValue, state->lastProcessed),
+			 errhint("If the table was emptied and its sequence restarted (TRUNCATE ... RESTART "
+					 "IDENTITY), start over with SELECT incremental.reset_pipeline('%s'); "
+					 "otherwise move the sequence past the progress with SELECT setval('%s', "
+					 INT64_FORMAT ").",
+					 pipeline->name, sequenceName, state->lastProcessed)));
 }
 
 
@@ -220,7 +263,11 @@ SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe *probe)
 
 	if (state == NULL)
 	{
-		/* progress only moves forward: an unmoved sequence has nothing new */
+		/*
+		 * Progress only moves forward between looks (the scheduler clears
+		 * the probe when a pipeline may have been reset or re-created), so
+		 * an unmoved sequence has nothing new.
+		 */
 		if (lastValue == probe->sequenceValue)
 			return false;
 		state = ReadSequencePipelineState(pipelineName);
@@ -230,7 +277,11 @@ SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe *probe)
 
 	probe->sequenceId = sequenceId;
 	probe->sequenceValue = lastValue;
-	return lastValue > state->lastProcessed;
+
+	/* a sequence behind the progress is an error that the run reports */
+	if (lastValue == PG_INT64_MIN)
+		return state->lastProcessed != state->initialValue;
+	return lastValue != state->lastProcessed;
 }
 
 

@@ -110,6 +110,23 @@ SELECT incremental.create_sequence_pipeline('negative', 'negative',
     $$ INSERT INTO ranges VALUES ($1, $2) $$, schedule := NULL);
 SELECT * FROM ranges WHERE range_start < 0;
 
+-- a sequence that goes back below the progress (TRUNCATE ... RESTART
+-- IDENTITY, ALTER SEQUENCE ... RESTART, setval) would make the pipeline skip
+-- every new row up to its progress: the run fails, saying what to do
+CREATE TABLE restarted (id bigserial, v int);
+CREATE TABLE restarted_sums (n bigint);
+INSERT INTO restarted (v) SELECT g FROM generate_series(1, 5) g;
+SELECT incremental.create_sequence_pipeline('restarted', 'restarted',
+    $$ INSERT INTO restarted_sums SELECT count(*) FROM restarted WHERE id BETWEEN $1 AND $2 $$,
+    schedule := NULL);
+TRUNCATE restarted RESTART IDENTITY;
+CALL incremental.execute_pipeline('restarted');
+INSERT INTO restarted (v) SELECT g FROM generate_series(1, 3) g;
+CALL incremental.execute_pipeline('restarted');
+-- the hint's first way out: start over
+SELECT incremental.reset_pipeline('restarted');
+SELECT n FROM restarted_sums;
+
 -- partitioned source: writers of the partitions are waited for
 CREATE TABLE measurements (id bigserial, region text) PARTITION BY LIST (region);
 CREATE TABLE measurements_eu PARTITION OF measurements FOR VALUES IN ('eu');
