@@ -148,7 +148,7 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 		rangeEnd = rangeStart + state->maxBatchSize - 1;
 
 	CheckWaitIsMeaningful(pipeline->name);
-	if (!WaitForSourceWriters(pipeline->sourceRelationId, runState->writerWaitMs))
+	if (!WaitForSourceWriters(pipeline->sourceRelationId, DT_NOBEGIN, runState->writerWaitMs))
 	{
 		ereport(DEBUG1,
 				(errmsg_internal("pipeline \"%s\": writers of its source are still at work",

@@ -9,11 +9,26 @@
 #ifndef INCREMENTAL_SOURCE_WRITERS_H
 #define INCREMENTAL_SOURCE_WRITERS_H
 
+#include "datatype/timestamp.h"
+
 /*
- * Waits for the writers of the source; with maxWaitMs >= 0 for at most
- * that long, returning false if some are still running then.
+ * A transaction's now() is read a moment before the transaction shows in
+ * the backends' status, where the wait looks for it.  A time interval
+ * pipeline with a source processes an interval no earlier than this long
+ * after its end, whatever its min_delay, so that every transaction that
+ * began before the end is seen: a writer would have to stall for this long
+ * between taking its start time and announcing its transaction.
  */
-extern bool WaitForSourceWriters(Oid relationId, int maxWaitMs);
+#define TRANSACTION_START_MARGIN_MS 1000
+
+/*
+ * Waits for the transactions that may still add rows to the source: those
+ * holding a lock on it that can write and, unless startedBefore is
+ * DT_NOBEGIN, every transaction of the database that began before then.
+ * With maxWaitMs >= 0 for at most that long, returning false if some are
+ * still running then.
+ */
+extern bool WaitForSourceWriters(Oid relationId, TimestampTz startedBefore, int maxWaitMs);
 extern void CheckWaitIsMeaningful(const char *pipelineName);
 
 #endif							/* INCREMENTAL_SOURCE_WRITERS_H */

@@ -53,9 +53,9 @@ typedef struct IntervalRange
 } IntervalRange;
 
 static bool NextIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
-							  IntervalRange *range);
+							  int64 leastDelayUsecs, IntervalRange *range);
 static bool ComputeIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
-								 IntervalRange *range);
+								 int64 leastDelayUsecs, IntervalRange *range);
 static TimestampTz IntervalBoundary(const TimeIntervalPipelineState *state, int64 index);
 static int64 IntervalIndexAt(const TimeIntervalPipelineState *state, TimestampTz time);
 
@@ -72,8 +72,16 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 	IntervalRange range;
 	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		values[2];
+	bool		hasSource = OidIsValid(pipeline->sourceRelationId);
 
-	if (!NextIntervalRange(state, GetCurrentTransactionStartTimestamp(), &range))
+	/*
+	 * With a source, an interval waits at least TRANSACTION_START_MARGIN_MS
+	 * after its end, whatever min_delay says: a writer's now() is taken a
+	 * moment before its transaction shows up in the wait below.
+	 */
+	if (!NextIntervalRange(state, GetCurrentTransactionStartTimestamp(),
+						   hasSource ? TRANSACTION_START_MARGIN_MS * INT64CONST(1000) : 0,
+						   &range))
 	{
 		ereport(DEBUG1,
 				(errmsg_internal("pipeline \"%s\": no interval has passed", pipeline->name)));
@@ -83,10 +91,16 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 	/* the command runs in the pipeline's time zone too */
 	SetPipelineTimeZone(state->timeZone);
 
-	if (OidIsValid(pipeline->sourceRelationId))
+	/*
+	 * Rows are stamped with their writer's now(), the start of its
+	 * transaction: every transaction that began before the range ends may
+	 * still add rows to it, not only those that already wrote to the source.
+	 */
+	if (hasSource)
 	{
 		CheckWaitIsMeaningful(pipeline->name);
-		if (!WaitForSourceWriters(pipeline->sourceRelationId, runState->writerWaitMs))
+		if (!WaitForSourceWriters(pipeline->sourceRelationId, range.end,
+								  runState->writerWaitMs))
 		{
 			ereport(DEBUG1,
 					(errmsg_internal("pipeline \"%s\": writers of its source are still at work",
@@ -115,8 +129,8 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 
 /*
  * NextIntervalRange computes the range the next batch processes, in the
- * pipeline's time zone, for intervals that ended min_delay before 'now',
- * and returns false when none has.
+ * pipeline's time zone, for intervals that ended min_delay (and at least
+ * leastDelayUsecs) before 'now', and returns false when none has.
  *
  * The zone is swapped in directly rather than through the TimeZone
  * setting: a setting changed in the batch makes RestoreFromPipelineOwner
@@ -127,7 +141,7 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
  */
 static bool
 NextIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
-				  IntervalRange *range)
+				  int64 leastDelayUsecs, IntervalRange *range)
 {
 	pg_tz	   *sessionZone = session_timezone;
 	pg_tz	   *pipelineZone = NULL;
@@ -143,7 +157,7 @@ NextIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
 		int			gucNestLevel = NewGUCNestLevel();
 
 		SetPipelineTimeZone(state->timeZone);
-		found = ComputeIntervalRange(state, now, range);
+		found = ComputeIntervalRange(state, now, leastDelayUsecs, range);
 		AtEOXact_GUC(false, gucNestLevel);
 		return found;
 	}
@@ -151,7 +165,7 @@ NextIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
 	session_timezone = pipelineZone;
 	PG_TRY();
 	{
-		found = ComputeIntervalRange(state, now, range);
+		found = ComputeIntervalRange(state, now, leastDelayUsecs, range);
 	}
 	PG_FINALLY();
 	{
@@ -166,7 +180,7 @@ NextIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
 /* ComputeIntervalRange is NextIntervalRange in the session's time zone */
 static bool
 ComputeIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
-					 IntervalRange *range)
+					 int64 leastDelayUsecs, IntervalRange *range)
 {
 	TimestampTz safeEnd;
 	int64		index;
@@ -175,6 +189,8 @@ ComputeIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
 	safeEnd = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
 													  TimestampTzGetDatum(now),
 													  IntervalPGetDatum(&state->minDelay)));
+	if (now - leastDelayUsecs < safeEnd)
+		safeEnd = now - leastDelayUsecs;
 
 	/* the progress lies in interval number 'index' (at its start, normally) */
 	index = IntervalIndexAt(state, state->lastProcessedTime);
@@ -210,8 +226,9 @@ TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now,
 	if (probe->valid && now < probe->workAt)
 		return false;
 
+	/* the batch may wait a little longer (TRANSACTION_START_MARGIN_MS) */
 	state = ReadTimeIntervalPipelineState(pipelineName);
-	if (NextIntervalRange(state, now, &range))
+	if (NextIntervalRange(state, now, 0, &range))
 		return true;
 
 	/*
