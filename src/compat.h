@@ -23,6 +23,11 @@
 #if PG_VERSION_NUM >= 160000
 /* 16 added soft error reporting to stringToQualifiedNameList */
 #define stringToQualifiedNameList(string) stringToQualifiedNameList((string), NULL)
+/* 16 folded the per-catalog ownership and ACL checks into object_* ones */
+#define pg_database_ownercheck(databaseId, roleId) \
+	object_ownercheck(DatabaseRelationId, (databaseId), (roleId))
+#define pg_proc_aclcheck(functionId, roleId, mode) \
+	object_aclcheck(ProcedureRelationId, (functionId), (roleId), (mode))
 #endif
 
 #if PG_VERSION_NUM >= 180000

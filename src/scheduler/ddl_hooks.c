@@ -22,10 +22,18 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/syscache.h"
+
+#include "compat.h"
 
 #include "scheduler/commit_wakeup.h"
 #include "scheduler/ddl_hooks.h"
@@ -45,7 +53,10 @@ static void IncrementalProcessUtility(PlannedStmt *plannedStatement, const char 
 									  ParamListInfo params, QueryEnvironment *queryEnv,
 									  DestReceiver *dest, QueryCompletion *completion);
 static Oid	DatabaseNeedingNoWorker(Node *statement);
-static Oid	DatabaseOfOption(List *options, const char *optionName);
+static Oid	TemplateOfCreatedb(CreatedbStmt *statement);
+static bool IsDatabaseOwner(Oid databaseId);
+static bool MayCreateDatabases(void);
+static bool IsTemplateDatabase(Oid databaseId);
 
 void
 InstallDdlHooks(void)
@@ -102,22 +113,36 @@ IncrementalProcessUtility(PlannedStmt *plannedStatement, const char *queryString
 		UnblockDatabaseWorker(databaseId);
 }
 
-/* The database that the statement needs free of other sessions, or InvalidOid */
+/*
+ * DatabaseNeedingNoWorker returns the database that the statement needs
+ * free of other sessions, or InvalidOid.  A worker is only stopped for a
+ * statement that its user may run: the checks are those the command itself
+ * makes first (dbcommands.c), so that a role without the right cannot stop
+ * the workers of a database it has nothing to do with by issuing a command
+ * that is bound to fail.
+ */
 static Oid
 DatabaseNeedingNoWorker(Node *statement)
 {
+	Oid			databaseId = InvalidOid;
+
 	switch (nodeTag(statement))
 	{
 		case T_DropdbStmt:
-			return get_database_oid(((DropdbStmt *) statement)->dbname, true);
+			/* dropdb(): must be the owner */
+			databaseId = get_database_oid(((DropdbStmt *) statement)->dbname, true);
+			return IsDatabaseOwner(databaseId) ? databaseId : InvalidOid;
 
 		case T_RenameStmt:
 			{
 				RenameStmt *rename = (RenameStmt *) statement;
 
-				if (rename->renameType == OBJECT_DATABASE)
-					return get_database_oid(rename->subname, true);
-				return InvalidOid;
+				/* RenameDatabase(): must be the owner and may create databases */
+				if (rename->renameType != OBJECT_DATABASE)
+					return InvalidOid;
+				databaseId = get_database_oid(rename->subname, true);
+				return IsDatabaseOwner(databaseId) && MayCreateDatabases() ?
+					databaseId : InvalidOid;
 			}
 
 		case T_AlterDatabaseStmt:
@@ -125,33 +150,88 @@ DatabaseNeedingNoWorker(Node *statement)
 				AlterDatabaseStmt *alter = (AlterDatabaseStmt *) statement;
 				ListCell   *cell;
 
+				/* movedb(): must be the owner */
 				foreach(cell, alter->options)
 				{
 					if (strcmp(((DefElem *) lfirst(cell))->defname, "tablespace") == 0)
-						return get_database_oid(alter->dbname, true);
+						databaseId = get_database_oid(alter->dbname, true);
 				}
-				return InvalidOid;
+				return IsDatabaseOwner(databaseId) ? databaseId : InvalidOid;
 			}
 
 		case T_CreatedbStmt:
-			return DatabaseOfOption(((CreatedbStmt *) statement)->options, "template");
+			{
+				/*
+				 * createdb(): may create databases, and a source that is not a
+				 * template must be one's own
+				 */
+				databaseId = TemplateOfCreatedb((CreatedbStmt *) statement);
+				if (!OidIsValid(databaseId) || !MayCreateDatabases())
+					return InvalidOid;
+				return IsTemplateDatabase(databaseId) || IsDatabaseOwner(databaseId) ?
+					databaseId : InvalidOid;
+			}
 
 		default:
 			return InvalidOid;
 	}
 }
 
+
+/* The database named by CREATE DATABASE's TEMPLATE option, or InvalidOid */
 static Oid
-DatabaseOfOption(List *options, const char *optionName)
+TemplateOfCreatedb(CreatedbStmt *statement)
 {
 	ListCell   *cell;
 
-	foreach(cell, options)
+	foreach(cell, statement->options)
 	{
 		DefElem    *option = lfirst(cell);
 
-		if (strcmp(option->defname, optionName) == 0 && option->arg != NULL)
+		if (strcmp(option->defname, "template") == 0 && option->arg != NULL)
 			return get_database_oid(defGetString(option), true);
 	}
 	return InvalidOid;
+}
+
+
+static bool
+IsDatabaseOwner(Oid databaseId)
+{
+	return OidIsValid(databaseId) && pg_database_ownercheck(databaseId, GetUserId());
+}
+
+
+/* As dbcommands.c's have_createdb_privilege(), which PostgreSQL 15 keeps static */
+static bool
+MayCreateDatabases(void)
+{
+	HeapTuple	tuple;
+	bool		mayCreate;
+
+	if (superuser())
+		return true;
+
+	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	mayCreate = ((Form_pg_authid) GETSTRUCT(tuple))->rolcreatedb;
+	ReleaseSysCache(tuple);
+
+	return mayCreate;
+}
+
+
+static bool
+IsTemplateDatabase(Oid databaseId)
+{
+	HeapTuple	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(databaseId));
+	bool		isTemplate;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	isTemplate = ((Form_pg_database) GETSTRUCT(tuple))->datistemplate;
+	ReleaseSysCache(tuple);
+
+	return isTemplate;
 }
