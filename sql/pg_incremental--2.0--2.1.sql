@@ -43,3 +43,37 @@ SET list_function = COALESCE(pg_catalog.current_setting('incremental.default_fil
                              'incremental.list_local_files')
 WHERE list_function IS NULL;
 ALTER TABLE incremental.file_list_pipelines ALTER COLUMN list_function SET NOT NULL;
+
+/*
+ * The pg_cron job of a pipeline that pg_cron runs is known by its ID, which
+ * no other role can imitate; 2.0 found jobs by name or command, and so
+ * could remove another role's job.  For pipelines already in pg_cron, the
+ * ID is that of the job the pipeline's owner scheduled with the
+ * pipeline's command.
+ */
+ALTER TABLE incremental.pipelines ADD COLUMN cron_job_id bigint;
+
+DO $record_cron_jobs$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RETURN;
+    END IF;
+
+    EXECUTE $sql$
+        UPDATE incremental.pipelines p
+        SET cron_job_id = (
+            SELECT j.jobid FROM cron.job j
+            WHERE j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+              AND j.username OPERATOR(pg_catalog.=)
+                  (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = p.owner_id)
+              AND (j.command OPERATOR(pg_catalog.=)
+                   pg_catalog.format('call incremental.execute_pipeline(%L)', p.pipeline_name)
+                   OR j.jobname OPERATOR(pg_catalog.=)
+                      ('pipeline:' OPERATOR(pg_catalog.||) p.pipeline_name)::pg_catalog.name)
+            ORDER BY j.command OPERATOR(pg_catalog.=)
+                     pg_catalog.format('call incremental.execute_pipeline(%L)', p.pipeline_name) DESC,
+                     j.jobid
+            LIMIT 1)
+        WHERE p.scheduled_by OPERATOR(pg_catalog.=) 'pg_cron' $sql$;
+END;
+$record_cron_jobs$;

@@ -79,6 +79,8 @@ BEGIN
         JOIN cron.job j
           ON j.jobname LIKE 'pipeline:%'
          AND j.database = pg_catalog.current_database()
+         -- the owner's own jobs only: another role's job of that name is not ours
+         AND j.username = (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = p.owner_id)
          AND (j.jobname = ('pipeline:' || p.pipeline_name)::name
               OR j.command = pg_catalog.format('call incremental.execute_pipeline(%L)',
                                                p.pipeline_name))

@@ -46,6 +46,9 @@ typedef struct Pipeline
 	char	   *schedule;		/* NULL: runs only when executed by hand */
 	bool		paused;
 	PipelineScheduler scheduledBy;
+	int64		cronJobId;		/* the pg_cron job that runs it, or 0 */
+	TimestampTz createdAt;		/* tells a pipeline from a later one of the
+								 * same name */
 } Pipeline;
 
 /* A row of incremental.sequence_pipelines */
@@ -113,7 +116,7 @@ extern void InsertPipeline(const Pipeline *pipeline);
 extern void SetPipelinePaused(const char *pipelineName, bool paused);
 extern void DeletePipeline(const char *pipelineName);
 extern void UpdatePipelineScheduler(const char *pipelineName, PipelineScheduler scheduler,
-									const char *schedule, bool paused);
+									const char *schedule, bool paused, int64 cronJobId);
 
 /* sequence_pipelines */
 extern SequencePipelineState *ReadSequencePipelineState(const char *pipelineName);

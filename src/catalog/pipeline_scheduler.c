@@ -4,8 +4,9 @@
  *	  Where a pipeline's schedule lives: incremental.pipelines.scheduled_by.
  *
  * 'internal' pipelines are run by the extension's own workers; 'pg_cron'
- * pipelines by a pg_cron job named pipeline:<name>, which the scheduler
- * layer (src/scheduler/pg_cron_mode.c) creates and removes.  The column
+ * pipelines by a pg_cron job named pipeline:<name>, whose ID cron_job_id
+ * records, which the scheduler layer (src/scheduler/pg_cron_mode.c)
+ * creates and removes.  The column
  * is what keeps a pipeline from being scheduled in both places: the
  * workers skip every pipeline that is not 'internal'.
  *
@@ -21,10 +22,10 @@
 
 static CatalogStatement UpdateSchedulerStatement = {
 	.sql = "UPDATE incremental.pipelines "
-	"SET scheduled_by = $2, schedule = $3, paused = $4 "
+	"SET scheduled_by = $2, schedule = $3, paused = $4, cron_job_id = $5 "
 	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
-	.nargs = 4,
-	.argtypes = {TEXTOID, TEXTOID, TEXTOID, BOOLOID},
+	.nargs = 5,
+	.argtypes = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, INT8OID},
 };
 
 
@@ -42,14 +43,16 @@ PipelineSchedulerFromText(Datum scheduledBy)
 
 /*
  * UpdatePipelineScheduler records which scheduler runs an existing
- * pipeline, with the schedule and paused flag it has there.
+ * pipeline, with the schedule and paused flag it has there and, for
+ * pg_cron, the ID of its job (0: none): the job is only ever found by that
+ * ID, which no other role can imitate.
  */
 void
 UpdatePipelineScheduler(const char *pipelineName, PipelineScheduler scheduler,
-						const char *schedule, bool paused)
+						const char *schedule, bool paused, int64 cronJobId)
 {
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	values[0] = CStringGetTextDatum(pipelineName);
 	values[1] = CStringGetTextDatum(scheduler == PIPELINE_SCHEDULER_PG_CRON ?
@@ -59,6 +62,9 @@ UpdatePipelineScheduler(const char *pipelineName, PipelineScheduler scheduler,
 	else
 		nulls[2] = 'n';
 	values[3] = BoolGetDatum(paused);
+	values[4] = Int64GetDatum(cronJobId);
+	if (cronJobId == 0)
+		nulls[4] = 'n';
 
 	ModifyCatalog(&UpdateSchedulerStatement, values, nulls);
 }

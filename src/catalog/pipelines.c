@@ -107,6 +107,9 @@ PipelineFromRow(Datum *values, bool *nulls)
 	if (!nulls[Anum_pipelines_schedule - 1])
 		pipeline->schedule = TextDatumGetCString(values[Anum_pipelines_schedule - 1]);
 	pipeline->scheduledBy = PipelineSchedulerFromText(values[Anum_pipelines_scheduled_by - 1]);
+	if (!nulls[Anum_pipelines_cron_job_id - 1])
+		pipeline->cronJobId = DatumGetInt64(values[Anum_pipelines_cron_job_id - 1]);
+	pipeline->createdAt = DatumGetTimestampTz(values[Anum_pipelines_created_at - 1]);
 
 	return pipeline;
 }

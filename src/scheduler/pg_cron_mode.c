@@ -19,13 +19,14 @@
  * superuser, the one role that can unschedule any role's job in pg_cron
  * 1.4, with a fixed statement and search_path.
  *
- * Which jobs are a pipeline's.  A job belongs to pipeline P when its name
- * starts with "pipeline:" and either its name is P's job name or its
- * command is P's command.  Job names are pg_cron's type name (63 bytes):
- * when "pipeline:<name>" is longer, the name is cut and a hash of the
- * whole name appended, so long names cannot collide by truncation; and a
- * job of the same name that is not the pipeline's is an error, never
- * overwritten.
+ * Which job is a pipeline's.  The one whose ID the pipeline recorded in
+ * incremental.pipelines.cron_job_id when it scheduled it, and no other:
+ * job names and commands are chosen by whoever schedules a job, so
+ * another role could imitate them, but not an ID, which pg_cron never
+ * reuses.  Job names are still "pipeline:<name>", as in 1.x, within
+ * pg_cron's 63 bytes: when "pipeline:<name>" is longer, the name is cut
+ * and a hash of the whole name appended; and a job of the owner's of the
+ * same name that is not the pipeline's is an error, never overwritten.
  *
  * Every change to cron.job happens in the transaction that creates, moves
  * or drops the pipeline: both commit or neither does.  A pipeline's job
@@ -92,8 +93,8 @@ static PipelineScheduler SchedulerFromArgument(FunctionCallInfo fcinfo, int argu
 static bool PgCronInstalled(void);
 static void RequirePgCron(const char *pipelineName);
 static void CheckPgCronSchedule(const char *pipelineName, const char *schedule);
-static void ScheduleCronJob(const Pipeline *pipeline, const char *schedule, bool active);
-static CronJob UnscheduleCronJobs(const char *pipelineName);
+static int64 ScheduleCronJob(const Pipeline *pipeline, const char *schedule, bool active);
+static CronJob UnscheduleCronJob(int64 jobId);
 static char *CronJobName(const char *pipelineName);
 static char *CronJobCommand(const char *pipelineName);
 static uint64 RunCronStatement(const char *sql, int nargs, Oid *argtypes, Datum *values,
@@ -183,23 +184,25 @@ MovePipeline(Pipeline *pipeline, PipelineScheduler target)
 {
 	if (target == PIPELINE_SCHEDULER_PG_CRON)
 	{
+		int64		jobId = pipeline->cronJobId;
+
 		RequirePgCron(pipeline->name);
 		if (pipeline->schedule != NULL)
 		{
 			CheckPgCronSchedule(pipeline->name, pipeline->schedule);
-			ScheduleCronJob(pipeline, pipeline->schedule, !pipeline->paused);
+			jobId = ScheduleCronJob(pipeline, pipeline->schedule, !pipeline->paused);
 		}
 		UpdatePipelineScheduler(pipeline->name, PIPELINE_SCHEDULER_PG_CRON,
-								pipeline->schedule, pipeline->paused);
+								pipeline->schedule, pipeline->paused, jobId);
 	}
 	else
 	{
 		const char *schedule = pipeline->schedule;
 		bool		paused = pipeline->paused;
 
-		if (PgCronInstalled())
+		if (pipeline->cronJobId != 0 && PgCronInstalled())
 		{
-			CronJob		job = UnscheduleCronJobs(pipeline->name);
+			CronJob		job = UnscheduleCronJob(pipeline->cronJobId);
 
 			/* pg_cron's job is the truth: cron.alter_job may have changed it */
 			if (job.found && pipeline->scheduledBy == PIPELINE_SCHEDULER_PG_CRON)
@@ -213,7 +216,7 @@ MovePipeline(Pipeline *pipeline, PipelineScheduler target)
 			CheckPipelineSchedule(schedule);
 		/* the update wakes the worker at commit (pipelines_changed) */
 		UpdatePipelineScheduler(pipeline->name, PIPELINE_SCHEDULER_INTERNAL,
-								schedule, paused);
+								schedule, paused, 0);
 	}
 }
 
@@ -247,20 +250,23 @@ Datum
 incremental_unschedule_pipeline_job(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	bool		isNull;
-	Datum		name;
+	TupleDesc	tupleDesc;
+	int			jobIdColumn;
+	bool		isNull = true;
+	Datum		jobId = (Datum) 0;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("incremental._unschedule_pipeline_job() can only be called as a DELETE trigger")));
 
-	/* the first column of incremental.pipelines is pipeline_name */
-	name = heap_getattr(trigdata->tg_trigtuple, 1,
-						RelationGetDescr(trigdata->tg_relation), &isNull);
+	tupleDesc = RelationGetDescr(trigdata->tg_relation);
+	jobIdColumn = SPI_fnumber(tupleDesc, "cron_job_id");
+	if (jobIdColumn > 0)
+		jobId = heap_getattr(trigdata->tg_trigtuple, jobIdColumn, tupleDesc, &isNull);
 
 	if (!isNull && PgCronInstalled())
-		(void) UnscheduleCronJobs(TextDatumGetCString(name));
+		(void) UnscheduleCronJob(DatumGetInt64(jobId));
 
 	return PointerGetDatum(NULL);
 }
@@ -305,8 +311,8 @@ incremental_drop_extension_cleanup(PG_FUNCTION_ARGS)
 	{
 		Pipeline   *pipeline = lfirst(cell);
 
-		if (pipeline->scheduledBy == PIPELINE_SCHEDULER_PG_CRON)
-			(void) UnscheduleCronJobs(pipeline->name);
+		if (pipeline->scheduledBy == PIPELINE_SCHEDULER_PG_CRON && pipeline->cronJobId != 0)
+			(void) UnscheduleCronJob(pipeline->cronJobId);
 	}
 
 	PG_RETURN_VOID();
@@ -361,17 +367,19 @@ CheckPgCronSchedule(const char *pipelineName, const char *schedule)
 
 /*
  * ScheduleCronJob creates (or updates) the pipeline's pg_cron job, as the
- * pipeline's owner.  A job of that name that runs something else is not
- * ours to overwrite.
+ * pipeline's owner, and returns its ID.  A job of the owner's of that name
+ * that runs something else is not ours to overwrite.
  */
-static void
+static int64
 ScheduleCronJob(const Pipeline *pipeline, const char *schedule, bool active)
 {
 	char	   *jobName = CronJobName(pipeline->name);
 	char	   *command = CronJobCommand(pipeline->name);
 	char	   *ownerName = GetUserNameFromId(pipeline->ownerId, false);
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Oid			jobIdType[1] = {INT8OID};
 	Datum		values[3];
+	Datum		jobId = (Datum) 0;
 
 	if (!RoleMayUseCronSchema(pipeline->ownerId))
 		ereport(ERROR,
@@ -398,42 +406,34 @@ ScheduleCronJob(const Pipeline *pipeline, const char *schedule, bool active)
 	values[1] = CStringGetTextDatum(schedule);
 	values[2] = CStringGetTextDatum(command);
 	(void) RunCronStatement("SELECT cron.schedule($1, $2, $3)",
-							3, argtypes, values, pipeline->ownerId, NULL, 0);
+							3, argtypes, values, pipeline->ownerId, &jobId, 1);
 
 	/* cron.alter_job is for superusers in pg_cron 1.4 */
 	if (!active)
-	{
-		values[1] = CStringGetTextDatum(ownerName);
-		(void) RunCronStatement("SELECT cron.alter_job(jobid, active => false) "
-								"FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1 "
-								"AND username OPERATOR(pg_catalog.=) $2",
-								2, argtypes, values, BOOTSTRAP_SUPERUSERID, NULL, 0);
-	}
+		(void) RunCronStatement("SELECT cron.alter_job($1, active => false)",
+								1, jobIdType, &jobId, BOOTSTRAP_SUPERUSERID, NULL, 0);
+
+	return DatumGetInt64(jobId);
 }
 
 
 /*
- * UnscheduleCronJobs removes the pipeline's pg_cron jobs in this database,
- * whoever scheduled them, and returns the first one's schedule.
+ * UnscheduleCronJob removes the pg_cron job with the given ID, a pipeline's
+ * recorded job, whoever it runs as now, and returns its schedule.  A job
+ * that is gone already (cron.unschedule by hand) is no error.
  */
 static CronJob
-UnscheduleCronJobs(const char *pipelineName)
+UnscheduleCronJob(int64 jobId)
 {
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
 	CronJob		job = {0};
 	Datum		row[2];
 
-	values[0] = CStringGetTextDatum(CronJobName(pipelineName));
-	values[1] = CStringGetTextDatum(CronJobCommand(pipelineName));
-
+	values[0] = Int64GetDatum(jobId);
 	if (RunCronStatement("SELECT schedule, active, cron.unschedule(jobid) FROM cron.job "
-						 "WHERE jobname OPERATOR(pg_catalog.~~) 'pipeline:%' "
-						 "AND (jobname OPERATOR(pg_catalog.=) $1 "
-						 "OR command OPERATOR(pg_catalog.=) $2) "
-						 "AND database OPERATOR(pg_catalog.=) pg_catalog.current_database() "
-						 "ORDER BY jobid",
-						 2, argtypes, values, BOOTSTRAP_SUPERUSERID, row, 2) > 0)
+						 "WHERE jobid OPERATOR(pg_catalog.=) $1",
+						 1, argtypes, values, BOOTSTRAP_SUPERUSERID, row, 2) > 0)
 	{
 		job.found = true;
 		job.schedule = TextDatumGetCString(row[0]);

@@ -172,6 +172,37 @@ $node->safe_psql('postgres', 'DROP TABLE yearly_events CASCADE');
 is($node->safe_psql('postgres', "SELECT count(*) FROM cron.job WHERE jobname LIKE 'pipeline:yearly%' OR command LIKE '%${long}2%'"),
 	'0', 'dropping the source table removes the jobs of its pipelines');
 
+# a pipeline's job is the one whose ID it recorded: jobs that another role
+# named like it, or gave its command, are never touched (review D6)
+$node->safe_psql(
+	'postgres', q{
+CREATE ROLE bob LOGIN;
+CREATE ROLE mallory LOGIN;
+GRANT USAGE ON SCHEMA cron TO bob, mallory;
+SET ROLE bob;
+SELECT cron.schedule('pipeline:nightly', '0 3 * * *', 'vacuum');
+SELECT cron.schedule('bob-calls-nightly', '0 4 * * *', $$call incremental.execute_pipeline('nightly')$$);
+});
+($ret, $out, $err) = $node->psql(
+	'postgres', q{
+SET ROLE mallory;
+SET incremental.scheduler = 'pg_cron';
+SELECT incremental.create_time_interval_pipeline('nightly', '1 day', $$SELECT $1, $2$$,
+  schedule := '0 1 * * *', execute_immediately := false);
+SELECT incremental.move_pipeline_schedule('nightly', 'internal');
+SELECT incremental.move_pipeline_schedule('nightly', 'pg_cron');
+SELECT incremental.drop_pipeline('nightly');
+});
+is($ret, 0, "mallory creates, moves and drops a pipeline named like bob's jobs") or diag $err;
+is( $node->safe_psql(
+		'postgres',
+		"SELECT string_agg(jobname || ' ' || username, ',' ORDER BY jobname) FROM cron.job WHERE jobname IN ('pipeline:nightly', 'bob-calls-nightly') OR username = 'mallory'"
+	),
+	'bob-calls-nightly bob,pipeline:nightly bob',
+	"bob's jobs survive, mallory's pipeline left no job behind");
+$node->safe_psql('postgres',
+	"SELECT cron.unschedule(jobid) FROM cron.job WHERE username = 'bob'");
+
 # DROP EXTENSION removes the remaining pipeline jobs, and only those
 $node->safe_psql('postgres', 'DROP EXTENSION pg_incremental');
 is( $node->safe_psql('postgres', 'SELECT string_agg(jobname, \',\') FROM cron.job'),
