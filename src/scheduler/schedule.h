@@ -44,6 +44,9 @@ typedef struct Schedule
 	bool		dayOfMonthStar; /* day-of-month field was '*' */
 	bool		dayOfWeekStar;	/* day-of-week field was '*' */
 	bool		lastDayOfMonth; /* '$' in the day-of-month field */
+	bool		wildcardTime;	/* the minute or hour field started with '*'
+								 * (or @hourly): fires through the repeated
+								 * hour when the clocks go back */
 	bool		atStartup;		/* @reboot: once, when the scheduler starts */
 } Schedule;
 

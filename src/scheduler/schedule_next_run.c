@@ -42,6 +42,11 @@ typedef struct WallTime
 
 static TimestampTz CronNextRun(const Schedule *schedule, TimestampTz after,
 							   pg_tz *tz);
+static TimestampTz NextRunInRepeatedHour(const Schedule *schedule, TimestampTz after,
+										 pg_tz *tz, TimestampTz wallClockNext);
+static bool WallTimeMatches(const Schedule *schedule, const struct pg_tm *tm);
+static bool UtcOffsetAt(pg_time_t instant, pg_tz *tz, long *offset);
+static pg_time_t TimestampToUnixSeconds(TimestampTz timestamp);
 static bool DayMatches(const Schedule *schedule, const WallTime *wall);
 static int	NextBit(uint64 bits, int from, int to);
 static bool ResolveWallTime(const WallTime *wall, TimestampTz after, pg_tz *tz,
@@ -59,6 +64,8 @@ static pg_time_t WallTimeAsUtc(const WallTime *wall);
 TimestampTz
 ScheduleNextRun(const Schedule *schedule, TimestampTz after, pg_tz *tz)
 {
+	TimestampTz next;
+
 	if (TIMESTAMP_NOT_FINITE(after))
 		return DT_NOEND;
 
@@ -73,7 +80,11 @@ ScheduleNextRun(const Schedule *schedule, TimestampTz after, pg_tz *tz)
 	if (schedule->atStartup)
 		return DT_NOEND;
 
-	return CronNextRun(schedule, after, tz);
+	next = CronNextRun(schedule, after, tz);
+	if (schedule->wildcardTime)
+		next = NextRunInRepeatedHour(schedule, after, tz, next);
+
+	return next;
 }
 
 
@@ -95,7 +106,9 @@ ScheduleNextRun(const Schedule *schedule, TimestampTz after, pg_tz *tz)
  * clocks go back fires at its first occurrence only, because the search
  * continues from the wall-clock time after the previous run; only when
  * 'after' itself lies in the repeated hour does the second occurrence
- * count.
+ * count.  That is right for jobs at a fixed time, which have run already;
+ * jobs whose minute or hour is a wildcard keep running through the repeated
+ * hour, as in pg_cron and Vixie cron (NextRunInRepeatedHour).
  */
 static TimestampTz
 CronNextRun(const Schedule *schedule, TimestampTz after, pg_tz *tz)
@@ -105,11 +118,7 @@ CronNextRun(const Schedule *schedule, TimestampTz after, pg_tz *tz)
 	WallTime	wall;
 	int			lastYear;
 
-	/* whole seconds since the Unix epoch, rounding down before 1970 too */
-	afterSeconds = after / USECS_PER_SEC;
-	if (after % USECS_PER_SEC < 0)
-		afterSeconds--;
-	afterSeconds += (pg_time_t) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	afterSeconds = TimestampToUnixSeconds(after);
 
 	if (!LocalTimeAt(afterSeconds, tz, &tm))
 		return DT_NOEND;
@@ -206,6 +215,117 @@ CronNextRun(const Schedule *schedule, TimestampTz after, pg_tz *tz)
 
 	return DT_NOEND;
 }
+
+/*
+ * NextRunInRepeatedHour: a job with a wildcard minute or hour, such as
+ * '* * * * *' or a step on '*' in the minute field, runs on elapsed time
+ * through the hour that repeats when the clocks go back, as pg_cron and
+ * Vixie cron run such jobs: a clock change must not stop an every-minute
+ * pipeline for an hour.  The wall-clock search skips the repeated
+ * wall-clock times; when the UTC offset fell between 'after' and that
+ * search's answer, the local minutes of the repeated stretch are tried
+ * first.
+ */
+static TimestampTz
+NextRunInRepeatedHour(const Schedule *schedule, TimestampTz after, pg_tz *tz,
+					  TimestampTz wallClockNext)
+{
+	pg_time_t	afterSeconds;
+	pg_time_t	nextSeconds;
+	pg_time_t	low;
+	pg_time_t	high;
+	pg_time_t	candidate;
+	pg_time_t	end;
+	long		offsetBefore;
+	long		offsetAfter;
+	long		offset;
+
+	if (TIMESTAMP_NOT_FINITE(wallClockNext) || tz == NULL)
+		return wallClockNext;
+
+	afterSeconds = TimestampToUnixSeconds(after);
+	nextSeconds = TimestampToUnixSeconds(wallClockNext);
+	if (!UtcOffsetAt(afterSeconds, tz, &offsetBefore) ||
+		!UtcOffsetAt(nextSeconds, tz, &offsetAfter) ||
+		offsetAfter >= offsetBefore)
+		return wallClockNext;
+
+	/* the moment the clocks went back: the first second with a new offset */
+	low = afterSeconds;
+	high = nextSeconds;
+	while (high - low > 1)
+	{
+		pg_time_t	middle = low + (high - low) / 2;
+
+		if (!UtcOffsetAt(middle, tz, &offset))
+			return wallClockNext;
+		if (offset == offsetBefore)
+			low = middle;
+		else
+			high = middle;
+	}
+
+	/* the local minutes of the repeated stretch that come after 'after' */
+	candidate = Max(high, afterSeconds + 1);
+	end = Min(high + (offsetBefore - offsetAfter), nextSeconds);
+	while (candidate < end)
+	{
+		struct pg_tm tm;
+
+		if (!LocalTimeAt(candidate, tz, &tm))
+			break;
+		if (tm.tm_sec == 0 && WallTimeMatches(schedule, &tm))
+			return time_t_to_timestamptz(candidate);
+		candidate += SECS_PER_MINUTE - tm.tm_sec;
+	}
+
+	return wallClockNext;
+}
+
+
+/* WallTimeMatches: the schedule fires at this local minute */
+static bool
+WallTimeMatches(const Schedule *schedule, const struct pg_tm *tm)
+{
+	WallTime	wall = {
+		.year = tm->tm_year + 1900,
+		.month = tm->tm_mon + 1,
+		.day = tm->tm_mday,
+		.hour = tm->tm_hour,
+		.minute = tm->tm_min,
+	};
+
+	return (schedule->minutes & (UINT64CONST(1) << wall.minute)) != 0 &&
+		(schedule->hours & (((uint32) 1) << wall.hour)) != 0 &&
+		(schedule->months & (1 << wall.month)) != 0 &&
+		DayMatches(schedule, &wall);
+}
+
+
+/* UtcOffsetAt: the zone's offset from UTC at an instant, in seconds */
+static bool
+UtcOffsetAt(pg_time_t instant, pg_tz *tz, long *offset)
+{
+	struct pg_tm tm;
+
+	if (!LocalTimeAt(instant, tz, &tm))
+		return false;
+	*offset = tm.tm_gmtoff;
+	return true;
+}
+
+
+/* Whole seconds since the Unix epoch, rounding down before 1970 too */
+static pg_time_t
+TimestampToUnixSeconds(TimestampTz timestamp)
+{
+	pg_time_t	seconds = timestamp / USECS_PER_SEC;
+
+	if (timestamp % USECS_PER_SEC < 0)
+		seconds--;
+	return seconds + (pg_time_t) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
 
 /*
  * DayMatches applies the cron day rule: when either day field was written

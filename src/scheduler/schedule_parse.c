@@ -264,6 +264,7 @@ ParseMacro(const char *text, int len, Schedule *schedule, char **errorMessage)
 	{
 		/* 0 * * * * */
 		schedule->hours = 0xFFFFFF;
+		schedule->wildcardTime = true;
 	}
 	else
 	{
@@ -348,6 +349,10 @@ ParseCron(const char *text, int len, Schedule *schedule, char **errorMessage)
 			schedule->dayOfMonthStar = (text[fieldStart] == '*');
 		else if (field == FIELD_DAY_OF_WEEK)
 			schedule->dayOfWeekStar = (text[fieldStart] == '*');
+
+		/* the same rule picks the jobs that run through a clock change */
+		if ((field == FIELD_MINUTE || field == FIELD_HOUR) && text[fieldStart] == '*')
+			schedule->wildcardTime = true;
 	}
 
 	schedule->minutes = fieldBits[FIELD_MINUTE];

@@ -201,17 +201,24 @@ SELECT * FROM pg_temp.runs('0 3 * * *', '2024-03-30 12:00+00', 'Europe/Amsterdam
 SELECT * FROM pg_temp.runs('*/30 * * * *', '2024-03-31 00:15+00', 'Europe/Amsterdam', 4);
 
 -- On 2024-10-27 the clocks go back from 03:00 to 02:00 (+02 to +01): local
--- times between 02:00 and 03:00 happen twice and fire at the first only.
+-- times between 02:00 and 03:00 happen twice.  A job at a fixed time fires
+-- at the first only; one whose minute or hour is a wildcard keeps running
+-- through the repeated hour, on elapsed time, as in pg_cron and Vixie cron.
 SELECT * FROM pg_temp.runs('30 2 * * *', '2024-10-25 12:00+00', 'Europe/Amsterdam', 3);
-SELECT * FROM pg_temp.runs('*/30 * * * *', '2024-10-26 23:15+00', 'Europe/Amsterdam', 5);
+SELECT * FROM pg_temp.runs('*/30 * * * *', '2024-10-26 23:15+00', 'Europe/Amsterdam', 7);
+SELECT * FROM pg_temp.runs('15 * * * *', '2024-10-26 23:00+00', 'Europe/Amsterdam', 4);
 -- Only when "after" is itself in the repeated hour does its second pass count
 SELECT * FROM pg_temp.runs('*/30 * * * *', '2024-10-27 01:10+00', 'Europe/Amsterdam', 3);
 -- Intervals count elapsed time straight through both changes
 SELECT * FROM pg_temp.runs('1 hour', '2024-10-26 23:00+00', 'Europe/Amsterdam', 4);
 
--- The same rules in New York (2024-03-10 and 2024-11-03)
+-- The same rules in New York (2024-03-10 and 2024-11-03); the default
+-- schedule of sequence and time pipelines, every minute, has no gap
 SELECT * FROM pg_temp.runs('30 2 * * *', '2024-03-09 12:00+00', 'America/New_York', 2);
 SELECT * FROM pg_temp.runs('30 1 * * *', '2024-11-02 12:00+00', 'America/New_York', 2);
+SELECT * FROM pg_temp.runs('* * * * *', '2024-11-03 05:58+00', 'America/New_York', 3);
+SELECT * FROM pg_temp.runs('*/15 * * * *', '2024-11-03 05:40+00', 'America/New_York', 3);
+SELECT * FROM pg_temp.runs('* * * * *', '2024-11-03 06:58+00', 'America/New_York', 3);
 
 -- Non-finite "after": never
 SELECT incremental.schedule_next_run('@hourly', 'infinity') AS after_infinity,
