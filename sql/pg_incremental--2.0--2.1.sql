@@ -77,3 +77,138 @@ BEGIN
         WHERE p.scheduled_by OPERATOR(pg_catalog.=) 'pg_cron' $sql$;
 END;
 $record_cron_jobs$;
+
+/*
+ * pipeline_stats gets a state 'blocked' (the owner may not log in, so the
+ * scheduler does not run the pipeline), a state_detail column saying why
+ * a pipeline is blocked or disabled, and a NULL pending where a sequence
+ * went back below the progress (the run fails, saying so).
+ */
+DROP VIEW incremental.pipeline_stats;
+DROP FUNCTION incremental._pipeline_stats();
+
+/*
+ * One row per pipeline, pg_stat style.  Counters come from the newest row of
+ * pipeline_runs; "running" from the pipeline's advisory lock; pending work
+ * from the catalog's progress (a sequence's last value needs privileges on
+ * the sequence; files are not listed, since that can be expensive).
+ *
+ * The query lives in a function so that it can run with JIT off: with
+ * thousands of pipelines its estimated cost passes jit_above_cost, and
+ * compiling it would take longer than running it.
+ */
+CREATE FUNCTION incremental._pipeline_stats()
+ RETURNS TABLE (pipeline_name text, pipeline_type text, owner regrole, schedule text,
+                state text, runs bigint, failures bigint, consecutive_failures integer,
+                last_run_start timestamptz, last_run_end timestamptz, last_status text,
+                last_success timestamptz, last_error text, last_error_sqlstate text,
+                next_run timestamptz, total_exec_time double precision,
+                mean_exec_time double precision, items_processed bigint, pending bigint,
+                lag interval, stats_reset timestamptz, state_detail text)
+ LANGUAGE sql STABLE
+ SET jit = off
+ AS $function$
+-- why an owner's pipelines cannot run, once per owner (D16: the scheduler
+-- runs a role's pipelines in a session logged in as that role)
+WITH owners AS MATERIALIZED (
+    SELECT owner.owner_id,
+           CASE
+               WHEN a.oid IS NULL THEN
+                   pg_catalog.format('its owner (role %s) was dropped', owner.owner_id::pg_catalog.oid)
+               WHEN NOT a.rolcanlogin THEN
+                   pg_catalog.format('role %I does not have the LOGIN attribute', a.rolname)
+               WHEN a.rolvaliduntil OPERATOR(pg_catalog.<) pg_catalog.now() THEN
+                   pg_catalog.format('the login of role %I expired at %s', a.rolname, a.rolvaliduntil)
+               WHEN NOT pg_catalog.has_database_privilege(a.oid,
+                        (SELECT d.oid FROM pg_catalog.pg_database d
+                         WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()),
+                        'CONNECT') THEN
+                   pg_catalog.format('role %I may not connect to this database', a.rolname)
+           END AS login_problem
+    FROM (SELECT DISTINCT pp.owner_id::pg_catalog.oid AS owner_id FROM incremental.pipelines pp) owner
+    LEFT JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) owner.owner_id)
+SELECT
+    p.pipeline_name,
+    CASE p.pipeline_type
+        WHEN 's' THEN 'sequence' WHEN 't' THEN 'time_interval' WHEN 'f' THEN 'file_list'
+    END AS pipeline_type,
+    p.owner_id AS owner,
+    p.schedule,
+    CASE
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                     WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+                       AND l.objsubid OPERATOR(pg_catalog.=) 18768
+                       AND l.granted
+                       AND l.database OPERATOR(pg_catalog.=)
+                           (SELECT oid FROM pg_catalog.pg_database
+                            WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+                       AND ((l.classid::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32)
+                            OPERATOR(pg_catalog.|) l.objid::pg_catalog.int8)
+                           OPERATOR(pg_catalog.=) incremental._pipeline_lock_key(p.pipeline_name))
+            THEN 'running'
+        WHEN p.paused THEN 'paused'
+        WHEN runnable AND o.login_problem IS NOT NULL THEN 'blocked'
+        WHEN r.consecutive_failures OPERATOR(pg_catalog.>) 0 THEN 'failing'
+        WHEN p.schedule IS NULL OR NOT incremental._scheduler_active() THEN 'disabled'
+        ELSE 'idle'
+    END AS state,
+    COALESCE(r.total_runs, 0) AS runs,
+    COALESCE(r.total_failures, 0) AS failures,
+    COALESCE(r.consecutive_failures, 0) AS consecutive_failures,
+    r.started_at AS last_run_start,
+    r.ended_at AS last_run_end,
+    r.status AS last_status,
+    r.last_success,
+    CASE WHEN pg_catalog.pg_has_role(p.owner_id, 'USAGE') THEN r.last_error_message END AS last_error,
+    CASE WHEN pg_catalog.pg_has_role(p.owner_id, 'USAGE') THEN r.last_error_sqlstate END AS last_error_sqlstate,
+    CASE
+        WHEN p.schedule IS NULL OR p.paused OR NOT incremental._scheduler_active() THEN NULL
+        ELSE GREATEST(incremental.schedule_next_run(p.schedule, pg_catalog.now()), r.next_retry_at)
+    END AS next_run,
+    COALESCE(r.total_exec_time, 0) AS total_exec_time,
+    CASE WHEN r.total_runs OPERATOR(pg_catalog.>) 0
+         THEN r.total_exec_time OPERATOR(pg_catalog./) r.total_runs END AS mean_exec_time,
+    COALESCE(r.total_items, 0) AS items_processed,
+    CASE p.pipeline_type
+        WHEN 's' THEN
+            CASE WHEN pg_catalog.has_sequence_privilege(s.sequence_name, 'SELECT,USAGE')
+                 THEN NULLIF(GREATEST(COALESCE(pg_catalog.pg_sequence_last_value(s.sequence_name),
+                                               s.initial_sequence_number)
+                                      OPERATOR(pg_catalog.-) s.last_processed_sequence_number, -1), -1)
+            END
+        WHEN 't' THEN
+            incremental._intervals_passed(t.start_time, t.time_interval, t.last_processed_time,
+                                          pg_catalog.now() OPERATOR(pg_catalog.-) t.min_delay,
+                                          t.time_zone)
+    END AS pending,
+    CASE p.pipeline_type
+        WHEN 't' THEN GREATEST(pg_catalog.now() OPERATOR(pg_catalog.-) t.last_processed_time,
+                               interval '0')
+    END AS lag,
+    r.stats_reset,
+    CASE
+        WHEN p.paused THEN NULL
+        WHEN runnable AND o.login_problem IS NOT NULL THEN o.login_problem
+        WHEN p.schedule IS NULL THEN 'runs only when executed by hand'
+        WHEN p.scheduled_by OPERATOR(pg_catalog.=) 'pg_cron' THEN 'scheduled by pg_cron'
+        WHEN NOT incremental._scheduler_active() THEN 'the built-in scheduler is not running'
+    END AS state_detail
+FROM incremental.pipelines p
+CROSS JOIN LATERAL (SELECT p.schedule IS NOT NULL
+                       AND p.scheduled_by OPERATOR(pg_catalog.=) 'internal'
+                       AND incremental._scheduler_active() AS runnable) sched
+LEFT JOIN owners o ON o.owner_id OPERATOR(pg_catalog.=) p.owner_id::pg_catalog.oid
+LEFT JOIN incremental.sequence_pipelines s USING (pipeline_name)
+LEFT JOIN incremental.time_interval_pipelines t USING (pipeline_name)
+LEFT JOIN LATERAL (
+    SELECT * FROM incremental.pipeline_runs pr
+    WHERE pr.pipeline_name OPERATOR(pg_catalog.=) p.pipeline_name
+    ORDER BY pr.run_id DESC LIMIT 1) r ON true
+$function$;
+
+CREATE VIEW incremental.pipeline_stats AS
+SELECT * FROM incremental._pipeline_stats();
+COMMENT ON VIEW incremental.pipeline_stats
+ IS 'state, counters, last run and lag of every pipeline';
+GRANT SELECT ON incremental.pipeline_stats TO PUBLIC;
+

@@ -28,6 +28,8 @@
 	object_ownercheck(DatabaseRelationId, (databaseId), (roleId))
 #define pg_proc_aclcheck(functionId, roleId, mode) \
 	object_aclcheck(ProcedureRelationId, (functionId), (roleId), (mode))
+#define pg_database_aclcheck(databaseId, roleId, mode) \
+	object_aclcheck(DatabaseRelationId, (databaseId), (roleId), (mode))
 #endif
 
 #if PG_VERSION_NUM >= 180000

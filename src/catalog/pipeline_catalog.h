@@ -114,6 +114,7 @@ extern List *ReadAllPipelines(void);
 extern void CheckPipelineSchedule(const char *schedule);
 extern void InsertPipeline(const Pipeline *pipeline);
 extern void SetPipelinePaused(const char *pipelineName, bool paused);
+extern void SetPipelineOwner(const char *pipelineName, Oid ownerId);
 extern void DeletePipeline(const char *pipelineName);
 extern void UpdatePipelineScheduler(const char *pipelineName, PipelineScheduler scheduler,
 									const char *schedule, bool paused, int64 cronJobId);

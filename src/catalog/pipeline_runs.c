@@ -22,6 +22,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "common/int.h"
+#include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -264,11 +265,19 @@ ResetPipelineStats(const char *pipelineName)
  * TrimPipelineRuns removes runs that ended longer than retentionSeconds ago
  * (-1: no age limit) and all but the newest maxRunsPerPipeline runs of each
  * pipeline, keeping every pipeline's newest run.  Returns the rows removed.
+ * A database's workers trim in turn: while one does, the others skip it
+ * (an object lock on the history table, with a sub-ID the writers' locks
+ * never use).
  */
 uint64
 TrimPipelineRuns(int64 retentionSeconds, int32 maxRunsPerPipeline)
 {
 	Datum		values[2];
+	LOCKTAG		trimTag;
+
+	SET_LOCKTAG_OBJECT(trimTag, MyDatabaseId, CatalogTableId(CATALOG_PIPELINE_RUNS), 0, 1);
+	if (LockAcquire(&trimTag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return 0;
 
 	values[0] = Float8GetDatum((double) retentionSeconds);
 	values[1] = Int32GetDatum(Max(maxRunsPerPipeline, 1));

@@ -36,6 +36,13 @@ static CatalogStatement SetPausedStatement = {
 	.argtypes = {TEXTOID, BOOLOID},
 };
 
+static CatalogStatement SetOwnerStatement = {
+	.sql = "UPDATE incremental.pipelines SET owner_id = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, REGROLEOID},
+};
+
 static CatalogStatement DeletePipelineStatement = {
 	.sql = "DELETE FROM incremental.pipelines "
 	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
@@ -173,6 +180,19 @@ SetPipelinePaused(const char *pipelineName, bool paused)
 	values[1] = BoolGetDatum(paused);
 
 	ModifyCatalog(&SetPausedStatement, values, NULL);
+}
+
+
+/* SetPipelineOwner gives an existing pipeline another owner */
+void
+SetPipelineOwner(const char *pipelineName, Oid ownerId)
+{
+	Datum		values[2];
+
+	values[0] = CStringGetTextDatum(pipelineName);
+	values[1] = ObjectIdGetDatum(ownerId);
+
+	ModifyCatalog(&SetOwnerStatement, values, NULL);
 }
 
 

@@ -15,6 +15,7 @@
 #include "pipelines/pipeline_create.h"
 #include "pipelines/pipeline_hooks.h"
 #include "pipelines/pipeline_lock.h"
+#include "pipelines/pipeline_owners.h"
 #include "pipelines/pipeline_run.h"
 
 
@@ -45,6 +46,9 @@ BeginPipelineCreation(const char *pipelineName, PipelineType type, Oid sourceRel
 				 errhint("Choose a shorter name.")));
 
 	(void) LockPipeline(pipelineName, false);
+
+	/* as recording a dependency would, so that DROP ROLE sees the pipeline */
+	LockPipelineOwner(GetUserId());
 
 	if (ReadPipeline(pipelineName, true) != NULL)
 		ereport(ERROR,

@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/timeout.h"
 
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/command.h"
@@ -39,6 +40,7 @@ struct PipelineRun
 	PipelineRunTrigger trigger;
 	bool		skipIfBusy;
 	char	   *command;
+	TimestampTz createdAt;		/* of the pipeline the run began with */
 	MemoryContext batchContext; /* reset after every batch */
 	KindRunState kindState;
 
@@ -117,6 +119,7 @@ StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
 	run->skipIfBusy = skipIfBusy;
 	run->kindState.writerWaitMs = skipIfBusy ? PIPELINE_WRITER_WAIT_MS : -1;
 	run->command = MemoryContextStrdup(runContext, pipeline->command);
+	run->createdAt = pipeline->createdAt;
 	run->batchContext = AllocSetContextCreate(runContext, "pipeline batch",
 											  ALLOCSET_DEFAULT_SIZES);
 	run->kindState.runContext = runContext;
@@ -155,6 +158,14 @@ ExecutePipelineBatch(PipelineRun *run)
 		pipeline = ReadPipeline(run->pipelineName, true);
 	run->lockedPipeline = NULL;
 
+	/*
+	 * A pipeline dropped and created again under the same name since the
+	 * run began is another pipeline: the rest of the run (a file listing,
+	 * counters) is not its.
+	 */
+	if (pipeline != NULL && pipeline->createdAt != run->createdAt)
+		pipeline = NULL;
+
 	if (pipeline != NULL)
 	{
 		/* it may have been dropped and created again by someone else */
@@ -164,7 +175,12 @@ ExecutePipelineBatch(PipelineRun *run)
 		/* a source dropped while we waited for its lock took the pipeline along */
 		if (source == SOURCE_GONE &&
 			(pipeline = ReadPipeline(run->pipelineName, true)) != NULL)
-			CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
+		{
+			if (pipeline->createdAt != run->createdAt)
+				pipeline = NULL;
+			else
+				CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
+		}
 	}
 
 	if (pipeline == NULL)
@@ -230,9 +246,19 @@ ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run)
 
 	SwitchToPipelineOwner(pipeline, &ownerSwitch);
 
-	/* a manual run has its caller's session settings; a scheduled one the owner's */
+	/*
+	 * A manual run has its caller's session settings; a scheduled one the
+	 * owner's, as they are now, including the statement_timeout the worker
+	 * armed at the start of the batch's transaction.
+	 */
 	if (run->trigger == PIPELINE_RUN_BY_SCHEDULER)
+	{
 		ApplyOwnerSettings(pipeline->ownerId);
+		if (StatementTimeout > 0)
+			enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+		else if (get_timeout_active(STATEMENT_TIMEOUT))
+			disable_timeout(STATEMENT_TIMEOUT, false);
+	}
 
 	switch (pipeline->type)
 	{
@@ -313,6 +339,14 @@ void
 RecordSucceededPipelineRun(PipelineRun *run)
 {
 	if (!run->recorded)
+		RecordPipelineRun(run, true, NULL, NULL, 0);
+}
+
+
+void
+RecordPipelineRunIfDidWork(PipelineRun *run)
+{
+	if (!run->recorded && run->kindState.batchCount > 0)
 		RecordPipelineRun(run, true, NULL, NULL, 0);
 }
 

@@ -82,6 +82,14 @@ extern int64 PipelineRunItemsProcessed(PipelineRun *run);
 extern void RecordSucceededPipelineRun(PipelineRun *run);
 
 /*
+ * Records, in the current transaction, a run that ends before its last
+ * batch (it was paused, or another session took the pipeline) if one of
+ * its batches did work, so that every committed batch is counted.  Does
+ * nothing if the run was recorded.
+ */
+extern void RecordPipelineRunIfDidWork(PipelineRun *run);
+
+/*
  * Records a run that failed in incremental.pipeline_runs, with what its
  * earlier, committed batches processed (run is NULL when the run failed
  * before it began).  Call it in a new transaction after the failed one was

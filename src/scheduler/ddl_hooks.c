@@ -8,8 +8,9 @@
  * CREATE DATABASE ... TEMPLATE fail when another session is connected to
  * the database concerned, and a worker is such a session.  So, in every
  * backend (the library is preloaded), a ProcessUtility hook stops that
- * database's worker before the command runs and blocks the launcher from
- * starting a new one.  Once the command is done the block is lifted; from
+ * database's workers before the command runs and blocks the launcher from
+ * starting new ones, provided the command's user may run it (the hook
+ * makes the command's own permission checks first).  Once the command is done the block is lifted; from
  * then on the database lock the command holds until commit keeps a new
  * worker waiting at connection, where it counts as no one.  A dropped
  * database stays blocked until the block expires; by then it is gone.
@@ -18,9 +19,15 @@
  * and CREATE DATABASE ask for a wakeup at commit, so that the new database
  * or extension (or updated catalog) is served in seconds.
  *
+ * DROP ROLE, REASSIGN OWNED and DROP OWNED treat pipelines as objects the
+ * role owns (role_ddl.c).  The hook is installed whenever the library is
+ * loaded; preloaded, it is in every backend.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <signal.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_authid.h"
@@ -29,14 +36,18 @@
 #include "commands/defrem.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 
 #include "scheduler/commit_wakeup.h"
 #include "scheduler/ddl_hooks.h"
+#include "scheduler/role_ddl.h"
 #include "scheduler/shmem.h"
 
 /*
@@ -46,12 +57,16 @@
  */
 #define DDL_BLOCK_MS (30 * 1000)
 
+/* How long a backend waits for the workers it stopped to exit */
+#define STOP_WAIT_MS 10000
+
 static ProcessUtility_hook_type previousProcessUtilityHook = NULL;
 
 static void IncrementalProcessUtility(PlannedStmt *plannedStatement, const char *queryString,
 									  bool readOnlyTree, ProcessUtilityContext context,
 									  ParamListInfo params, QueryEnvironment *queryEnv,
 									  DestReceiver *dest, QueryCompletion *completion);
+static void StopDatabaseWorkers(Oid databaseId, int blockMs);
 static Oid	DatabaseNeedingNoWorker(Node *statement);
 static Oid	TemplateOfCreatedb(CreatedbStmt *statement);
 static bool IsDatabaseOwner(Oid databaseId);
@@ -90,7 +105,11 @@ IncrementalProcessUtility(PlannedStmt *plannedStatement, const char *queryString
 		RequestSchedulerWakeAtCommit();	/* the worker has nothing left to do */
 
 	if (OidIsValid(databaseId))
-		StopDatabaseWorker(databaseId, DDL_BLOCK_MS);
+		StopDatabaseWorkers(databaseId, DDL_BLOCK_MS);
+
+	/* a role that owns pipelines is not dropped, as one that owns objects */
+	if (IsA(statement, DropRoleStmt))
+		CheckRolesOwnNoPipelines((DropRoleStmt *) statement);
 
 	PG_TRY();
 	{
@@ -104,14 +123,59 @@ IncrementalProcessUtility(PlannedStmt *plannedStatement, const char *queryString
 	PG_CATCH();
 	{
 		if (OidIsValid(databaseId))
-			UnblockDatabaseWorker(databaseId);
+			UnblockDatabaseWorkers(databaseId);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
 	if (OidIsValid(databaseId) && !keepBlocked)
-		UnblockDatabaseWorker(databaseId);
+		UnblockDatabaseWorkers(databaseId);
+
+	/* the command checked its user's rights and did its part: now ours */
+	if (IsA(statement, ReassignOwnedStmt))
+		ReassignPipelinesOwnedBy((ReassignOwnedStmt *) statement);
+	else if (IsA(statement, DropOwnedStmt))
+		DropPipelinesOwnedByRoles((DropOwnedStmt *) statement);
 }
+
+/*
+ * StopDatabaseWorkers stops the database's workers and keeps the launcher
+ * from starting others for blockMs, so that DROP/ALTER DATABASE and CREATE
+ * DATABASE ... TEMPLATE do not find them connected.  It waits for them to
+ * exit, STOP_WAIT_MS at most, absorbing interrupts meanwhile; the command
+ * itself says so if one is still there.
+ */
+static void
+StopDatabaseWorkers(Oid databaseId, int blockMs)
+{
+	RunningWorker *workers;
+	int			count = BlockDatabaseWorkers(databaseId, blockMs, &workers);
+	TimestampTz giveUpAt;
+
+	for (int i = 0; i < count; i++)
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("stopping pg_incremental worker with PID %d", workers[i].pid)));
+		kill(workers[i].pid, SIGTERM);
+	}
+
+	giveUpAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STOP_WAIT_MS);
+	for (int i = 0; i < count; i++)
+	{
+		while (WorkerStillRunning(workers[i].identity, workers[i].pid) &&
+			   GetCurrentTimestamp() < giveUpAt)
+		{
+			CHECK_FOR_INTERRUPTS();
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 10, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+
+	if (workers != NULL)
+		pfree(workers);
+}
+
 
 /*
  * DatabaseNeedingNoWorker returns the database that the statement needs

@@ -1,21 +1,34 @@
 /*-------------------------------------------------------------------------
  *
  * dispatch.h
- *	  Deciding which pipelines of a database are due, and running one
- *	  batch of each per round.
+ *	  Inside a worker: which of its role's pipelines are due, and running
+ *	  one batch of each per round.
+ *
+ * dispatch_state.c keeps what the catalog does not say about each
+ * pipeline (its parsed schedule, when it is next due, its failures and
+ * the run in progress) and merges the catalog into it; dispatch_run.c runs
+ * a round: the look for work, one batch per due pipeline, the failure
+ * policy.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef INCREMENTAL_DISPATCH_H
 #define INCREMENTAL_DISPATCH_H
 
+#include "nodes/pg_list.h"
+
 typedef struct PipelineDispatcher PipelineDispatcher;
 
-extern PipelineDispatcher *CreatePipelineDispatcher(void);
+/* dispatch_state.c */
+extern PipelineDispatcher *CreatePipelineDispatcher(Oid ownerId);
 extern bool PipelinesNeedRefresh(PipelineDispatcher *dispatcher);
-extern void RefreshPipelines(PipelineDispatcher *dispatcher);
-extern bool RunDuePipelines(PipelineDispatcher *dispatcher);
-extern void TrimRunHistoryIfDue(PipelineDispatcher *dispatcher);
+extern void RefreshPipelines(PipelineDispatcher *dispatcher, List *pipelines,
+							 uint64 seenChanges);
+extern int	ScheduledPipelineCount(PipelineDispatcher *dispatcher);
 extern long TimeUntilNextDue(PipelineDispatcher *dispatcher);
+
+/* dispatch_run.c */
+extern bool RunDuePipelines(PipelineDispatcher *dispatcher);
+extern void RecordRunsInProgress(PipelineDispatcher *dispatcher);
 
 #endif							/* INCREMENTAL_DISPATCH_H */

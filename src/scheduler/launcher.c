@@ -2,31 +2,41 @@
  *
  * launcher.c
  *	  The launcher: one background worker per cluster that keeps a worker
- *	  running in every database that has the extension.
+ *	  running for every role with scheduled pipelines in every database.
  *
- * The launcher connects to no database, so it never stands in the way of
- * DROP DATABASE and friends.  It cannot look into a database's catalog
- * either, so it learns which databases have the extension by starting a
- * worker there: a worker that finds no extension exits and says so in its
- * shared-memory slot (shmem.c), and the launcher leaves the database alone
- * until a backend reports, after its CREATE EXTENSION commits, that the
- * extension appeared.  Databases that are new to the launcher are probed
- * the same way, since a copy of a template may already have the extension.
+ * A worker serves one role in one database, logged in as that role
+ * (worker.c), so that no session runs two roles' code.  The launcher
+ * connects to no database, so it never stands in the way of DROP DATABASE
+ * and friends; it cannot look into a database's catalog either, so it
+ * learns which roles have pipelines there from the database's workers,
+ * which publish them in shared memory (shmem.c) whenever they re-read the
+ * pipelines.  For a database it knows nothing about - one new to it, or
+ * one whose extension just appeared, or one that had nothing to run and
+ * whose pipelines changed - it starts the bootstrap superuser's worker,
+ * which runs no other role's code, publishes the roles, and goes on
+ * serving the bootstrap superuser's pipelines or exits.
  *
  * Each database moves through three states:
  *
- *	 WANTS_WORKER  -- start a worker once nextStartAt has passed, no block
- *					  is set and incremental.max_workers allows it;
- *	 HAS_WORKER	   -- a worker was started (or adopted from a previous
- *					  launcher) and has not been seen to exit;
- *	 NO_EXTENSION  -- the last worker found no extension; wait for a probe
- *					  request.
+ *	 DB_UNKNOWN -- its roles are not known: the bootstrap superuser's
+ *				   worker is wanted, to find out;
+ *	 DB_KNOWN	-- a worker published its roles: each role with scheduled
+ *				   pipelines gets a worker;
+ *	 DB_IDLE	-- the last worker found no extension, or nothing to run;
+ *				   wait for a probe request (a commit that changed its
+ *				   pipelines, CREATE EXTENSION).
  *
- * A worker that fails goes back to WANTS_WORKER with exponential backoff.
- * Workers are never restarted by the postmaster (BGW_NEVER_RESTART): only
- * this file decides, which keeps the count of workers and the blocks set
- * by the DDL hook honest.  The launcher itself is restarted by the
- * postmaster; a new launcher adopts the workers the old one left behind.
+ * Each wanted worker is WANTED (start it once nextStartAt has passed, no
+ * block is set and incremental.max_workers allows it), RUNNING (started,
+ * or adopted from a previous launcher, and not seen to exit), or
+ * CANNOT_LOG_IN (its role lacks LOGIN, its login expired or it may not
+ * connect: said once in the log, looked at again every
+ * LOGIN_RECHECK_MS).  A worker that fails is started again with
+ * exponential backoff.  Workers are never restarted by the postmaster
+ * (BGW_NEVER_RESTART): only this file decides, which keeps the count of
+ * workers and the blocks set by the DDL hook honest.  The launcher itself
+ * is restarted by the postmaster; a new launcher adopts the workers the
+ * old one left behind.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,6 +46,7 @@
 #include "access/htup_details.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -52,8 +63,9 @@
 #include "utils/timestamp.h"
 
 #include "scheduler/guc.h"
-#include "scheduler/process_common.h"
 #include "scheduler/launcher.h"
+#include "scheduler/process_common.h"
+#include "scheduler/role_login.h"
 #include "scheduler/shmem.h"
 #include "scheduler/worker.h"
 
@@ -63,18 +75,21 @@
 /* The launcher looks at the databases at least this often */
 #define LAUNCHER_MAX_SLEEP_MS 5000
 
-/* Backoff between failed starts of a database's worker */
+/* Backoff between failed starts of a worker */
 #define RESTART_BACKOFF_BASE_MS 1000
 #define RESTART_BACKOFF_MAX_MS (300 * 1000)
 
 /* A worker that ran this long before failing starts a fresh backoff */
 #define HEALTHY_RUN_MS (60 * 1000)
 
+/* How often a role that may not log in is looked at again */
+#define LOGIN_RECHECK_MS (10 * 1000)
+
 typedef enum DatabaseState
 {
-	DB_WANTS_WORKER,
-	DB_HAS_WORKER,
-	DB_NO_EXTENSION
+	DB_UNKNOWN,
+	DB_KNOWN,
+	DB_IDLE
 } DatabaseState;
 
 typedef struct KnownDatabase
@@ -83,19 +98,39 @@ typedef struct KnownDatabase
 	NameData	name;			/* for log messages */
 	DatabaseState state;
 	bool		present;		/* seen by the latest scan of pg_database */
-	bool		probeRequested; /* probe again even if the worker that is
-								 * running now finds no extension */
+	bool		probeRequested; /* look again even if the workers that run
+								 * now find nothing */
+	uint64		rolesVersion;	/* of the published roles last taken in */
+} KnownDatabase;
+
+typedef enum WorkerState
+{
+	WORKER_WANTED,
+	WORKER_RUNNING,
+	WORKER_CANNOT_LOG_IN
+} WorkerState;
+
+typedef struct KnownWorker
+{
+	WorkerIdentity identity;	/* hash key */
+	NameData	roleName;		/* for log messages, once looked up */
+	WorkerState state;
+	bool		wanted;			/* its role has scheduled pipelines, or the
+								 * database's roles are to be found */
 	BackgroundWorkerHandle *handle; /* NULL when adopted */
 	TimestampTz startedAt;
 	TimestampTz nextStartAt;
 	int			failedStarts;	/* consecutive; drives the backoff */
-} KnownDatabase;
+	bool		loginRefusalLogged;
+} KnownWorker;
 
 static HTAB *knownDatabases = NULL;
+static HTAB *knownWorkers = NULL;
 
 /* Log "cannot start" only once per episode */
 static bool budgetExhaustedLogged = false;
 static bool noFreeWorkerSlotLogged = false;
+static bool noSharedSlotLogged = false;
 static int	consecutiveRegistrationFailures = 0;
 
 static void WarnAboutWorkerBudget(void);
@@ -103,11 +138,20 @@ static void AdoptWorkersOfPreviousLauncher(void);
 static void RefreshDatabaseList(void);
 static void HandleProbeRequests(void);
 static void ReapExitedWorkers(void);
-static void HandleWorkerExit(KnownDatabase *db, WorkerExitReason reason, bool blocked);
+static void HandleWorkerExit(KnownWorker *worker, WorkerExitReason reason, bool blocked);
+static void TakeInPublishedRoles(void);
 static void StartWantedWorkers(void);
+static bool MayStart(KnownWorker *worker, KnownDatabase *db, TimestampTz now);
+static bool StartOneWorker(KnownWorker *worker, KnownDatabase *db, TimestampTz now);
 static long TimeUntilNextAction(void);
-static int	CountDatabasesWithWorker(void);
+static int	CountRunningWorkers(void);
+static bool DatabaseHasWorkers(Oid databaseId, bool runningOnly);
+static void SettleIdleDatabase(KnownDatabase *db);
+static void ForgetWaitingWorkers(Oid databaseId);
+static bool PublishedRolesVersion(Oid databaseId, uint64 *version);
 static KnownDatabase *AddKnownDatabase(Oid databaseId, const char *name);
+static KnownWorker *WantWorker(Oid databaseId, Oid roleId);
+static void ForgetWorker(KnownWorker *worker);
 static long BackoffMs(int failures);
 
 /*
@@ -138,6 +182,8 @@ IncrementalLauncherMain(Datum mainArg)
 {
 	HASHCTL		hashInfo;
 
+	/* the launcher runs no query a cancel could mean */
+	pqsignal(SIGINT, SIG_IGN);
 	pqsignal(SIGTERM, die);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
@@ -154,6 +200,10 @@ IncrementalLauncherMain(Datum mainArg)
 	hashInfo.entrysize = sizeof(KnownDatabase);
 	knownDatabases = hash_create("pg_incremental known databases", 64,
 								 &hashInfo, HASH_ELEM | HASH_BLOBS);
+	hashInfo.keysize = sizeof(WorkerIdentity);
+	hashInfo.entrysize = sizeof(KnownWorker);
+	knownWorkers = hash_create("pg_incremental known workers", 64,
+							   &hashInfo, HASH_ELEM | HASH_BLOBS);
 
 	AdoptWorkersOfPreviousLauncher();
 
@@ -165,8 +215,9 @@ IncrementalLauncherMain(Datum mainArg)
 		RefreshDatabaseList();
 		HandleProbeRequests();
 		ReapExitedWorkers();
+		TakeInPublishedRoles();
 		StartWantedWorkers();
-		ReleaseUnusedSlots(GetCurrentTimestamp());
+		ReleaseUnusedSlots();
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 TimeUntilNextAction(), PG_WAIT_EXTENSION);
@@ -189,22 +240,25 @@ WarnAboutWorkerBudget(void)
 /*
  * A launcher restarted after an error finds the previous launcher's
  * workers still running; it cannot get their handles, so it watches their
- * slots instead.
+ * slots instead.  Their databases' roles are known to the workers, which
+ * publish them again at their next re-read.
  */
 static void
 AdoptWorkersOfPreviousLauncher(void)
 {
-	List	   *adopted = AdoptRunningWorkers();
-	ListCell   *cell;
+	WorkerIdentity *adopted;
+	int			count = AdoptRunningWorkers(&adopted);
 
-	foreach(cell, adopted)
+	for (int i = 0; i < count; i++)
 	{
-		KnownDatabase *db = AddKnownDatabase(lfirst_oid(cell), "");
+		KnownDatabase *db = AddKnownDatabase(adopted[i].databaseId, "");
+		KnownWorker *worker = WantWorker(adopted[i].databaseId, adopted[i].roleId);
 
-		db->state = DB_HAS_WORKER;
-		db->startedAt = GetCurrentTimestamp();
+		db->state = DB_KNOWN;
+		worker->state = WORKER_RUNNING;
+		worker->startedAt = GetCurrentTimestamp();
 	}
-	list_free(adopted);
+	pfree(adopted);
 }
 
 static KnownDatabase *
@@ -216,22 +270,52 @@ AddKnownDatabase(Oid databaseId, const char *name)
 	db = hash_search(knownDatabases, &databaseId, HASH_ENTER, &found);
 	if (!found)
 	{
-		db->state = DB_WANTS_WORKER;
+		db->state = DB_UNKNOWN;
 		db->probeRequested = false;
-		db->handle = NULL;
-		db->startedAt = 0;
-		db->nextStartAt = 0;
-		db->failedStarts = 0;
+		db->rolesVersion = 0;
 	}
-	namestrcpy(&db->name, name);
+	if (name[0] != '\0' || !found)
+		namestrcpy(&db->name, name);
 	db->present = true;
 	return db;
 }
 
+/* WantWorker makes the role's worker in the database wanted */
+static KnownWorker *
+WantWorker(Oid databaseId, Oid roleId)
+{
+	WorkerIdentity identity = {databaseId, roleId};
+	KnownWorker *worker;
+	bool		found;
+
+	worker = hash_search(knownWorkers, &identity, HASH_ENTER, &found);
+	if (!found)
+	{
+		worker->state = WORKER_WANTED;
+		worker->handle = NULL;
+		worker->startedAt = 0;
+		worker->nextStartAt = 0;
+		worker->failedStarts = 0;
+		worker->loginRefusalLogged = false;
+		snprintf(NameStr(worker->roleName), NAMEDATALEN, "%u", roleId);
+	}
+	worker->wanted = true;
+	return worker;
+}
+
+static void
+ForgetWorker(KnownWorker *worker)
+{
+	if (worker->handle != NULL)
+		pfree(worker->handle);
+	hash_search(knownWorkers, &worker->identity, HASH_REMOVE, NULL);
+}
+
 /*
- * Reads pg_database, as autovacuum does, and probes databases it has not
+ * Reads pg_database, as autovacuum does, and takes in databases it has not
  * seen before.  Templates, databases that refuse connections and those
- * left invalid by an interrupted DROP DATABASE are not served.
+ * left invalid by an interrupted DROP DATABASE are not served; databases
+ * that are gone are forgotten once their workers have exited.
  */
 static void
 RefreshDatabaseList(void)
@@ -269,16 +353,31 @@ RefreshDatabaseList(void)
 
 	CommitTransactionCommand();
 
-	/* forget databases that are gone, once their worker has exited */
 	hash_seq_init(&status, knownDatabases);
 	while ((db = hash_seq_search(&status)) != NULL)
 	{
-		if (!db->present && db->state != DB_HAS_WORKER)
-			hash_search(knownDatabases, &db->databaseId, HASH_REMOVE, NULL);
+		HASH_SEQ_STATUS workerStatus;
+		KnownWorker *worker;
+
+		if (db->present || DatabaseHasWorkers(db->databaseId, true))
+			continue;
+
+		hash_seq_init(&workerStatus, knownWorkers);
+		while ((worker = hash_seq_search(&workerStatus)) != NULL)
+		{
+			if (worker->identity.databaseId == db->databaseId)
+				ForgetWorker(worker);
+		}
+		ForgetDatabaseEntry(db->databaseId);
+		hash_search(knownDatabases, &db->databaseId, HASH_REMOVE, NULL);
 	}
 }
 
-/* Databases where the extension was just created get probed again */
+/*
+ * Databases whose pipelines or extension changed get looked at again: an
+ * idle one through its bootstrap superuser's worker, a served one through
+ * its workers, which re-read the pipelines and publish the roles anew.
+ */
 static void
 HandleProbeRequests(void)
 {
@@ -295,13 +394,9 @@ HandleProbeRequests(void)
 		db = hash_search(knownDatabases, &databaseIds[i], HASH_FIND, NULL);
 		if (db == NULL)
 			continue;
-		if (db->state == DB_NO_EXTENSION)
-		{
-			db->state = DB_WANTS_WORKER;
-			db->nextStartAt = 0;
-			db->failedStarts = 0;
-		}
-		else if (db->state == DB_HAS_WORKER)
+		if (db->state == DB_IDLE)
+			db->state = DB_UNKNOWN;
+		else
 			db->probeRequested = true;
 	}
 	pfree(databaseIds);
@@ -312,77 +407,88 @@ HandleProbeRequests(void)
 	hash_seq_init(&status, knownDatabases);
 	while ((db = hash_seq_search(&status)) != NULL)
 	{
-		if (db->state == DB_NO_EXTENSION)
-			db->state = DB_WANTS_WORKER;
-		else if (db->state == DB_HAS_WORKER)
+		if (db->state == DB_IDLE)
+			db->state = DB_UNKNOWN;
+		else
 			db->probeRequested = true;
 	}
 }
 
 /*
- * Notices workers that exited.  A database whose slot shows a live pid is
- * served, whoever started that worker; otherwise the handle, when we have
- * one, tells whether the worker is still on its way.
+ * Notices workers that exited.  A worker whose slot shows a live pid is
+ * running, whoever started it; otherwise the handle, when we have one,
+ * tells whether the worker is still on its way.
  */
 static void
 ReapExitedWorkers(void)
 {
 	HASH_SEQ_STATUS status;
-	KnownDatabase *db;
-	TimestampTz now = GetCurrentTimestamp();
+	KnownWorker *worker;
 
-	hash_seq_init(&status, knownDatabases);
-	while ((db = hash_seq_search(&status)) != NULL)
+	hash_seq_init(&status, knownWorkers);
+	while ((worker = hash_seq_search(&status)) != NULL)
 	{
-		DatabaseSlotStatus slot;
+		WorkerSlotStatus slot;
 
-		if (db->state != DB_HAS_WORKER)
+		if (worker->state != WORKER_RUNNING)
 			continue;
 
-		ReadDatabaseSlot(db->databaseId, &slot);
+		ReadWorkerSlot(worker->identity, &slot);
 		if (slot.workerPid != 0)
 			continue;
 
-		if (db->handle != NULL)
+		if (worker->handle != NULL)
 		{
 			pid_t		pid;
-			BgwHandleStatus handleStatus = GetBackgroundWorkerPid(db->handle, &pid);
+			BgwHandleStatus handleStatus = GetBackgroundWorkerPid(worker->handle, &pid);
 
 			if (handleStatus == BGWH_POSTMASTER_DIED)
 				proc_exit(1);
 			if (handleStatus != BGWH_STOPPED)
 				continue;
-			pfree(db->handle);
-			db->handle = NULL;
+			pfree(worker->handle);
+			worker->handle = NULL;
 		}
 
-		MarkDatabaseWorkerReaped(db->databaseId);
-		HandleWorkerExit(db,
+		MarkWorkerReaped(worker->identity);
+		HandleWorkerExit(worker,
 						 slot.exists ? slot.exitReason : WORKER_EXIT_FAILED,
-						 slot.blockedUntil > now);
+						 DatabaseBlockedUntil(worker->identity.databaseId) > GetCurrentTimestamp());
 	}
 }
 
 static void
-HandleWorkerExit(KnownDatabase *db, WorkerExitReason reason, bool blocked)
+HandleWorkerExit(KnownWorker *worker, WorkerExitReason reason, bool blocked)
 {
 	TimestampTz now = GetCurrentTimestamp();
+	KnownDatabase *db = hash_search(knownDatabases, &worker->identity.databaseId,
+									HASH_FIND, NULL);
 
-	db->state = DB_WANTS_WORKER;
-	db->nextStartAt = 0;
+	worker->state = WORKER_WANTED;
+	worker->nextStartAt = 0;
 
 	switch (reason)
 	{
 		case WORKER_EXIT_NO_EXTENSION:
 		case WORKER_EXIT_UNUSABLE:
-			if (!db->probeRequested)
-				db->state = DB_NO_EXTENSION;
-			db->failedStarts = 0;
+			/* nothing to do in the database; its running workers will see */
+			worker->wanted = false;
+			if (db != NULL)
+				ForgetWaitingWorkers(db->databaseId);
+			break;
+
+		case WORKER_EXIT_NO_PIPELINES:
+			worker->wanted = false;
+			break;
+
+		case WORKER_EXIT_CANNOT_LOG_IN:
+			/* StartWantedWorkers looks at once, says why, and waits */
+			worker->state = WORKER_CANNOT_LOG_IN;
 			break;
 
 		case WORKER_EXIT_DISABLED:
 		case WORKER_EXIT_DUPLICATE:
-			db->failedStarts = 0;
+			worker->failedStarts = 0;
 			break;
 
 		case WORKER_EXIT_TERMINATED:
@@ -391,19 +497,69 @@ HandleWorkerExit(KnownDatabase *db, WorkerExitReason reason, bool blocked)
 			if (blocked)
 				break;
 
-			if (TimestampDifferenceExceeds(db->startedAt, now, HEALTHY_RUN_MS))
-				db->failedStarts = 0;
-			db->failedStarts++;
-			db->nextStartAt = TimestampTzPlusMilliseconds(now, BackoffMs(db->failedStarts));
+			if (TimestampDifferenceExceeds(worker->startedAt, now, HEALTHY_RUN_MS))
+				worker->failedStarts = 0;
+			worker->failedStarts++;
+			worker->nextStartAt = TimestampTzPlusMilliseconds(now, BackoffMs(worker->failedStarts));
 			ereport(LOG,
-					(errmsg("pg_incremental worker for database \"%s\" exited unexpectedly; restarting in %ld ms",
-							NameStr(db->name), BackoffMs(db->failedStarts))));
+					(errmsg("pg_incremental worker for role \"%s\" in database \"%s\" exited unexpectedly; restarting in %ld ms",
+							NameStr(worker->roleName),
+							db != NULL ? NameStr(db->name) : "?",
+							BackoffMs(worker->failedStarts))));
 			break;
 	}
-	db->probeRequested = false;
 
-	if (!db->present)
-		hash_search(knownDatabases, &db->databaseId, HASH_REMOVE, NULL);
+	if (!worker->wanted)
+		ForgetWorker(worker);
+	if (db != NULL)
+		SettleIdleDatabase(db);
+}
+
+/*
+ * SettleIdleDatabase: a database left with no worker, running or wanted,
+ * waits for a probe request, unless one came meanwhile: then its roles are
+ * looked up again.
+ */
+static void
+SettleIdleDatabase(KnownDatabase *db)
+{
+	uint64		version;
+
+	if (DatabaseHasWorkers(db->databaseId, false) ||
+		(PublishedRolesVersion(db->databaseId, &version) && version != db->rolesVersion))
+		return;
+
+	db->state = db->probeRequested ? DB_UNKNOWN : DB_IDLE;
+	db->probeRequested = false;
+}
+
+
+/* ForgetWaitingWorkers forgets the database's workers that are not running */
+static void
+ForgetWaitingWorkers(Oid databaseId)
+{
+	HASH_SEQ_STATUS status;
+	KnownWorker *worker;
+
+	hash_seq_init(&status, knownWorkers);
+	while ((worker = hash_seq_search(&status)) != NULL)
+	{
+		if (worker->identity.databaseId == databaseId && worker->state != WORKER_RUNNING)
+			ForgetWorker(worker);
+	}
+}
+
+
+/* The version of the roles a database's workers published, if any */
+static bool
+PublishedRolesVersion(Oid databaseId, uint64 *version)
+{
+	DatabaseRole *roles = palloc(MaxRolesPerDatabase() * sizeof(DatabaseRole));
+	int			count;
+	bool		known = ReadDatabaseRoles(databaseId, version, roles, &count);
+
+	pfree(roles);
+	return known;
 }
 
 static long
@@ -412,33 +568,120 @@ BackoffMs(int failures)
 	return ExponentialBackoffMs(failures, RESTART_BACKOFF_BASE_MS, RESTART_BACKOFF_MAX_MS);
 }
 
-static int
-CountDatabasesWithWorker(void)
+/*
+ * TakeInPublishedRoles wants a worker for every role with scheduled
+ * pipelines in a database whose workers published new roles, and no
+ * longer wants those of roles that have none.  A database whose roles are
+ * not known wants its bootstrap superuser's worker, to find out.
+ */
+static void
+TakeInPublishedRoles(void)
 {
 	HASH_SEQ_STATUS status;
 	KnownDatabase *db;
-	int			count = 0;
+	DatabaseRole *roles = palloc(MaxRolesPerDatabase() * sizeof(DatabaseRole));
 
 	hash_seq_init(&status, knownDatabases);
 	while ((db = hash_seq_search(&status)) != NULL)
 	{
-		if (db->state == DB_HAS_WORKER)
+		uint64		version;
+		int			count;
+		HASH_SEQ_STATUS workerStatus;
+		KnownWorker *worker;
+
+		if (!db->present || db->state == DB_IDLE)
+			continue;
+
+		if (!ReadDatabaseRoles(db->databaseId, &version, roles, &count) ||
+			version == db->rolesVersion)
+		{
+			/* nothing new: a database whose roles are not known looks */
+			if (db->state == DB_UNKNOWN && !DatabaseHasWorkers(db->databaseId, true))
+				(void) WantWorker(db->databaseId, BOOTSTRAP_SUPERUSERID);
+			continue;
+		}
+
+		db->rolesVersion = version;
+		db->state = DB_KNOWN;
+
+		/* no longer wanted unless named again below */
+		hash_seq_init(&workerStatus, knownWorkers);
+		while ((worker = hash_seq_search(&workerStatus)) != NULL)
+		{
+			if (worker->identity.databaseId == db->databaseId)
+				worker->wanted = false;
+		}
+
+		for (int i = 0; i < count; i++)
+		{
+			if (roles[i].hasScheduledPipelines)
+				(void) WantWorker(db->databaseId, roles[i].roleId);
+		}
+
+		hash_seq_init(&workerStatus, knownWorkers);
+		while ((worker = hash_seq_search(&workerStatus)) != NULL)
+		{
+			if (worker->identity.databaseId == db->databaseId && !worker->wanted &&
+				worker->state != WORKER_RUNNING)
+				ForgetWorker(worker);
+		}
+
+		SettleIdleDatabase(db);
+	}
+
+	pfree(roles);
+}
+
+static int
+CountRunningWorkers(void)
+{
+	HASH_SEQ_STATUS status;
+	KnownWorker *worker;
+	int			count = 0;
+
+	hash_seq_init(&status, knownWorkers);
+	while ((worker = hash_seq_search(&status)) != NULL)
+	{
+		if (worker->state == WORKER_RUNNING)
 			count++;
 	}
 	return count;
 }
 
+/* Whether the database has workers running (or, !runningOnly, wanted) */
+static bool
+DatabaseHasWorkers(Oid databaseId, bool runningOnly)
+{
+	HASH_SEQ_STATUS status;
+	KnownWorker *worker;
+
+	hash_seq_init(&status, knownWorkers);
+	while ((worker = hash_seq_search(&status)) != NULL)
+	{
+		if (worker->identity.databaseId == databaseId &&
+			(!runningOnly || worker->state == WORKER_RUNNING))
+		{
+			hash_seq_term(&status);
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
- * Starts workers for databases that want one, within the budget.  Never
- * retries in a loop: a failed start is retried on a later tick.
+ * Starts the workers that are wanted and may start, within the budget.
+ * Never retries in a loop: a failed start is retried on a later tick,
+ * after a backoff.  Whether a role may log in is looked up in a
+ * transaction (the launcher reads only shared catalogs).
  */
 static void
 StartWantedWorkers(void)
 {
 	HASH_SEQ_STATUS status;
-	KnownDatabase *db;
+	KnownWorker *worker;
 	TimestampTz now = GetCurrentTimestamp();
-	int			running = CountDatabasesWithWorker();
+	int			running = CountRunningWorkers();
+	bool		inTransaction = false;
 
 	if (!SchedulerEnabled)
 		return;
@@ -446,94 +689,174 @@ StartWantedWorkers(void)
 	if (running < SchedulerMaxWorkers)
 		budgetExhaustedLogged = false;
 
-	hash_seq_init(&status, knownDatabases);
-	while ((db = hash_seq_search(&status)) != NULL)
+	hash_seq_init(&status, knownWorkers);
+	while ((worker = hash_seq_search(&status)) != NULL)
 	{
-		DatabaseSlotStatus slot;
-		BackgroundWorkerHandle *handle = NULL;
-		MemoryContext oldContext;
-		bool		started;
+		KnownDatabase *db = hash_search(knownDatabases, &worker->identity.databaseId,
+										HASH_FIND, NULL);
 
-		if (db->state != DB_WANTS_WORKER || !db->present || db->nextStartAt > now)
+		if (worker->state == WORKER_RUNNING || db == NULL || !db->present ||
+			worker->nextStartAt > now ||
+			DatabaseBlockedUntil(worker->identity.databaseId) > now)
 			continue;
 
-		ReadDatabaseSlot(db->databaseId, &slot);
-		if (slot.blockedUntil > now)
+		if (db->state == DB_IDLE)
 			continue;
 
-		if (running >= SchedulerMaxWorkers || !ReserveDatabaseSlot(db->databaseId))
+		if (!inTransaction)
+		{
+			SetCurrentStatementStartTimestamp();
+			StartTransactionCommand();
+			inTransaction = true;
+		}
+
+		if (!MayStart(worker, db, now))
+			continue;
+
+		if (running >= SchedulerMaxWorkers)
 		{
 			if (!budgetExhaustedLogged)
 				ereport(LOG,
-						(errmsg("pg_incremental cannot serve database \"%s\" yet: incremental.max_workers (%d) workers are running",
-								NameStr(db->name), SchedulerMaxWorkers),
-						 errhint("Raise incremental.max_workers to at least the number of databases that use pg_incremental.")));
+						(errmsg("pg_incremental cannot run the pipelines of role \"%s\" in database \"%s\" yet: incremental.max_workers (%d) workers are running",
+								NameStr(worker->roleName), NameStr(db->name), SchedulerMaxWorkers),
+						 errdetail("Each role with scheduled pipelines in a database has a worker of its own."),
+						 errhint("Raise incremental.max_workers to at least the number of roles with scheduled pipelines, counted in every database.")));
 			budgetExhaustedLogged = true;
 			hash_seq_term(&status);
-			return;
+			break;
 		}
 
-		/* the handle must outlive the transactions of later ticks */
-		oldContext = MemoryContextSwitchTo(TopMemoryContext);
-		started = StartDatabaseWorker(db->databaseId, NameStr(db->name), &handle);
-		MemoryContextSwitchTo(oldContext);
-
-		if (!started)
+		if (!StartOneWorker(worker, db, now))
 		{
-			MarkDatabaseWorkerReaped(db->databaseId);
-			consecutiveRegistrationFailures++;
-			db->nextStartAt = TimestampTzPlusMilliseconds(now, BackoffMs(consecutiveRegistrationFailures));
-			if (!noFreeWorkerSlotLogged)
-				ereport(LOG,
-						(errmsg("pg_incremental could not start a worker for database \"%s\": no background worker slot is free",
-								NameStr(db->name)),
-						 errhint("Raise max_worker_processes; the worker is retried with backoff.")));
-			noFreeWorkerSlotLogged = true;
 			hash_seq_term(&status);
-			return;
+			break;
 		}
-
-		if (noFreeWorkerSlotLogged)
-			ereport(LOG,
-					(errmsg("pg_incremental started a worker again after a shortage of background worker slots")));
-		noFreeWorkerSlotLogged = false;
-		consecutiveRegistrationFailures = 0;
-
-		db->state = DB_HAS_WORKER;
-		db->handle = handle;
-		db->startedAt = now;
-		db->probeRequested = false;
 		running++;
 	}
+
+	if (inTransaction)
+		CommitTransactionCommand();
 }
 
 /*
- * How long the launcher may sleep: until the next database may get its
- * worker, and never longer than LAUNCHER_MAX_SLEEP_MS.  Exits of workers
- * and wake requests set the latch, so they need no polling.
+ * MayStart: the worker's role may log in to the database now.  The
+ * bootstrap superuser's worker always may, when it is wanted to find the
+ * database's roles: it checks its own login before running its pipelines.
+ */
+static bool
+MayStart(KnownWorker *worker, KnownDatabase *db, TimestampTz now)
+{
+	char	   *reason = NULL;
+	char	   *roleName = GetUserNameFromId(worker->identity.roleId, true);
+
+	if (roleName != NULL)
+		namestrcpy(&worker->roleName, roleName);
+
+	if (worker->identity.roleId == BOOTSTRAP_SUPERUSERID ||
+		RoleMayLogIn(worker->identity.databaseId, worker->identity.roleId, &reason))
+	{
+		if (worker->state == WORKER_CANNOT_LOG_IN)
+		{
+			worker->state = WORKER_WANTED;
+			worker->loginRefusalLogged = false;
+		}
+		return true;
+	}
+
+	worker->state = WORKER_CANNOT_LOG_IN;
+	worker->nextStartAt = TimestampTzPlusMilliseconds(now, LOGIN_RECHECK_MS);
+	if (!worker->loginRefusalLogged)
+		ereport(LOG,
+				(errmsg("pg_incremental does not run the pipelines of role \"%s\" in database \"%s\": the role may not log in",
+						NameStr(worker->roleName), NameStr(db->name)),
+				 errdetail_internal("%s", reason),
+				 errhint("Let the role log in again, or give its pipelines to a role that may (REASSIGN OWNED), or drop them.")));
+	worker->loginRefusalLogged = true;
+	return false;
+}
+
+/*
+ * StartOneWorker reserves the worker's slot and registers it.  False, with
+ * a backoff, when no slot is free.
+ */
+static bool
+StartOneWorker(KnownWorker *worker, KnownDatabase *db, TimestampTz now)
+{
+	BackgroundWorkerHandle *handle = NULL;
+	MemoryContext oldContext;
+	bool		started;
+
+	if (!ReserveWorkerSlot(worker->identity))
+	{
+		consecutiveRegistrationFailures++;
+		worker->nextStartAt = TimestampTzPlusMilliseconds(now, BackoffMs(consecutiveRegistrationFailures));
+		if (!noSharedSlotLogged)
+			ereport(LOG,
+					(errmsg("pg_incremental could not start a worker in database \"%s\": its shared memory has no free slot",
+							NameStr(db->name)),
+					 errdetail("Slots are held by workers that are exiting, or by databases whose DDL blocks their workers."),
+					 errhint("The worker is retried with backoff.")));
+		noSharedSlotLogged = true;
+		return false;
+	}
+	noSharedSlotLogged = false;
+
+	/* the handle must outlive the transactions of later ticks */
+	oldContext = MemoryContextSwitchTo(TopMemoryContext);
+	started = StartWorker(worker->identity, NameStr(db->name), &handle);
+	MemoryContextSwitchTo(oldContext);
+
+	if (!started)
+	{
+		MarkWorkerReaped(worker->identity);
+		consecutiveRegistrationFailures++;
+		worker->nextStartAt = TimestampTzPlusMilliseconds(now, BackoffMs(consecutiveRegistrationFailures));
+		if (!noFreeWorkerSlotLogged)
+			ereport(LOG,
+					(errmsg("pg_incremental could not start a worker in database \"%s\": no background worker slot is free",
+							NameStr(db->name)),
+					 errhint("Raise max_worker_processes; the worker is retried with backoff.")));
+		noFreeWorkerSlotLogged = true;
+		return false;
+	}
+
+	if (noFreeWorkerSlotLogged)
+		ereport(LOG,
+				(errmsg("pg_incremental started a worker again after a shortage of background worker slots")));
+	noFreeWorkerSlotLogged = false;
+	consecutiveRegistrationFailures = 0;
+
+	worker->state = WORKER_RUNNING;
+	worker->handle = handle;
+	worker->startedAt = now;
+	db->probeRequested = false;
+	return true;
+}
+
+/*
+ * How long the launcher may sleep: until the next worker may start, and
+ * never longer than LAUNCHER_MAX_SLEEP_MS.  Exits of workers, published
+ * roles and wake requests set the latch, so they need no polling.
  */
 static long
 TimeUntilNextAction(void)
 {
 	HASH_SEQ_STATUS status;
-	KnownDatabase *db;
+	KnownWorker *worker;
 	TimestampTz now = GetCurrentTimestamp();
 	TimestampTz wakeAt = TimestampTzPlusMilliseconds(now, LAUNCHER_MAX_SLEEP_MS);
-	bool		canStart = SchedulerEnabled &&
-		CountDatabasesWithWorker() < SchedulerMaxWorkers;
+	bool		canStart = SchedulerEnabled && CountRunningWorkers() < SchedulerMaxWorkers;
 
-	hash_seq_init(&status, knownDatabases);
-	while ((db = hash_seq_search(&status)) != NULL)
+	if (!canStart)
+		return LAUNCHER_MAX_SLEEP_MS;
+
+	hash_seq_init(&status, knownWorkers);
+	while ((worker = hash_seq_search(&status)) != NULL)
 	{
-		DatabaseSlotStatus slot;
-		TimestampTz startAt;
-
-		if (db->state != DB_WANTS_WORKER || !canStart)
+		if (worker->state == WORKER_RUNNING)
 			continue;
-
-		ReadDatabaseSlot(db->databaseId, &slot);
-		startAt = Max(db->nextStartAt, slot.blockedUntil);
-		wakeAt = Min(wakeAt, startAt);
+		wakeAt = Min(wakeAt, Max(worker->nextStartAt,
+								 DatabaseBlockedUntil(worker->identity.databaseId)));
 	}
 
 	return Max(TimestampDifferenceMilliseconds(now, wakeAt), 10);

@@ -3,11 +3,11 @@
  * module.c
  *	  Entry point of the pg_incremental shared library.
  *
- * _PG_init defines the extension's settings and connects the scheduler to
- * the core's pipeline events.  Only when the library is preloaded does it
- * set up the scheduler itself: shared memory, the DDL hook in every
- * backend, and the launcher (src/scheduler/launcher.c), which starts the
- * per-database workers.  A pg_upgrade run, in binary upgrade mode, starts
+ * _PG_init defines the extension's settings, connects the scheduler to the
+ * core's pipeline events and installs the utility hook (database DDL, and
+ * roles that own pipelines).  Only when the library is preloaded does it
+ * set up the scheduler itself: shared memory, and the launcher
+ * (src/scheduler/launcher.c), which starts the workers.  A pg_upgrade run, in binary upgrade mode, starts
  * no launcher, and incremental.max_workers = 0 disables the scheduler.
  *
  * Without the preload everything the core offers still works; pipelines
@@ -40,12 +40,12 @@ _PG_init(void)
 	SetSchedulerPreloaded(preloading);
 	DefineIncrementalSettings();
 	InstallCommitWakeup();
+	InstallDdlHooks();
 
 	if (!preloading)
 		return;
 
 	InstallSchedulerShmemHooks();
-	InstallDdlHooks();
 
 	if (IsBinaryUpgrade || SchedulerMaxWorkers == 0)
 		return;

@@ -124,6 +124,39 @@ HandOverToPgCron(const char *pipelineName, const char *schedule)
 
 
 /*
+ * HandOverCronJob moves the pg_cron job of a pipeline that got a new owner
+ * (REASSIGN OWNED) to that owner: pg_cron runs a job as the role that
+ * scheduled it, which may be about to be dropped.  The new owner needs
+ * USAGE on schema cron, as for any pipeline of its own in pg_cron mode.
+ */
+void
+HandOverCronJob(const char *pipelineName)
+{
+	Pipeline   *pipeline = ReadPipeline(pipelineName, false);
+	CronJob		job;
+	char	   *schedule = pipeline->schedule;
+	bool		active = !pipeline->paused;
+	int64		jobId;
+
+	if (pipeline->scheduledBy != PIPELINE_SCHEDULER_PG_CRON || pipeline->cronJobId == 0 ||
+		!PgCronInstalled())
+		return;
+
+	job = UnscheduleCronJob(pipeline->cronJobId);
+	if (job.found)
+	{
+		schedule = job.schedule;
+		active = job.active;
+	}
+	if (schedule == NULL)
+		return;
+
+	jobId = ScheduleCronJob(pipeline, schedule, active);
+	UpdatePipelineScheduler(pipeline->name, PIPELINE_SCHEDULER_PG_CRON, schedule, !active, jobId);
+}
+
+
+/*
  * incremental.move_pipeline_schedule(pipeline_name text, scheduler text)
  * moves one pipeline's schedule to 'internal' or 'pg_cron'.
  */

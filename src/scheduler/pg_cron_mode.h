@@ -15,5 +15,6 @@ extern int	NewPipelineScheduler;
 extern const struct config_enum_entry PipelineSchedulerOptions[];
 
 extern bool HandOverToPgCron(const char *pipelineName, const char *schedule);
+extern void HandOverCronJob(const char *pipelineName);
 
 #endif							/* INCREMENTAL_PG_CRON_MODE_H */

@@ -3,25 +3,33 @@
  * shmem.c
  *	  The scheduler's shared state.
  *
- * One struct, guarded by one LWLock, tells the processes of the scheduler
- * about each other:
+ * A worker serves one role in one database: it is logged in as that role
+ * and runs only that role's pipelines, so that no session ever runs code
+ * of two roles (see worker.c).  One struct, guarded by one LWLock, tells
+ * the processes of the scheduler about each other:
  *
  *	 - the launcher publishes its latch, so that backends can wake it: after
  *	   CREATE EXTENSION commits (probe that database), after CREATE DATABASE,
  *	   and when a block on a database ends;
- *	 - each database that has, or is about to get, a worker has a slot.  The
- *	   launcher reserves the slot before it starts the worker; the worker
- *	   writes its pid and latch into it when it starts and clears them when
- *	   it exits, leaving the reason behind.  A starting worker that finds
- *	   another live pid in its slot exits, so one database never has two
- *	   workers, even after the launcher restarts and forgets what it started;
- *	 - a slot may also carry blockedUntil: a backend about to drop, rename,
- *	   move or copy the database stops its worker and keeps the launcher
- *	   from starting another one until then.
+ *	 - each worker, running or about to be started, has a slot keyed by its
+ *	   database and role.  The launcher reserves the slot before it starts
+ *	   the worker; the worker writes its pid and latch into it when it
+ *	   starts and clears them when it exits, leaving the reason behind.  A
+ *	   starting worker that finds another live pid in its slot exits, so a
+ *	   role never has two workers in a database, even after the launcher
+ *	   restarts and forgets what it started;
+ *	 - each database the scheduler knows has an entry: the count of commits
+ *	   that changed its pipelines (its workers re-read them when it moves),
+ *	   the roles that own pipelines there, as its workers last read them
+ *	   (the launcher starts a worker for each role with scheduled ones), and
+ *	   blockedUntil: a backend about to drop, rename, move or copy the
+ *	   database stops its workers and keeps the launcher from starting
+ *	   others until then.
  *
- * The launcher is the only process that frees slots.  There are
- * incremental.max_workers slots for workers plus a few more for databases
- * that are only blocked.
+ * The launcher is the only process that frees worker slots.  A database
+ * entry stays while the database exists and the space is not needed: the
+ * roles it names also tell DROP ROLE, in any database, where a role still
+ * owns pipelines.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,7 +38,6 @@
 #include <signal.h>
 
 #include "miscadmin.h"
-#include "nodes/pg_list.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -45,26 +52,36 @@
 
 #define SCHEDULER_TRANCHE_NAME "pg_incremental"
 
-/* Slots beyond max_workers, for databases that are blocked but unserved */
-#define EXTRA_BLOCK_SLOTS 16
-
 /* Databases that asked the launcher for a probe since it last looked */
 #define MAX_PROBE_REQUESTS 32
 
-/* How long a backend waits for a worker it stopped to exit */
-#define STOP_WAIT_MS 10000
+/* At least this many roles per database are remembered */
+#define MIN_ROLES_PER_DATABASE 64
 
-typedef struct DatabaseSlot
+/* At least this many databases are remembered */
+#define MIN_DATABASE_ENTRIES 64
+
+typedef struct WorkerSlot
 {
-	Oid			databaseId;		/* InvalidOid: the slot is free */
+	WorkerIdentity identity;	/* databaseId InvalidOid: the slot is free */
 	bool		workerLaunched; /* the launcher started a worker for it and
 								 * has not yet seen that worker exit */
-	pid_t		workerPid;		/* the live worker serving it, or 0 */
+	pid_t		workerPid;		/* the live worker, or 0 */
 	Latch	   *workerLatch;	/* that worker's latch, or NULL */
 	WorkerExitReason exitReason;	/* why the last worker exited */
+} WorkerSlot;
+
+typedef struct DatabaseEntry
+{
+	Oid			databaseId;		/* InvalidOid: the entry is free */
 	TimestampTz blockedUntil;	/* start no worker before this */
 	uint64		pipelineChanges;	/* commits that concerned its pipelines */
-} DatabaseSlot;
+	bool		rolesKnown;		/* a worker published the roles below */
+	uint64		rolesReadAt;	/* pipelineChanges when they were read */
+	uint64		rolesVersion;	/* bumped at every publication */
+	int			numRoles;
+	DatabaseRole *roles;		/* MaxRolesPerDatabase() of them */
+} DatabaseEntry;
 
 typedef struct SchedulerSharedState
 {
@@ -74,27 +91,41 @@ typedef struct SchedulerSharedState
 	bool		probeAllRequested;	/* probeRequests overflowed */
 	int			numProbeRequests;
 	Oid			probeRequests[MAX_PROBE_REQUESTS];	/* databases whose
-													 * extension appeared */
-	int			numSlots;
-	DatabaseSlot slots[FLEXIBLE_ARRAY_MEMBER];
+													 * pipelines or
+													 * extension changed */
+	int			numWorkerSlots;
+	int			numDatabaseEntries;
+	int			maxRolesPerDatabase;
+	/* then the worker slots, the database entries and their roles */
 } SchedulerSharedState;
 
 static SchedulerSharedState *sharedState = NULL;
-static DatabaseSlot *mySlot = NULL;
+static WorkerSlot *workerSlots = NULL;
+static DatabaseEntry *databaseEntries = NULL;
+
+/* this worker's slot and its database's entry */
+static WorkerSlot *mySlot = NULL;
+static DatabaseEntry *myDatabase = NULL;
 
 #if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type previousShmemRequestHook = NULL;
 #endif
 static shmem_startup_hook_type previousShmemStartupHook = NULL;
 
+static int	WorkerSlotCount(void);
+static int	DatabaseEntryCount(void);
+static int	RolesPerDatabase(void);
 static Size SchedulerShmemSize(void);
 static void RequestSchedulerShmem(void);
 static void StartupSchedulerShmem(void);
-static DatabaseSlot *FindSlot(Oid databaseId);
-static DatabaseSlot *FindOrAllocateSlot(Oid databaseId);
+static WorkerSlot *FindWorkerSlot(WorkerIdentity identity);
+static WorkerSlot *FindOrAllocateWorkerSlot(WorkerIdentity identity);
+static DatabaseEntry *FindDatabaseEntry(Oid databaseId);
+static DatabaseEntry *FindOrAllocateDatabaseEntry(Oid databaseId);
+static bool DatabaseHasWorkerSlot(Oid databaseId);
 static bool WorkerIsAlive(pid_t pid);
 static void AddProbeRequest(Oid databaseId);
-static void DetachFromDatabaseSlot(int code, Datum arg);
+static void DetachFromWorkerSlot(int code, Datum arg);
 static void DetachLauncher(int code, Datum arg);
 
 /*
@@ -114,12 +145,42 @@ InstallSchedulerShmemHooks(void)
 	shmem_startup_hook = StartupSchedulerShmem;
 }
 
+/* A slot per worker that incremental.max_workers allows */
+static int
+WorkerSlotCount(void)
+{
+	return Max(SchedulerMaxWorkers, 1);
+}
+
+static int
+DatabaseEntryCount(void)
+{
+	return Max(MIN_DATABASE_ENTRIES, 2 * SchedulerMaxWorkers);
+}
+
+static int
+RolesPerDatabase(void)
+{
+	return Max(MIN_ROLES_PER_DATABASE, SchedulerMaxWorkers);
+}
+
+/* How many roles with pipelines a database's entry can name */
+int
+MaxRolesPerDatabase(void)
+{
+	return sharedState != NULL ? sharedState->maxRolesPerDatabase : RolesPerDatabase();
+}
+
 static Size
 SchedulerShmemSize(void)
 {
-	return add_size(offsetof(SchedulerSharedState, slots),
-					mul_size(SchedulerMaxWorkers + EXTRA_BLOCK_SLOTS,
-							 sizeof(DatabaseSlot)));
+	Size		size = MAXALIGN(sizeof(SchedulerSharedState));
+
+	size = add_size(size, MAXALIGN(mul_size(WorkerSlotCount(), sizeof(WorkerSlot))));
+	size = add_size(size, MAXALIGN(mul_size(DatabaseEntryCount(), sizeof(DatabaseEntry))));
+	size = add_size(size, mul_size(mul_size(DatabaseEntryCount(), RolesPerDatabase()),
+								   sizeof(DatabaseRole)));
+	return size;
 }
 
 static void
@@ -137,6 +198,8 @@ static void
 StartupSchedulerShmem(void)
 {
 	bool		found;
+	char	   *next;
+	DatabaseRole *rolePool;
 
 	if (previousShmemStartupHook)
 		previousShmemStartupHook();
@@ -148,8 +211,20 @@ StartupSchedulerShmem(void)
 	{
 		memset(sharedState, 0, SchedulerShmemSize());
 		sharedState->lock = &(GetNamedLWLockTranche(SCHEDULER_TRANCHE_NAME))->lock;
-		sharedState->numSlots = SchedulerMaxWorkers + EXTRA_BLOCK_SLOTS;
+		sharedState->numWorkerSlots = WorkerSlotCount();
+		sharedState->numDatabaseEntries = DatabaseEntryCount();
+		sharedState->maxRolesPerDatabase = RolesPerDatabase();
 	}
+
+	/* every process computes the same addresses; the struct holds counts */
+	next = (char *) sharedState + MAXALIGN(sizeof(SchedulerSharedState));
+	workerSlots = (WorkerSlot *) next;
+	next += MAXALIGN(sharedState->numWorkerSlots * sizeof(WorkerSlot));
+	databaseEntries = (DatabaseEntry *) next;
+	next += MAXALIGN(sharedState->numDatabaseEntries * sizeof(DatabaseEntry));
+	rolePool = (DatabaseRole *) next;
+	for (int i = 0; i < sharedState->numDatabaseEntries; i++)
+		databaseEntries[i].roles = rolePool + i * sharedState->maxRolesPerDatabase;
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -160,34 +235,94 @@ SchedulerShmemAvailable(void)
 	return sharedState != NULL;
 }
 
-static DatabaseSlot *
-FindSlot(Oid databaseId)
+static WorkerSlot *
+FindWorkerSlot(WorkerIdentity identity)
 {
-	for (int i = 0; i < sharedState->numSlots; i++)
+	for (int i = 0; i < sharedState->numWorkerSlots; i++)
 	{
-		if (sharedState->slots[i].databaseId == databaseId)
-			return &sharedState->slots[i];
+		WorkerSlot *slot = &workerSlots[i];
+
+		if (slot->identity.databaseId == identity.databaseId &&
+			slot->identity.roleId == identity.roleId)
+			return slot;
 	}
 	return NULL;
 }
 
 /* Requires the lock in exclusive mode; NULL when every slot is taken */
-static DatabaseSlot *
-FindOrAllocateSlot(Oid databaseId)
+static WorkerSlot *
+FindOrAllocateWorkerSlot(WorkerIdentity identity)
 {
-	DatabaseSlot *slot = FindSlot(databaseId);
+	WorkerSlot *slot = FindWorkerSlot(identity);
+	WorkerIdentity free = {InvalidOid, InvalidOid};
 
 	if (slot != NULL)
 		return slot;
 
-	slot = FindSlot(InvalidOid);
+	slot = FindWorkerSlot(free);
 	if (slot != NULL)
 	{
-		memset(slot, 0, sizeof(DatabaseSlot));
-		slot->databaseId = databaseId;
+		memset(slot, 0, sizeof(WorkerSlot));
+		slot->identity = identity;
 		slot->exitReason = WORKER_EXIT_FAILED;
 	}
 	return slot;
+}
+
+static DatabaseEntry *
+FindDatabaseEntry(Oid databaseId)
+{
+	for (int i = 0; i < sharedState->numDatabaseEntries; i++)
+	{
+		if (databaseEntries[i].databaseId == databaseId)
+			return &databaseEntries[i];
+	}
+	return NULL;
+}
+
+/*
+ * Requires the lock in exclusive mode.  When every entry is taken, one of
+ * a database without workers and without a block is given up; NULL when
+ * there is none.
+ */
+static DatabaseEntry *
+FindOrAllocateDatabaseEntry(Oid databaseId)
+{
+	DatabaseEntry *entry = FindDatabaseEntry(databaseId);
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (entry != NULL)
+		return entry;
+
+	entry = FindDatabaseEntry(InvalidOid);
+	for (int i = 0; entry == NULL && i < sharedState->numDatabaseEntries; i++)
+	{
+		DatabaseEntry *candidate = &databaseEntries[i];
+
+		if (candidate->blockedUntil <= now && !DatabaseHasWorkerSlot(candidate->databaseId))
+			entry = candidate;
+	}
+
+	if (entry != NULL)
+	{
+		DatabaseRole *roles = entry->roles;
+
+		memset(entry, 0, sizeof(DatabaseEntry));
+		entry->roles = roles;
+		entry->databaseId = databaseId;
+	}
+	return entry;
+}
+
+static bool
+DatabaseHasWorkerSlot(Oid databaseId)
+{
+	for (int i = 0; i < sharedState->numWorkerSlots; i++)
+	{
+		if (workerSlots[i].identity.databaseId == databaseId)
+			return true;
+	}
+	return false;
 }
 
 static bool
@@ -226,17 +361,18 @@ DetachLauncher(int code, Datum arg)
 /*
  * Hands the launcher the databases that asked for a probe, palloc'd.
  * Returns true when there were too many to remember and every database
- * without a worker should be probed.
+ * should be looked at.
  */
 bool
 TakeProbeRequests(Oid **databaseIds, int *count)
 {
 	bool		probeAll;
 
+	*databaseIds = palloc(sizeof(Oid) * MAX_PROBE_REQUESTS);
+
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
 	probeAll = sharedState->probeAllRequested;
 	*count = sharedState->numProbeRequests;
-	*databaseIds = palloc(sizeof(Oid) * Max(*count, 1));
 	memcpy(*databaseIds, sharedState->probeRequests, sizeof(Oid) * (*count));
 	sharedState->probeAllRequested = false;
 	sharedState->numProbeRequests = 0;
@@ -246,16 +382,17 @@ TakeProbeRequests(Oid **databaseIds, int *count)
 }
 
 /*
- * Called by the launcher just before it starts a worker for the database.
- * False when no slot is free.
+ * Called by the launcher just before it starts a worker.  False when no
+ * worker slot or no database entry is free.
  */
 bool
-ReserveDatabaseSlot(Oid databaseId)
+ReserveWorkerSlot(WorkerIdentity identity)
 {
-	DatabaseSlot *slot;
+	WorkerSlot *slot = NULL;
 
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
-	slot = FindOrAllocateSlot(databaseId);
+	if (FindOrAllocateDatabaseEntry(identity.databaseId) != NULL)
+		slot = FindOrAllocateWorkerSlot(identity);
 	if (slot != NULL)
 	{
 		slot->workerLaunched = true;
@@ -267,61 +404,62 @@ ReserveDatabaseSlot(Oid databaseId)
 }
 
 void
-ReadDatabaseSlot(Oid databaseId, DatabaseSlotStatus *status)
+ReadWorkerSlot(WorkerIdentity identity, WorkerSlotStatus *status)
 {
-	DatabaseSlot *slot;
+	WorkerSlot *slot;
 
-	memset(status, 0, sizeof(DatabaseSlotStatus));
+	memset(status, 0, sizeof(WorkerSlotStatus));
 
 	LWLockAcquire(sharedState->lock, LW_SHARED);
-	slot = FindSlot(databaseId);
+	slot = FindWorkerSlot(identity);
 	if (slot != NULL)
 	{
 		status->exists = true;
 		status->workerLaunched = slot->workerLaunched;
 		status->workerPid = slot->workerPid;
 		status->exitReason = slot->exitReason;
-		status->blockedUntil = slot->blockedUntil;
 	}
 	LWLockRelease(sharedState->lock);
 }
 
 /* The launcher has seen the worker exit; the slot may be freed */
 void
-MarkDatabaseWorkerReaped(Oid databaseId)
+MarkWorkerReaped(WorkerIdentity identity)
 {
-	DatabaseSlot *slot;
+	WorkerSlot *slot;
 
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
-	slot = FindSlot(databaseId);
+	slot = FindWorkerSlot(identity);
 	if (slot != NULL)
 		slot->workerLaunched = false;
 	LWLockRelease(sharedState->lock);
 }
 
 /*
- * Called by a launcher when it starts: returns the databases (an OID list)
- * whose worker outlived the previous launcher, so that it adopts them
- * instead of starting duplicates.  Slots of workers that are gone are
- * forgotten.
+ * Called by a launcher when it starts: returns how many workers outlived
+ * the previous launcher, and who they are in *adopted (palloc'd), so that
+ * it adopts them instead of starting duplicates.  Slots of workers that
+ * are gone are forgotten.
  */
-List *
-AdoptRunningWorkers(void)
+int
+AdoptRunningWorkers(WorkerIdentity **adopted)
 {
-	List	   *adopted = NIL;
+	int			count = 0;
+
+	*adopted = palloc(sharedState->numWorkerSlots * sizeof(WorkerIdentity));
 
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < sharedState->numSlots; i++)
+	for (int i = 0; i < sharedState->numWorkerSlots; i++)
 	{
-		DatabaseSlot *slot = &sharedState->slots[i];
+		WorkerSlot *slot = &workerSlots[i];
 
-		if (slot->databaseId == InvalidOid)
+		if (slot->identity.databaseId == InvalidOid)
 			continue;
 
 		if (WorkerIsAlive(slot->workerPid))
 		{
 			slot->workerLaunched = true;
-			adopted = lappend_oid(adopted, slot->databaseId);
+			(*adopted)[count++] = slot->identity;
 		}
 		else
 		{
@@ -332,43 +470,101 @@ AdoptRunningWorkers(void)
 	}
 	LWLockRelease(sharedState->lock);
 
-	return adopted;
+	return count;
 }
 
-/* Frees the slots with no worker and no block */
+/* Frees the worker slots that neither a starting nor a live worker uses */
 void
-ReleaseUnusedSlots(TimestampTz now)
+ReleaseUnusedSlots(void)
 {
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < sharedState->numSlots; i++)
+	for (int i = 0; i < sharedState->numWorkerSlots; i++)
 	{
-		DatabaseSlot *slot = &sharedState->slots[i];
+		WorkerSlot *slot = &workerSlots[i];
 
-		if (slot->databaseId != InvalidOid &&
-			!slot->workerLaunched &&
-			slot->workerPid == 0 &&
-			slot->blockedUntil <= now)
-			slot->databaseId = InvalidOid;
+		if (slot->identity.databaseId != InvalidOid &&
+			!slot->workerLaunched && slot->workerPid == 0)
+			slot->identity.databaseId = slot->identity.roleId = InvalidOid;
 	}
 	LWLockRelease(sharedState->lock);
 }
 
-/*
- * Claims the slot of the worker's database (MyDatabaseId).  False when the
- * worker must not run: another live worker owns the database, or no
- * launcher reserved a slot for it (a leftover start request of a launcher
- * that has since restarted).
- */
-bool
-AttachToDatabaseSlot(void)
+/* Frees the entry of a database that is gone, unless it is still in use */
+void
+ForgetDatabaseEntry(Oid databaseId)
 {
-	DatabaseSlot *slot;
-	bool		attached = false;
+	DatabaseEntry *entry;
 
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
-	slot = FindSlot(MyDatabaseId);
-	if (slot != NULL && slot->workerPid != MyProcPid &&
-		!WorkerIsAlive(slot->workerPid))
+	entry = FindDatabaseEntry(databaseId);
+	if (entry != NULL && entry->blockedUntil <= GetCurrentTimestamp() &&
+		!DatabaseHasWorkerSlot(databaseId))
+		entry->databaseId = InvalidOid;
+	LWLockRelease(sharedState->lock);
+}
+
+/* Start no worker in the database before this time (0: none) */
+TimestampTz
+DatabaseBlockedUntil(Oid databaseId)
+{
+	DatabaseEntry *entry;
+	TimestampTz blockedUntil = 0;
+
+	LWLockAcquire(sharedState->lock, LW_SHARED);
+	entry = FindDatabaseEntry(databaseId);
+	if (entry != NULL)
+		blockedUntil = entry->blockedUntil;
+	LWLockRelease(sharedState->lock);
+
+	return blockedUntil;
+}
+
+/*
+ * ReadDatabaseRoles copies the roles that own pipelines in the database,
+ * as its workers last published them, into roles (MaxRolesPerDatabase()
+ * entries).  *version changes whenever a worker publishes them, so the
+ * launcher can tell a fresh reading.  False when no worker has published
+ * them.
+ */
+bool
+ReadDatabaseRoles(Oid databaseId, uint64 *version, DatabaseRole *roles, int *count)
+{
+	DatabaseEntry *entry;
+	bool		known = false;
+
+	*count = 0;
+	LWLockAcquire(sharedState->lock, LW_SHARED);
+	entry = FindDatabaseEntry(databaseId);
+	if (entry != NULL && entry->rolesKnown)
+	{
+		known = true;
+		*version = entry->rolesVersion;
+		*count = entry->numRoles;
+		memcpy(roles, entry->roles, entry->numRoles * sizeof(DatabaseRole));
+	}
+	LWLockRelease(sharedState->lock);
+
+	return known;
+}
+
+/*
+ * Claims the worker's slot.  False when the worker must not run: another
+ * live worker serves the same role in the database (*otherPid says
+ * which), or no launcher reserved a slot for it (a leftover start request
+ * of a launcher that has since restarted; *otherPid is 0).
+ */
+bool
+AttachToWorkerSlot(WorkerIdentity identity, int *otherPid)
+{
+	WorkerSlot *slot;
+	bool		attached = false;
+
+	*otherPid = 0;
+	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
+	slot = FindWorkerSlot(identity);
+	if (slot != NULL && slot->workerPid != MyProcPid && WorkerIsAlive(slot->workerPid))
+		*otherPid = slot->workerPid;
+	else if (slot != NULL && (myDatabase = FindDatabaseEntry(identity.databaseId)) != NULL)
 	{
 		slot->workerPid = MyProcPid;
 		slot->workerLatch = MyLatch;
@@ -379,7 +575,7 @@ AttachToDatabaseSlot(void)
 	LWLockRelease(sharedState->lock);
 
 	if (attached)
-		before_shmem_exit(DetachFromDatabaseSlot, (Datum) 0);
+		before_shmem_exit(DetachFromWorkerSlot, (Datum) 0);
 
 	return attached;
 }
@@ -398,7 +594,7 @@ SetWorkerExitReason(WorkerExitReason reason)
 }
 
 static void
-DetachFromDatabaseSlot(int code, Datum arg)
+DetachFromWorkerSlot(int code, Datum arg)
 {
 	Latch	   *launcherLatch = NULL;
 
@@ -411,42 +607,11 @@ DetachFromDatabaseSlot(int code, Datum arg)
 	launcherLatch = sharedState->launcherLatch;
 	LWLockRelease(sharedState->lock);
 	mySlot = NULL;
+	myDatabase = NULL;
 
 	/* a launcher that adopted this worker gets no postmaster notice */
 	if (launcherLatch != NULL)
 		SetLatch(launcherLatch);
-}
-
-/*
- * Makes the database's scheduler look at its pipelines now: counts a
- * change for its worker and wakes it, or, when it has none (the extension was just created), the
- * launcher.  The launcher is asked to probe the database either way: a
- * worker that has just found no extension may be exiting right now, and
- * must then be started again.  Call only after commit, or the worker
- * would not see what changed.
- */
-void
-WakeDatabaseScheduler(Oid databaseId)
-{
-	DatabaseSlot *slot;
-	Latch	   *latch = NULL;
-
-	if (sharedState == NULL)
-		return;
-
-	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
-	AddProbeRequest(databaseId);
-	slot = FindSlot(databaseId);
-	if (slot != NULL)
-		slot->pipelineChanges++;
-	if (slot != NULL && slot->workerPid != 0)
-		latch = slot->workerLatch;
-	else
-		latch = sharedState->launcherLatch;
-	LWLockRelease(sharedState->lock);
-
-	if (latch != NULL)
-		SetLatch(latch);
 }
 
 /*
@@ -459,12 +624,90 @@ PipelineChangeCount(void)
 {
 	uint64		count;
 
-	Assert(mySlot != NULL);
+	Assert(myDatabase != NULL);
 	LWLockAcquire(sharedState->lock, LW_SHARED);
-	count = mySlot->pipelineChanges;
+	count = myDatabase->pipelineChanges;
 	LWLockRelease(sharedState->lock);
 
 	return count;
+}
+
+/*
+ * PublishDatabaseRoles records the roles that own pipelines in this
+ * worker's database, as read when the change count was seenChanges, and
+ * wakes the launcher when they changed (it polls otherwise).  Another worker of the database
+ * may have published a later reading already: an older one is dropped.
+ */
+void
+PublishDatabaseRoles(uint64 seenChanges, const DatabaseRole *roles, int count)
+{
+	Latch	   *launcherLatch = NULL;
+
+	Assert(myDatabase != NULL);
+	count = Min(count, sharedState->maxRolesPerDatabase);
+
+	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
+	if (!myDatabase->rolesKnown || seenChanges >= myDatabase->rolesReadAt)
+	{
+		if (!myDatabase->rolesKnown || myDatabase->numRoles != count ||
+			memcmp(myDatabase->roles, roles, count * sizeof(DatabaseRole)) != 0)
+		{
+			memcpy(myDatabase->roles, roles, count * sizeof(DatabaseRole));
+			myDatabase->numRoles = count;
+			launcherLatch = sharedState->launcherLatch;
+		}
+		myDatabase->rolesKnown = true;
+		myDatabase->rolesReadAt = seenChanges;
+		myDatabase->rolesVersion++;
+	}
+	LWLockRelease(sharedState->lock);
+
+	if (launcherLatch != NULL)
+		SetLatch(launcherLatch);
+}
+
+/*
+ * Makes the database's scheduler look at its pipelines now: counts a
+ * change for its workers and wakes them, or, when it has none (the
+ * extension was just created, or no role had pipelines to run), the
+ * launcher.  The launcher is asked to probe the database either way: a
+ * worker that has just found nothing to do may be exiting right now, and
+ * the database must then be looked at again.  Call only after commit, or
+ * the workers would not see what changed.
+ */
+void
+WakeDatabaseScheduler(Oid databaseId)
+{
+	DatabaseEntry *entry;
+	Latch	   *launcherLatch = NULL;
+	bool		hasWorker = false;
+
+	if (sharedState == NULL)
+		return;
+
+	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
+	AddProbeRequest(databaseId);
+	entry = FindDatabaseEntry(databaseId);
+	if (entry != NULL)
+		entry->pipelineChanges++;
+	for (int i = 0; i < sharedState->numWorkerSlots; i++)
+	{
+		WorkerSlot *slot = &workerSlots[i];
+
+		/* SetLatch takes no lock and raises no error */
+		if (slot->identity.databaseId == databaseId && slot->workerPid != 0 &&
+			slot->workerLatch != NULL)
+		{
+			SetLatch(slot->workerLatch);
+			hasWorker = true;
+		}
+	}
+	if (!hasWorker)
+		launcherLatch = sharedState->launcherLatch;
+	LWLockRelease(sharedState->lock);
+
+	if (launcherLatch != NULL)
+		SetLatch(launcherLatch);
 }
 
 /* Requires the lock in exclusive mode */
@@ -501,75 +744,112 @@ WakeLauncher(void)
 }
 
 /*
- * Stops the database's worker and keeps the launcher from starting
- * another for blockMs, so that DROP/ALTER DATABASE and CREATE DATABASE
- * ... TEMPLATE do not find it connected.  Waits for the worker to exit,
- * absorbing interrupts meanwhile.
+ * BlockDatabaseWorkers keeps the launcher from starting workers in the
+ * database for blockMs, and returns how many workers it has live, in
+ * *workers (palloc'd), for the caller to stop.  None when there is no
+ * scheduler.
  */
-void
-StopDatabaseWorker(Oid databaseId, int blockMs)
+int
+BlockDatabaseWorkers(Oid databaseId, int blockMs, RunningWorker **workers)
 {
-	DatabaseSlot *slot;
-	pid_t		pid = 0;
+	DatabaseEntry *entry;
 	TimestampTz blockedUntil;
-	TimestampTz giveUpAt;
+	int			count = 0;
 
+	*workers = NULL;
 	if (sharedState == NULL || !OidIsValid(databaseId))
-		return;
+		return 0;
 
 	blockedUntil = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), blockMs);
+	*workers = palloc(sharedState->numWorkerSlots * sizeof(RunningWorker));
 
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
-	slot = FindOrAllocateSlot(databaseId);
-	if (slot != NULL)
+	entry = FindOrAllocateDatabaseEntry(databaseId);
+	if (entry != NULL)
+		entry->blockedUntil = Max(entry->blockedUntil, blockedUntil);
+	for (int i = 0; i < sharedState->numWorkerSlots; i++)
 	{
-		slot->blockedUntil = Max(slot->blockedUntil, blockedUntil);
-		pid = slot->workerPid;
+		WorkerSlot *slot = &workerSlots[i];
+
+		if (slot->identity.databaseId == databaseId && slot->workerPid != 0)
+		{
+			(*workers)[count].identity = slot->identity;
+			(*workers)[count].pid = (int) slot->workerPid;
+			count++;
+		}
 	}
 	LWLockRelease(sharedState->lock);
 
-	if (pid == 0)
-		return;
-
-	ereport(DEBUG1,
-			(errmsg("stopping pg_incremental worker with PID %d", (int) pid)));
-	kill(pid, SIGTERM);
-
-	giveUpAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STOP_WAIT_MS);
-	for (;;)
-	{
-		bool		stillRunning;
-
-		CHECK_FOR_INTERRUPTS();
-
-		LWLockAcquire(sharedState->lock, LW_SHARED);
-		slot = FindSlot(databaseId);
-		stillRunning = slot != NULL && slot->workerPid == pid;
-		LWLockRelease(sharedState->lock);
-
-		if (!stillRunning || GetCurrentTimestamp() >= giveUpAt)
-			break;
-
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-	}
+	return count;
 }
 
-/* Lifts a block set by StopDatabaseWorker, e.g. because the DDL is done */
-void
-UnblockDatabaseWorker(Oid databaseId)
+
+/* Whether the worker with this pid still serves its slot */
+bool
+WorkerStillRunning(WorkerIdentity identity, int pid)
 {
-	DatabaseSlot *slot;
+	WorkerSlot *slot;
+	bool		running;
+
+	LWLockAcquire(sharedState->lock, LW_SHARED);
+	slot = FindWorkerSlot(identity);
+	running = slot != NULL && slot->workerPid == pid;
+	LWLockRelease(sharedState->lock);
+
+	return running;
+}
+
+/* Lifts a block set by BlockDatabaseWorkers, e.g. because the DDL is done */
+void
+UnblockDatabaseWorkers(Oid databaseId)
+{
+	DatabaseEntry *entry;
 
 	if (sharedState == NULL)
 		return;
 
 	LWLockAcquire(sharedState->lock, LW_EXCLUSIVE);
-	slot = FindSlot(databaseId);
-	if (slot != NULL)
-		slot->blockedUntil = 0;
+	entry = FindDatabaseEntry(databaseId);
+	if (entry != NULL)
+		entry->blockedUntil = 0;
 	LWLockRelease(sharedState->lock);
 
 	WakeLauncher();
+}
+
+/*
+ * DatabasesWithRole returns how many databases, as their workers last read
+ * them, have pipelines of the role, and puts them in *databaseIds
+ * (palloc'd).  Databases that no worker has read since they were last
+ * changed are not known.
+ */
+int
+DatabasesWithRole(Oid roleId, Oid **databaseIds)
+{
+	int			count = 0;
+
+	*databaseIds = NULL;
+	if (sharedState == NULL)
+		return 0;
+
+	*databaseIds = palloc(sharedState->numDatabaseEntries * sizeof(Oid));
+	LWLockAcquire(sharedState->lock, LW_SHARED);
+	for (int i = 0; i < sharedState->numDatabaseEntries; i++)
+	{
+		DatabaseEntry *entry = &databaseEntries[i];
+
+		if (entry->databaseId == InvalidOid || !entry->rolesKnown)
+			continue;
+		for (int j = 0; j < entry->numRoles; j++)
+		{
+			if (entry->roles[j].roleId == roleId)
+			{
+				(*databaseIds)[count++] = entry->databaseId;
+				break;
+			}
+		}
+	}
+	LWLockRelease(sharedState->lock);
+
+	return count;
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * worker.h
- *	  The scheduler's per-database worker.
+ *	  The scheduler's workers: one per role with scheduled pipelines in a
+ *	  database, logged in as that role.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,8 +12,10 @@
 #include "fmgr.h"
 #include "postmaster/bgworker.h"
 
-extern bool StartDatabaseWorker(Oid databaseId, const char *databaseName,
-								BackgroundWorkerHandle **handle);
+#include "scheduler/shmem.h"
+
+extern bool StartWorker(WorkerIdentity identity, const char *databaseName,
+						BackgroundWorkerHandle **handle);
 
 extern PGDLLEXPORT void IncrementalWorkerMain(Datum mainArg);
 

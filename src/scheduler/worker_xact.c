@@ -23,7 +23,9 @@
  *	   hears of the rows that pipelines write.
  *
  * Commit always happens before the worker sleeps: an idle worker holds no
- * snapshot and no xmin.
+ * snapshot and no xmin.  The commit also returns to the memory context the
+ * transaction began in (a commit leaves CurrentMemoryContext at the top
+ * context), so that the worker's loop allocates where it resets.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,6 +39,7 @@
 #include "pgstat.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
 
@@ -44,6 +47,9 @@
 #include "scheduler/worker_xact.h"
 
 static bool LockIncrementalExtension(void);
+
+/* Where the caller of BeginWorkerTransaction was allocating */
+static MemoryContext callerContext = NULL;
 
 /*
  * Starts a transaction with an active snapshot.  Returns false when the
@@ -53,6 +59,7 @@ static bool LockIncrementalExtension(void);
 bool
 BeginWorkerTransaction(void)
 {
+	callerContext = CurrentMemoryContext;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	XactIsoLevel = XACT_READ_COMMITTED;
@@ -80,6 +87,10 @@ CommitWorkerTransaction(void)
 		PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
+
+	if (callerContext != NULL)
+		MemoryContextSwitchTo(callerContext);
+	callerContext = NULL;
 }
 
 /*

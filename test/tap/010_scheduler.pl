@@ -52,7 +52,7 @@ ok( $node->poll_query_until(
 # --- a pipeline runs as its owner
 $node->safe_psql(
 	'postgres', q{
-CREATE ROLE alice NOLOGIN;
+CREATE ROLE alice LOGIN;
 GRANT CREATE ON SCHEMA public TO alice;
 SET ROLE alice;
 CREATE TABLE owner_events (id bigserial PRIMARY KEY);

@@ -55,10 +55,19 @@ is($node->psql('postgres', 'DROP DATABASE renamed'), 0, 'and again for another o
 ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker'"),
 	'no worker is left behind');
 
-# --- DROP EXTENSION makes the worker exit; CREATE EXTENSION brings it back
+# --- a database with the extension has a worker while it has scheduled
+# pipelines; DROP EXTENSION makes the worker exit; CREATE EXTENSION and a
+# pipeline bring one back
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_incremental');
+create_sum_pipeline($node, 'postgres', 'first');
 ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker' AND datname = 'postgres'"),
-	'CREATE EXTENSION starts a worker in seconds');
+	'a scheduled pipeline in a new extension gets a worker in seconds');
+$node->safe_psql('postgres', "SELECT incremental.drop_pipeline('first')");
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker' AND datname = 'postgres'"),
+	'a database without scheduled pipelines needs no worker');
+$node->safe_psql('postgres', "SELECT incremental.create_sequence_pipeline('second', 'first_events', \$\$SELECT \$1, \$2\$\$, schedule => '1 second')");
+ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker' AND datname = 'postgres'"),
+	'and gets one again with its next scheduled pipeline');
 $node->safe_psql('postgres', 'DROP EXTENSION pg_incremental');
 ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker'"),
 	'DROP EXTENSION makes the worker exit');

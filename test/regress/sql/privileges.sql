@@ -105,21 +105,32 @@ CALL incremental.execute_pipeline('set-session');
 CALL incremental.execute_pipeline('temp-table');
 SELECT current_user, session_user;
 
--- a dropped owner makes its pipeline fail clearly
+-- pipelines count as objects their owner owns: a role that owns some
+-- cannot be dropped; REASSIGN OWNED hands them over, DROP OWNED drops them
 CREATE ROLE regress_carol;
-GRANT USAGE ON SCHEMA alice TO regress_carol;
-GRANT SELECT ON alice.events TO regress_carol;
-GRANT SELECT ON SEQUENCE alice.events_id_seq TO regress_carol;
+CREATE ROLE regress_dave;
+GRANT USAGE ON SCHEMA alice TO regress_carol, regress_dave;
+GRANT SELECT ON alice.events TO regress_carol, regress_dave;
+GRANT SELECT ON SEQUENCE alice.events_id_seq TO regress_carol, regress_dave;
 SET ROLE regress_carol;
 SELECT incremental.create_sequence_pipeline('carol-pipeline', 'alice.events',
+    $$ SELECT $1, $2 $$, execute_immediately := false);
+SELECT incremental.create_sequence_pipeline('carol-second', 'alice.events',
     $$ SELECT $1, $2 $$, execute_immediately := false);
 RESET ROLE;
 REVOKE ALL ON SCHEMA alice FROM regress_carol;
 REVOKE ALL ON alice.events FROM regress_carol;
 REVOKE ALL ON SEQUENCE alice.events_id_seq FROM regress_carol;
 DROP ROLE regress_carol;
+REASSIGN OWNED BY regress_carol TO regress_dave;
+SELECT pipeline_name, owner_id FROM incremental.pipelines
+WHERE pipeline_name LIKE 'carol%' ORDER BY 1;
 CALL incremental.execute_pipeline('carol-pipeline');
-SELECT incremental.drop_pipeline('carol-pipeline');
+DROP ROLE regress_carol;
+DROP ROLE regress_dave;
+DROP OWNED BY regress_dave;
+SELECT count(*) FROM incremental.pipelines WHERE pipeline_name LIKE 'carol%';
+DROP ROLE regress_dave;
 
 DROP EXTENSION pg_incremental;
 DROP SCHEMA alice CASCADE;

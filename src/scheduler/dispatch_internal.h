@@ -1,0 +1,63 @@
+/*-------------------------------------------------------------------------
+ *
+ * dispatch_internal.h
+ *	  The dispatcher's state, shared by dispatch_state.c and dispatch_run.c
+ *	  and private to them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_DISPATCH_INTERNAL_H
+#define INCREMENTAL_DISPATCH_INTERNAL_H
+
+#include "catalog/pipeline_catalog.h"
+#include "pipelines/pipeline_probe.h"
+#include "pipelines/pipeline_run.h"
+#include "scheduler/dispatch.h"
+#include "scheduler/schedule.h"
+
+/* What the catalog does not say about one pipeline */
+typedef struct ScheduledPipeline
+{
+	char	   *name;
+	TimestampTz createdAt;		/* tells it from a later one of that name */
+	PipelineType type;
+	char	   *scheduleText;	/* as last read; NULL: manual only */
+	Schedule	schedule;
+	bool		scheduleValid;	/* false: manual only, or unparsable */
+	bool		paused;
+	PipelineProbe probe;		/* what the last look for work saw */
+	bool		lastRunDidWork; /* so the next one probably will too */
+
+	TimestampTz lastRunStart;	/* 0: never run */
+	TimestampTz nextRunAt;		/* DT_NOEND: never */
+	int32		consecutiveFailures;
+	TimestampTz retryAt;		/* 0: no failure to back off from */
+	char	   *lastLoggedError;	/* message of the failure last logged */
+	TimestampTz lastLoggedAt;
+	TimestampTz sourceBusySince;	/* 0: the last batch was not held up */
+	TimestampTz sourceBusyLoggedAt;
+
+	/* the run in progress, between its batches */
+	PipelineRun *run;
+	MemoryContext runContext;
+	TimestampTz runStart;
+} ScheduledPipeline;
+
+struct PipelineDispatcher
+{
+	MemoryContext context;		/* lives as long as the worker */
+	Oid			ownerId;		/* the role whose pipelines it runs */
+	bool		ownerIsSuperuser;	/* may schedule faster than the naptime */
+	List	   *pipelines;		/* ScheduledPipeline *, by name */
+	pg_tz	   *timezone;		/* zone the cron times were computed in */
+	bool		firstRefresh;	/* the pipelines have not been read yet */
+	uint64		seenChanges;	/* PipelineChangeCount() at the last read */
+	TimestampTz lastRefresh;	/* when the pipelines were last read */
+};
+
+/* dispatch_state.c */
+extern bool IsDue(ScheduledPipeline *scheduled, TimestampTz now);
+extern void ComputeNextRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
+extern void EndRun(ScheduledPipeline *scheduled);
+
+#endif							/* INCREMENTAL_DISPATCH_INTERNAL_H */

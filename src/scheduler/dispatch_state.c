@@ -1,0 +1,377 @@
+/*-------------------------------------------------------------------------
+ *
+ * dispatch_state.c
+ *	  What a worker knows about its role's pipelines beyond the catalog,
+ *	  and when each is next due.
+ *
+ * The worker re-reads incremental.pipelines when a committed transaction
+ * changed it (commit_wakeup.c counts those in shared memory) and, in case
+ * a change escaped that, every PIPELINE_REREAD_INTERVAL_MS.  What the
+ * catalog does not say lives here, one ScheduledPipeline per pipeline of
+ * the worker's role, kept in name order so that a re-read is a merge: the
+ * parsed schedule, when the last run started, when the next is due,
+ * failures and the backoff they earned, and the run in progress.  A
+ * pipeline dropped and created again under the same name is a new
+ * pipeline: its created_at tells.
+ *
+ * Runs missed while the worker was away coalesce into one: a pipeline is
+ * due when its next run time has passed, however long ago.  An interval
+ * schedule of a role that is not a superuser runs at most once per
+ * incremental.naptime, so that no role can make a worker spin; @reboot
+ * runs once per server start.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "scheduler/dispatch_internal.h"
+#include "scheduler/guc.h"
+#include "scheduler/shmem.h"
+
+/* Re-read the pipelines at least this often, changed or not */
+#define PIPELINE_REREAD_INTERVAL_MS (5 * 1000)
+
+static int	ComparePipelineNames(const ListCell *a, const ListCell *b);
+static ScheduledPipeline *AddScheduledPipeline(PipelineDispatcher *dispatcher,
+											   const Pipeline *pipeline);
+static void UpdateScheduledPipeline(PipelineDispatcher *dispatcher,
+									ScheduledPipeline *scheduled,
+									const Pipeline *pipeline, bool reschedule);
+static void SetSchedule(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
+						const char *scheduleText);
+static void ForgetScheduledPipeline(ScheduledPipeline *scheduled);
+
+
+PipelineDispatcher *
+CreatePipelineDispatcher(Oid ownerId)
+{
+	MemoryContext context = AllocSetContextCreate(TopMemoryContext,
+												  "pg_incremental dispatcher",
+												  ALLOCSET_DEFAULT_SIZES);
+	PipelineDispatcher *dispatcher = MemoryContextAllocZero(context,
+															sizeof(PipelineDispatcher));
+
+	dispatcher->context = context;
+	dispatcher->ownerId = ownerId;
+	dispatcher->timezone = SchedulerTimezone();
+	dispatcher->firstRefresh = true;
+	return dispatcher;
+}
+
+
+/*
+ * PipelinesNeedRefresh says whether the worker should re-read the
+ * pipelines before its next round.
+ */
+bool
+PipelinesNeedRefresh(PipelineDispatcher *dispatcher)
+{
+	return dispatcher->firstRefresh ||
+		PipelineChangeCount() != dispatcher->seenChanges ||
+		TimestampDifferenceExceeds(dispatcher->lastRefresh, GetCurrentTimestamp(),
+								   PIPELINE_REREAD_INTERVAL_MS);
+}
+
+
+/*
+ * RefreshPipelines merges the pipelines of the dispatcher's role, out of
+ * all the database's, into its state: both lists are in name order, so
+ * one pass finds the new, the changed and the dropped.  Runs in the
+ * caller's transaction; seenChanges is PipelineChangeCount() from before
+ * the pipelines were read.
+ */
+void
+RefreshPipelines(PipelineDispatcher *dispatcher, List *pipelines, uint64 seenChanges)
+{
+	bool		timezoneChanged = dispatcher->timezone != SchedulerTimezone();
+	bool		wasSuperuser = dispatcher->ownerIsSuperuser;
+	List	   *mine = NIL;
+	List	   *merged = NIL;
+	ListCell   *oldCell;
+	ListCell   *newCell;
+	MemoryContext oldContext;
+
+	dispatcher->timezone = SchedulerTimezone();
+	dispatcher->ownerIsSuperuser = superuser_arg(dispatcher->ownerId);
+
+	foreach(newCell, pipelines)
+	{
+		Pipeline   *pipeline = lfirst(newCell);
+
+		if (pipeline->ownerId == dispatcher->ownerId)
+			mine = lappend(mine, pipeline);
+	}
+	list_sort(mine, ComparePipelineNames);
+
+	oldCell = list_head(dispatcher->pipelines);
+	newCell = list_head(mine);
+	while (oldCell != NULL || newCell != NULL)
+	{
+		ScheduledPipeline *scheduled = oldCell ? lfirst(oldCell) : NULL;
+		Pipeline   *pipeline = newCell ? lfirst(newCell) : NULL;
+		int			order;
+
+		if (scheduled == NULL)
+			order = 1;
+		else if (pipeline == NULL)
+			order = -1;
+		else
+			order = strcmp(scheduled->name, pipeline->name);
+
+		if (order < 0)
+		{
+			/* dropped, or no longer this role's */
+			ForgetScheduledPipeline(scheduled);
+			oldCell = lnext(dispatcher->pipelines, oldCell);
+			continue;
+		}
+
+		if (order > 0)
+			scheduled = AddScheduledPipeline(dispatcher, pipeline);
+		else
+		{
+			oldCell = lnext(dispatcher->pipelines, oldCell);
+			if (scheduled->createdAt != pipeline->createdAt)
+			{
+				/* dropped and created again: nothing carries over */
+				ForgetScheduledPipeline(scheduled);
+				scheduled = AddScheduledPipeline(dispatcher, pipeline);
+			}
+			else
+				UpdateScheduledPipeline(dispatcher, scheduled, pipeline,
+										timezoneChanged ||
+										wasSuperuser != dispatcher->ownerIsSuperuser);
+		}
+
+		/* it may have been reset, or restored */
+		scheduled->probe.valid = false;
+
+		oldContext = MemoryContextSwitchTo(dispatcher->context);
+		merged = lappend(merged, scheduled);
+		MemoryContextSwitchTo(oldContext);
+
+		newCell = lnext(mine, newCell);
+	}
+
+	list_free(dispatcher->pipelines);
+	list_free(mine);
+	dispatcher->pipelines = merged;
+	dispatcher->firstRefresh = false;
+	dispatcher->seenChanges = seenChanges;
+	dispatcher->lastRefresh = GetCurrentTimestamp();
+}
+
+
+/* Pipeline names sort as the catalog's COLLATE "C" key does */
+static int
+ComparePipelineNames(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((Pipeline *) lfirst(a))->name, ((Pipeline *) lfirst(b))->name);
+}
+
+
+/*
+ * UpdateScheduledPipeline takes in what may have changed in the catalog;
+ * with reschedule, the next run is computed again even if the schedule is
+ * the same (the time zone changed, or the pipeline is new).
+ */
+static void
+UpdateScheduledPipeline(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
+						const Pipeline *pipeline, bool reschedule)
+{
+	if (reschedule ||
+		(pipeline->schedule == NULL) != (scheduled->scheduleText == NULL) ||
+		(pipeline->schedule != NULL &&
+		 strcmp(pipeline->schedule, scheduled->scheduleText) != 0))
+		SetSchedule(dispatcher, scheduled, pipeline->schedule);
+
+	scheduled->type = pipeline->type;
+
+	/* a pipeline that pg_cron runs is left alone, like a paused one */
+	scheduled->paused = pipeline->paused ||
+		pipeline->scheduledBy != PIPELINE_SCHEDULER_INTERNAL;
+
+	/* a pipeline paused in the middle of a backlog stops here */
+	if (scheduled->paused && scheduled->run != NULL)
+	{
+		RecordPipelineRunIfDidWork(scheduled->run);
+		EndRun(scheduled);
+	}
+}
+
+
+/*
+ * AddScheduledPipeline starts tracking a pipeline, picking up where the
+ * scheduler left it before a restart: the start of its last run (interval
+ * schedules count from there; @reboot uses it to run once per server
+ * start) and any backoff from failures.
+ */
+static ScheduledPipeline *
+AddScheduledPipeline(PipelineDispatcher *dispatcher, const Pipeline *pipeline)
+{
+	ScheduledPipeline *scheduled;
+	PipelineRunSummary summary;
+
+	scheduled = MemoryContextAllocZero(dispatcher->context, sizeof(ScheduledPipeline));
+	scheduled->name = MemoryContextStrdup(dispatcher->context, pipeline->name);
+	scheduled->createdAt = pipeline->createdAt;
+
+	if (ReadPipelineRunSummary(pipeline->name, &summary))
+	{
+		scheduled->lastRunStart = summary.lastRunStart;
+		scheduled->consecutiveFailures = summary.consecutiveFailures;
+		scheduled->retryAt = summary.nextRetryAt;
+	}
+
+	UpdateScheduledPipeline(dispatcher, scheduled, pipeline, true);
+	return scheduled;
+}
+
+
+/* SetSchedule parses a (new) schedule and computes the next run from it */
+static void
+SetSchedule(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
+			const char *scheduleText)
+{
+	char	   *errorMessage = NULL;
+
+	if (scheduled->scheduleText != NULL)
+		pfree(scheduled->scheduleText);
+	scheduled->scheduleText = NULL;
+	scheduled->scheduleValid = false;
+
+	if (scheduleText != NULL)
+	{
+		scheduled->scheduleText = MemoryContextStrdup(dispatcher->context, scheduleText);
+		scheduled->scheduleValid = ParseSchedule(scheduleText, &scheduled->schedule,
+												 &errorMessage);
+
+		/* the catalog's CHECK constraint makes this unlikely */
+		if (!scheduled->scheduleValid)
+			ereport(WARNING,
+					(errmsg("pipeline \"%s\" is not scheduled: %s",
+							scheduled->name, errorMessage)));
+	}
+
+	ComputeNextRun(dispatcher, scheduled);
+}
+
+
+/*
+ * ComputeNextRun sets when the pipeline is next due: the first schedule
+ * time after its last run started or, for a pipeline the scheduler has not
+ * run yet, after now.  A time already past makes the pipeline due once,
+ * however many runs were missed.
+ */
+void
+ComputeNextRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
+{
+	TimestampTz after = scheduled->lastRunStart;
+	Schedule	effective;
+
+	if (!scheduled->scheduleValid)
+	{
+		scheduled->nextRunAt = DT_NOEND;
+		return;
+	}
+
+	/* once per server start: a recorded run since then means done */
+	if (scheduled->schedule.atStartup)
+	{
+		scheduled->nextRunAt = after < PgStartTime ? GetCurrentTimestamp() : DT_NOEND;
+		return;
+	}
+
+	if (after == 0)
+		after = GetCurrentTimestamp();
+
+	effective = scheduled->schedule;
+	if (effective.kind == SCHEDULE_INTERVAL && !dispatcher->ownerIsSuperuser)
+		effective.intervalUsecs = Max(effective.intervalUsecs,
+									  (int64) SchedulerNaptimeMs * 1000);
+
+	scheduled->nextRunAt = ScheduleNextRun(&effective, after, dispatcher->timezone);
+}
+
+
+static void
+ForgetScheduledPipeline(ScheduledPipeline *scheduled)
+{
+	EndRun(scheduled);
+	if (scheduled->scheduleText != NULL)
+		pfree(scheduled->scheduleText);
+	if (scheduled->lastLoggedError != NULL)
+		pfree(scheduled->lastLoggedError);
+	pfree(scheduled->name);
+	pfree(scheduled);
+}
+
+
+bool
+IsDue(ScheduledPipeline *scheduled, TimestampTz now)
+{
+	if (scheduled->paused || !scheduled->scheduleValid)
+		return false;
+	if (scheduled->run != NULL)
+		return true;
+	return now >= scheduled->nextRunAt && now >= scheduled->retryAt;
+}
+
+
+/* EndRun drops the run in progress, if any */
+void
+EndRun(ScheduledPipeline *scheduled)
+{
+	if (scheduled->runContext != NULL)
+		MemoryContextDelete(scheduled->runContext);
+	scheduled->runContext = NULL;
+	scheduled->run = NULL;
+}
+
+
+/* How many pipelines of its role the worker may run: not paused, scheduled */
+int
+ScheduledPipelineCount(PipelineDispatcher *dispatcher)
+{
+	ListCell   *cell;
+	int			count = 0;
+
+	foreach(cell, dispatcher->pipelines)
+	{
+		ScheduledPipeline *scheduled = lfirst(cell);
+
+		if (!scheduled->paused && scheduled->scheduleValid)
+			count++;
+	}
+	return count;
+}
+
+
+/*
+ * TimeUntilNextDue is how long the worker may sleep, in ms: not at all
+ * while a pipeline has a backlog, never longer than incremental.naptime.
+ */
+long
+TimeUntilNextDue(PipelineDispatcher *dispatcher)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz wakeAt = TimestampTzPlusMilliseconds(now, SchedulerNaptimeMs);
+	ListCell   *cell;
+
+	foreach(cell, dispatcher->pipelines)
+	{
+		ScheduledPipeline *scheduled = lfirst(cell);
+
+		if (scheduled->paused || !scheduled->scheduleValid)
+			continue;
+		if (scheduled->run != NULL)
+			return 0;
+		wakeAt = Min(wakeAt, Max(scheduled->nextRunAt, scheduled->retryAt));
+	}
+
+	return TimestampDifferenceMilliseconds(now, wakeAt);
+}
