@@ -681,6 +681,8 @@ StartWantedWorkers(void)
 	KnownWorker *worker;
 	TimestampTz now = GetCurrentTimestamp();
 	int			running = CountRunningWorkers();
+	int			started = 0;
+	bool		startFailed = false;
 	bool		inTransaction = false;
 
 	if (!SchedulerEnabled)
@@ -728,14 +730,24 @@ StartWantedWorkers(void)
 
 		if (!StartOneWorker(worker, db, now))
 		{
+			startFailed = true;
 			hash_seq_term(&status);
 			break;
 		}
+		started++;
 		running++;
 	}
 
 	if (inTransaction)
 		CommitTransactionCommand();
+
+	/* a shortage ends when a round of starts has no failure */
+	if (started > 0 && !startFailed && noFreeWorkerSlotLogged)
+	{
+		ereport(LOG,
+				(errmsg("pg_incremental started workers again after a shortage of background worker slots")));
+		noFreeWorkerSlotLogged = false;
+	}
 }
 
 /*
@@ -820,10 +832,6 @@ StartOneWorker(KnownWorker *worker, KnownDatabase *db, TimestampTz now)
 		return false;
 	}
 
-	if (noFreeWorkerSlotLogged)
-		ereport(LOG,
-				(errmsg("pg_incremental started a worker again after a shortage of background worker slots")));
-	noFreeWorkerSlotLogged = false;
 	consecutiveRegistrationFailures = 0;
 
 	worker->state = WORKER_RUNNING;

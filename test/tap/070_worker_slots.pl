@@ -19,7 +19,7 @@ insert_events($node, 'postgres', 'starved', 10);
 
 ok( $node->poll_query_until(
 		'postgres',
-		"SELECT pg_read_file('" . $node->logfile . "') LIKE '%LOG:  pg_incremental could not start a worker for database \"postgres\"%'"),
+		"SELECT pg_read_file('" . $node->logfile . "') LIKE '%LOG:  pg_incremental could not start a worker in database \"postgres\"%'"),
 	'the failed start is logged');
 # several retries happen meanwhile (1 s, 2 s backoff)
 sleep(3);

@@ -181,7 +181,7 @@ for my $db ('one', 'two')
 }
 ok( $slots->poll_query_until(
 		'postgres',
-		"SELECT pg_read_file('" . $slots->logfile . "') LIKE '%LOG:  pg_incremental could not start a worker for database \"%'"),
+		"SELECT pg_read_file('" . $slots->logfile . "') LIKE '%LOG:  pg_incremental could not start a worker in database \"%'"),
 	'a database without a slot is logged');
 my $served = $slots->safe_psql('postgres',
 	"SELECT datname FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker'");
