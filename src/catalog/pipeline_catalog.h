@@ -81,20 +81,24 @@ typedef struct FileListPipelineState
 	int32		maxBatchesPerRun;	/* -1: no limit */
 } FileListPipelineState;
 
-/* A run to record in incremental.pipeline_runs */
+/*
+ * What to write to a run's row in incremental.pipeline_runs: the figures
+ * of the batches done since the run's last write, and how the run stands.
+ */
 typedef struct PipelineRunRecord
 {
 	const char *pipelineName;
+	int64		runId;			/* the row the run wrote last; 0: none */
 	TimestampTz startedAt;
 	TimestampTz endedAt;
 	bool		succeeded;
 	bool		byScheduler;
-	int32		batches;
+	int32		batches;		/* added by this write */
 	int64		itemsProcessed;
 	int64		rowsProcessed;
-	double		execTimeMs;		/* time spent in the run's batches */
-	const char *rangeStart;		/* NULL when nothing was processed */
-	const char *rangeEnd;
+	double		execTimeMs;		/* time spent in those batches */
+	const char *rangeStart;		/* of the first batch; NULL: nothing processed */
+	const char *rangeEnd;		/* of the last batch; NULL: unchanged */
 	const char *errorMessage;	/* failures only */
 	const char *errorSqlstate;
 	TimestampTz nextRetryAt;	/* 0: no retry planned */
@@ -142,7 +146,7 @@ extern void InsertProcessedFiles(const char *pipelineName, List *paths);
 extern void DeleteProcessedFiles(const char *pipelineName);
 
 /* pipeline_runs */
-extern void InsertPipelineRun(const PipelineRunRecord *record);
+extern int64 WritePipelineRun(const PipelineRunRecord *record);
 extern bool ReadPipelineRunSummary(const char *pipelineName, PipelineRunSummary *summary);
 extern void ResetPipelineStats(const char *pipelineName);
 extern uint64 TrimPipelineRuns(int64 retentionSeconds, int32 maxRunsPerPipeline);

@@ -4,16 +4,20 @@
  *	  Reading and writing incremental.pipeline_runs, the run history that
  *	  also holds each pipeline's statistics.
  *
+ * A run has one row, written by its first batch that did work and brought
+ * up to date by each batch after it, in the batch's own transaction: the
+ * history commits or rolls back with the work it describes, so it is as
+ * exact as the progress, whatever ends the run (a crash, a SIGTERM in the
+ * middle of a batch, a pause).  A failure is written to the run's row too.
+ *
  * Every row carries the pipeline's cumulative counters as of that run,
  * computed from the previous newest row, which is read straight from the
- * (pipeline_name, run_id) index just before the insert: a plain INSERT ...
+ * (pipeline_name, run_id) index just before the write: a plain INSERT ...
  * VALUES costs much less to execute than one joined with a LATERAL
- * subquery, and a run's fixed cost matters (bench/overhead.sh).  Recording
- * a run is therefore one small insert in the run's own transaction, and
- * the statistics commit or roll back with the work they describe.  The
+ * subquery, and a run's fixed cost matters (bench/overhead.sh).  The
  * writers of one pipeline's history take turns (LockPipelineHistory), so
- * the previous row cannot change underneath an insert.  Trimming never
- * removes a pipeline's newest row, so no count is ever lost to it.
+ * the newest row cannot change underneath a write.  Trimming never removes
+ * a pipeline's newest row, so no count is ever lost to it.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,12 +43,35 @@ static CatalogStatement InsertRunStatement = {
 	"consecutive_failures, total_items, total_exec_time, last_success, "
 	"last_error_message, last_error_sqlstate, stats_reset) "
 	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-	"$16, $17, $18, $19, $20, $21, $22)",
+	"$16, $17, $18, $19, $20, $21, $22) RETURNING run_id",
 	.nargs = 22,
 	.argtypes = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID,
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
 		INT8OID, INT8OID, INT4OID, INT8OID, FLOAT8OID, TIMESTAMPTZOID, TEXTOID,
 		TEXTOID, TIMESTAMPTZOID},
+};
+
+static CatalogStatement UpdateRunStatement = {
+	.sql = "UPDATE incremental.pipeline_runs SET "
+	"ended_at = $2, status = $3, batches = $4, items_processed = $5, "
+	"rows_processed = $6, range_end = $7, error_message = $8, error_sqlstate = $9, "
+	"next_retry_at = $10, total_failures = $11, consecutive_failures = $12, "
+	"total_items = $13, total_exec_time = $14, last_success = $15, "
+	"last_error_message = $16, last_error_sqlstate = $17 "
+	"WHERE run_id = $1",
+	.nargs = 17,
+	.argtypes = {INT8OID, TIMESTAMPTZOID, TEXTOID, INT4OID, INT8OID, INT8OID, TEXTOID,
+		TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INT4OID, INT8OID, FLOAT8OID,
+		TIMESTAMPTZOID, TEXTOID, TEXTOID},
+};
+
+/* how the pipeline stood before a run: what the run's failure carries on */
+static CatalogStatement ReadBeforeRunStatement = {
+	.sql = "SELECT consecutive_failures, last_success "
+	"FROM incremental.pipeline_runs WHERE pipeline_name = $1 AND run_id < $2 "
+	"ORDER BY run_id DESC LIMIT 1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, INT8OID},
 };
 
 static CatalogStatement ReadSummaryStatement = {
@@ -82,6 +109,11 @@ static CatalogStatement TrimStatement = {
 #define NullFlag(isNull) ((isNull) ? 'n' : ' ')
 
 static void LockPipelineHistory(const char *pipelineName);
+static int64 InsertRunRow(const PipelineRunRecord *record, Datum key, Datum *previous,
+						  bool *previousNulls);
+static void UpdateRunRow(const PipelineRunRecord *record, Datum key, Datum *row,
+						 bool *rowNulls);
+static int64 AddInt64(int64 a, int64 b);
 static void CarryCountersForward(const PipelineRunRecord *record, Datum *previous,
 								 bool *previousNulls, Datum *values, char *nulls);
 static void CarryColumn(Datum *previous, bool *previousNulls, AttrNumber attribute,
@@ -90,23 +122,49 @@ static void CarryColumn(Datum *previous, bool *previousNulls, AttrNumber attribu
 
 
 /*
- * InsertPipelineRun records a run, in the current transaction, with the
- * pipeline's counters carried forward from its newest row.
+ * WritePipelineRun writes a run's row in the current transaction.  While
+ * the row the run wrote last is still the pipeline's newest, the record's
+ * figures are added to it; otherwise a new row is inserted, with the
+ * counters carried forward from the newest.  That happens on a run's
+ * first write, and also when another session's run was recorded in
+ * between (a manual run between two scheduled batches) or when the
+ * transaction of the last write rolled back: the run then goes on in a
+ * row of its own, and nothing is counted twice or lost.  Returns the
+ * run_id of the row written, for the run's next write.
  */
-void
-InsertPipelineRun(const PipelineRunRecord *record)
+int64
+WritePipelineRun(const PipelineRunRecord *record)
 {
 	Datum		key = CStringGetTextDatum(record->pipelineName);
-	Datum		previous[Natts_pipeline_runs];
-	bool		previousNulls[Natts_pipeline_runs];
-	bool		hasPrevious;
-	Datum		values[22];
-	char		nulls[22];
+	Datum		newest[Natts_pipeline_runs];
+	bool		newestNulls[Natts_pipeline_runs];
+	bool		hasNewest;
 
 	LockPipelineHistory(record->pipelineName);
-	hasPrevious = ReadNewestCatalogRow(CATALOG_PIPELINE_RUNS, PIPELINE_RUNS_NAME_INDEX,
-									   Anum_pipeline_runs_pipeline_name, key,
-									   previous, previousNulls);
+	hasNewest = ReadNewestCatalogRow(CATALOG_PIPELINE_RUNS, PIPELINE_RUNS_NAME_INDEX,
+									 Anum_pipeline_runs_pipeline_name, key,
+									 newest, newestNulls);
+
+	if (hasNewest && record->runId != 0 &&
+		DatumGetInt64(newest[Anum_pipeline_runs_run_id - 1]) == record->runId)
+	{
+		UpdateRunRow(record, key, newest, newestNulls);
+		return record->runId;
+	}
+
+	return InsertRunRow(record, key, hasNewest ? newest : NULL, newestNulls);
+}
+
+
+/* InsertRunRow adds a run's row after the pipeline's newest (previous) */
+static int64
+InsertRunRow(const PipelineRunRecord *record, Datum key, Datum *previous,
+			 bool *previousNulls)
+{
+	Datum		values[22];
+	char		nulls[22];
+	Datum		runId;
+	bool		runIdNull;
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = key;
@@ -128,10 +186,106 @@ InsertPipelineRun(const PipelineRunRecord *record)
 	values[12] = TimestampTzGetDatum(record->nextRetryAt);
 	nulls[12] = NullFlag(record->nextRetryAt == 0);
 
-	CarryCountersForward(record, hasPrevious ? previous : NULL, previousNulls, values + 13,
-						 nulls + 13);
+	CarryCountersForward(record, previous, previousNulls, values + 13, nulls + 13);
 
-	ModifyCatalog(&InsertRunStatement, values, nulls);
+	if (!QueryCatalog(&InsertRunStatement, values, nulls, &runId, &runIdNull, 1))
+		elog(ERROR, "could not record the run of pipeline \"%s\"", record->pipelineName);
+	CommandCounterIncrement();
+
+	return DatumGetInt64(runId);
+}
+
+
+/*
+ * UpdateRunRow adds the record's figures to the run's own row, the
+ * pipeline's newest.  A failure makes the whole run failed: its failure
+ * continues the series of failures that stood before the run, and the
+ * pipeline's last success stays the one before the run.
+ */
+static void
+UpdateRunRow(const PipelineRunRecord *record, Datum key, Datum *row, bool *rowNulls)
+{
+	bool		failed = !record->succeeded;
+	Datum		values[17];
+	char		nulls[17];
+	int32		batches;
+	int32		consecutiveFailures = 0;
+	Datum		lastSuccess = TimestampTzGetDatum(record->endedAt);
+	bool		lastSuccessNull = false;
+
+	if (pg_add_s32_overflow(DatumGetInt32(row[Anum_pipeline_runs_batches - 1]),
+							record->batches, &batches))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("integer out of range")));
+
+	if (failed)
+	{
+		Datum		before[2] = {key, Int64GetDatum(record->runId)};
+		Datum		standing[2];
+		bool		standingNulls[2];
+
+		lastSuccessNull = true;
+		if (QueryCatalog(&ReadBeforeRunStatement, before, NULL, standing, standingNulls, 2))
+		{
+			consecutiveFailures = DatumGetInt32(standing[0]);
+			lastSuccess = standing[1];
+			lastSuccessNull = standingNulls[1];
+		}
+		if (pg_add_s32_overflow(consecutiveFailures, 1, &consecutiveFailures))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("integer out of range")));
+	}
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int64GetDatum(record->runId);
+	values[1] = TimestampTzGetDatum(record->endedAt);
+	values[2] = CStringGetTextDatum(failed ? "failed" : "succeeded");
+	values[3] = Int32GetDatum(batches);
+	values[4] = Int64GetDatum(AddInt64(DatumGetInt64(row[Anum_pipeline_runs_items_processed - 1]),
+									   record->itemsProcessed));
+	values[5] = Int64GetDatum(AddInt64(DatumGetInt64(row[Anum_pipeline_runs_rows_processed - 1]),
+									   record->rowsProcessed));
+	CarryColumn(row, rowNulls, Anum_pipeline_runs_range_end, record->rangeEnd != NULL,
+				OptionalTextDatum(record->rangeEnd), false, &values[6], &nulls[6]);
+	values[7] = OptionalTextDatum(record->errorMessage);
+	nulls[7] = NullFlag(record->errorMessage == NULL);
+	values[8] = OptionalTextDatum(record->errorSqlstate);
+	nulls[8] = NullFlag(record->errorSqlstate == NULL);
+	values[9] = TimestampTzGetDatum(record->nextRetryAt);
+	nulls[9] = NullFlag(record->nextRetryAt == 0);
+	values[10] = Int64GetDatum(AddInt64(DatumGetInt64(row[Anum_pipeline_runs_total_failures - 1]),
+										failed ? 1 : 0));
+	values[11] = Int32GetDatum(consecutiveFailures);
+	values[12] = Int64GetDatum(AddInt64(DatumGetInt64(row[Anum_pipeline_runs_total_items - 1]),
+										record->itemsProcessed));
+	values[13] = Float8GetDatum(float8_pl(DatumGetFloat8(row[Anum_pipeline_runs_total_exec_time - 1]),
+										  record->execTimeMs));
+	values[14] = lastSuccess;
+	nulls[14] = NullFlag(lastSuccessNull);
+	CarryColumn(row, rowNulls, Anum_pipeline_runs_last_error_message, failed,
+				OptionalTextDatum(record->errorMessage), record->errorMessage == NULL,
+				&values[15], &nulls[15]);
+	CarryColumn(row, rowNulls, Anum_pipeline_runs_last_error_sqlstate, failed,
+				OptionalTextDatum(record->errorSqlstate), record->errorSqlstate == NULL,
+				&values[16], &nulls[16]);
+
+	ModifyCatalog(&UpdateRunStatement, values, nulls);
+}
+
+
+/* AddInt64 adds with the overflow check of the SQL operator */
+static int64
+AddInt64(int64 a, int64 b)
+{
+	int64		result;
+
+	if (pg_add_s64_overflow(a, b, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("bigint out of range")));
+	return result;
 }
 
 

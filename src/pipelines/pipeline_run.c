@@ -52,14 +52,10 @@ struct PipelineRun
 	Pipeline   *lockedPipeline;
 	LocalTransactionId lockedXact;
 
-	/* what the run has done so far, for incremental.pipeline_runs */
+	/* for incremental.pipeline_runs (WritePipelineRun) */
 	TimestampTz startedAt;
-	int64		itemsProcessed;
-	uint64		rowsProcessed;
-	double		execTimeMs;
-	char	   *rangeStart;		/* of the first batch that did work */
-	char	   *rangeEnd;		/* of the last one */
-	bool		recorded;		/* written to incremental.pipeline_runs */
+	int64		itemsProcessed; /* so far, by the run's batches */
+	int64		runId;			/* the run's row, once a batch wrote it */
 };
 
 static PipelineRun *StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger,
@@ -75,9 +71,9 @@ typedef enum SourceLock
 
 static SourceLock LockPipelineSource(const Pipeline *pipeline, bool wait);
 static PipelineBatchOutcome ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run);
-static void AccountBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart);
-static void RecordPipelineRun(PipelineRun *run, bool succeeded, const char *errorMessage,
-							  const char *errorSqlstate, TimestampTz nextRetryAt);
+static void RecordBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart);
+static void RecordRunOutcome(PipelineRun *run, bool succeeded, const char *errorMessage,
+							 const char *errorSqlstate, TimestampTz nextRetryAt);
 static PipelineBatchOutcome ExecuteBatchRecordingFailure(PipelineRun *run);
 static void CommitBatch(void);
 
@@ -188,15 +184,7 @@ ExecutePipelineBatch(PipelineRun *run)
 	else if (source == SOURCE_BUSY)
 		outcome = PIPELINE_BATCH_SOURCE_BUSY;
 	else
-	{
 		outcome = ExecuteKindBatch(pipeline, run);
-
-		/* the last batch of a run that did something records it */
-		if (outcome == PIPELINE_BATCH_DONE ||
-			((outcome == PIPELINE_BATCH_NO_WORK ||
-			  outcome == PIPELINE_BATCH_SOURCE_BUSY) && run->kindState.batchCount > 0))
-			RecordPipelineRun(run, true, NULL, NULL, 0);
-	}
 
 	MemoryContextSwitchTo(callerContext);
 	MemoryContextReset(run->batchContext);
@@ -276,78 +264,75 @@ ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run)
 	RestoreFromPipelineOwner(&ownerSwitch);
 
 	if (outcome == PIPELINE_BATCH_DONE || outcome == PIPELINE_BATCH_MORE)
-		AccountBatch(run, &result, batchStart);
+		RecordBatch(run, &result, batchStart);
 
 	return outcome;
 }
 
 
-/* AccountBatch adds a batch that did work to the run's totals */
+/*
+ * RecordBatch adds a batch that did work to the run's row in
+ * incremental.pipeline_runs, in the batch's transaction, so that the
+ * history says exactly what committed.
+ */
 static void
-AccountBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart)
+RecordBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart)
 {
-	MemoryContext runContext = run->kindState.runContext;
+	TimestampTz now = GetCurrentTimestamp();
 	long		seconds;
 	int			microseconds;
+	PipelineRunRecord record = {
+		.pipelineName = run->pipelineName,
+		.runId = run->runId,
+		.startedAt = run->startedAt,
+		.endedAt = now,
+		.succeeded = true,
+		.byScheduler = run->trigger == PIPELINE_RUN_BY_SCHEDULER,
+		.batches = 1,
+		.itemsProcessed = result->itemsProcessed,
+		.rowsProcessed = (int64) result->rowsProcessed,
+		.rangeStart = result->rangeStart,
+		.rangeEnd = result->rangeEnd,
+	};
 
-	TimestampDifference(batchStart, GetCurrentTimestamp(), &seconds, &microseconds);
+	TimestampDifference(batchStart, now, &seconds, &microseconds);
+	record.execTimeMs = seconds * 1000.0 + microseconds / 1000.0;
 
 	run->kindState.batchCount++;
 	run->itemsProcessed += result->itemsProcessed;
-	run->rowsProcessed += result->rowsProcessed;
-	run->execTimeMs += seconds * 1000.0 + microseconds / 1000.0;
-
-	if (run->rangeStart == NULL && result->rangeStart != NULL)
-		run->rangeStart = MemoryContextStrdup(runContext, result->rangeStart);
-	if (result->rangeEnd != NULL)
-	{
-		if (run->rangeEnd != NULL)
-			pfree(run->rangeEnd);
-		run->rangeEnd = MemoryContextStrdup(runContext, result->rangeEnd);
-	}
+	run->runId = WritePipelineRun(&record);
 }
 
 
-/* RecordPipelineRun writes the run to incremental.pipeline_runs */
+/*
+ * RecordRunOutcome writes how a run ended to its row, or to a new row when
+ * none of its batches did work.
+ */
 static void
-RecordPipelineRun(PipelineRun *run, bool succeeded, const char *errorMessage,
-				  const char *errorSqlstate, TimestampTz nextRetryAt)
+RecordRunOutcome(PipelineRun *run, bool succeeded, const char *errorMessage,
+				 const char *errorSqlstate, TimestampTz nextRetryAt)
 {
 	PipelineRunRecord record = {
 		.pipelineName = run->pipelineName,
+		.runId = run->runId,
 		.startedAt = run->startedAt,
 		.endedAt = GetCurrentTimestamp(),
 		.succeeded = succeeded,
 		.byScheduler = run->trigger == PIPELINE_RUN_BY_SCHEDULER,
-		.batches = run->kindState.batchCount,
-		.itemsProcessed = run->itemsProcessed,
-		.rowsProcessed = (int64) run->rowsProcessed,
-		.execTimeMs = run->execTimeMs,
-		.rangeStart = run->rangeStart,
-		.rangeEnd = run->rangeEnd,
 		.errorMessage = errorMessage,
 		.errorSqlstate = errorSqlstate,
 		.nextRetryAt = nextRetryAt,
 	};
 
-	InsertPipelineRun(&record);
-	run->recorded = true;
+	run->runId = WritePipelineRun(&record);
 }
 
 
 void
 RecordSucceededPipelineRun(PipelineRun *run)
 {
-	if (!run->recorded)
-		RecordPipelineRun(run, true, NULL, NULL, 0);
-}
-
-
-void
-RecordPipelineRunIfDidWork(PipelineRun *run)
-{
-	if (!run->recorded && run->kindState.batchCount > 0)
-		RecordPipelineRun(run, true, NULL, NULL, 0);
+	if (run->runId == 0)
+		RecordRunOutcome(run, true, NULL, NULL, 0);
 }
 
 
@@ -361,8 +346,8 @@ RecordFailedPipelineRun(const char *pipelineName, PipelineRun *run, const char *
 		.startedAt = GetCurrentTimestamp(),
 	};
 
-	RecordPipelineRun(run != NULL ? run : &notStarted, false, errorMessage,
-					  unpack_sql_state(sqlerrcode), nextRetryAt);
+	RecordRunOutcome(run != NULL ? run : &notStarted, false, errorMessage,
+					 unpack_sql_state(sqlerrcode), nextRetryAt);
 }
 
 
@@ -471,8 +456,8 @@ ExecuteBatchRecordingFailure(PipelineRun *run)
 		/* the lock went with the subtransaction; the pipeline may have too */
 		(void) LockPipeline(run->pipelineName, false);
 		if (ReadPipeline(run->pipelineName, true) != NULL)
-			RecordPipelineRun(run, false, edata->message,
-							  unpack_sql_state(edata->sqlerrcode), 0);
+			RecordRunOutcome(run, false, edata->message,
+							 unpack_sql_state(edata->sqlerrcode), 0);
 		CommitBatch();
 
 		ReThrowError(edata);

@@ -14,9 +14,11 @@
  * taking it again and re-reading progress.
  *
  * The run itself lives in a memory context that the caller provides and
- * that must survive the commits between batches.  A run that processed
- * something is recorded in incremental.pipeline_runs by the transaction of
- * its last batch; a failed one by the caller (RecordFailedPipelineRun).
+ * that must survive the commits between batches.  Each batch that does
+ * work adds itself to the run's row in incremental.pipeline_runs, in its
+ * own transaction, so the history counts exactly the batches that
+ * committed, however the run ends; a failure is written by the caller
+ * (RecordFailedPipelineRun).
  *
  *-------------------------------------------------------------------------
  */
@@ -75,23 +77,16 @@ extern const char *PipelineRunCommand(PipelineRun *run);
 extern int64 PipelineRunItemsProcessed(PipelineRun *run);
 
 /*
- * Records a run that succeeded even if it processed nothing (its last batch
- * records it otherwise), in the current transaction: a run that ends a
- * series of failures must say so.  Does nothing if the run was recorded.
+ * Records a run that succeeded although it processed nothing, in the
+ * current transaction: a run that ends a series of failures, or an @reboot
+ * run, must say so.  Does nothing if a batch of the run did work (and so
+ * recorded it).
  */
 extern void RecordSucceededPipelineRun(PipelineRun *run);
 
 /*
- * Records, in the current transaction, a run that ends before its last
- * batch (it was paused, or another session took the pipeline) if one of
- * its batches did work, so that every committed batch is counted.  Does
- * nothing if the run was recorded.
- */
-extern void RecordPipelineRunIfDidWork(PipelineRun *run);
-
-/*
- * Records a run that failed in incremental.pipeline_runs, with what its
- * earlier, committed batches processed (run is NULL when the run failed
+ * Records in incremental.pipeline_runs that a run failed, in the row its
+ * earlier, committed batches wrote, if any (run is NULL when the run failed
  * before it began).  Call it in a new transaction after the failed one was
  * rolled back, and only if the pipeline still exists.
  */

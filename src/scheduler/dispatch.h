@@ -29,6 +29,5 @@ extern long TimeUntilNextDue(PipelineDispatcher *dispatcher);
 
 /* dispatch_run.c */
 extern bool RunDuePipelines(PipelineDispatcher *dispatcher);
-extern void RecordRunsInProgress(PipelineDispatcher *dispatcher);
 
 #endif							/* INCREMENTAL_DISPATCH_H */

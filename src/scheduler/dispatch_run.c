@@ -337,8 +337,7 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 /*
  * FinishRun ends a run that did not fail, in the transaction of its last
  * batch.  A run that processed something was recorded in
- * incremental.pipeline_runs by that batch (or is recorded here, when
- * another session took the pipeline over); one that found nothing new, or
+ * incremental.pipeline_runs by its batches; one that found nothing new, or
  * was skipped, writes nothing at all, unless it ends a series of failures
  * or is an @reboot run, whose record says it ran since the server started.
  */
@@ -346,9 +345,8 @@ static void
 FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 		  PipelineBatchOutcome outcome)
 {
-	if (outcome == PIPELINE_BATCH_LOCKED)
-		RecordPipelineRunIfDidWork(scheduled->run);
-	else if (scheduled->consecutiveFailures > 0 || scheduled->schedule.atStartup)
+	if (outcome != PIPELINE_BATCH_LOCKED &&
+		(scheduled->consecutiveFailures > 0 || scheduled->schedule.atStartup))
 		RecordSucceededPipelineRun(scheduled->run);
 
 	if (scheduled->consecutiveFailures > 0 && outcome != PIPELINE_BATCH_LOCKED)
@@ -495,38 +493,3 @@ ScheduledRunErrorContext(void *arg)
 	errcontext("scheduled run of pipeline \"%s\"", (const char *) arg);
 }
 
-
-/*
- * RecordRunsInProgress records, before the worker exits between batches,
- * the runs that did work and have more to do, so that their committed
- * batches are counted.  Errors are logged and do not stop the exit.
- */
-void
-RecordRunsInProgress(PipelineDispatcher *dispatcher)
-{
-	MemoryContext loopContext = CurrentMemoryContext;
-	ListCell   *cell;
-
-	foreach(cell, dispatcher->pipelines)
-	{
-		ScheduledPipeline *scheduled = lfirst(cell);
-
-		if (scheduled->run == NULL)
-			continue;
-
-		PG_TRY();
-		{
-			if (BeginWorkerTransaction() && IsSamePipeline(scheduled))
-				RecordPipelineRunIfDidWork(scheduled->run);
-			CommitWorkerTransaction();
-		}
-		PG_CATCH();
-		{
-			FreeErrorData(CopyErrorAndAbort(loopContext, LOG_ALWAYS, NULL));
-		}
-		PG_END_TRY();
-
-		MemoryContextSwitchTo(loopContext);
-		EndRun(scheduled);
-	}
-}

@@ -196,11 +196,8 @@ UpdateScheduledPipeline(PipelineDispatcher *dispatcher, ScheduledPipeline *sched
 		pipeline->scheduledBy != PIPELINE_SCHEDULER_INTERNAL;
 
 	/* a pipeline paused in the middle of a backlog stops here */
-	if (scheduled->paused && scheduled->run != NULL)
-	{
-		RecordPipelineRunIfDidWork(scheduled->run);
+	if (scheduled->paused)
 		EndRun(scheduled);
-	}
 }
 
 

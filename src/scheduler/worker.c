@@ -90,7 +90,7 @@ static int	CompareDatabaseRoles(const void *a, const void *b);
 static bool DatabaseIsServable(void);
 static void TrimRunHistoryIfDue(void);
 static void LoginMayHaveChanged(Datum arg, int cacheId, uint32 hashValue);
-static void ExitWorker(PipelineDispatcher *dispatcher, WorkerExitReason reason)
+static void ExitWorker(WorkerExitReason reason)
 			pg_attribute_noreturn();
 
 
@@ -187,13 +187,13 @@ IncrementalWorkerMain(Datum mainArg)
 
 		/* asked to stop while idle: no need for a FATAL in the log */
 		if (ProcDiePending)
-			ExitWorker(dispatcher, WORKER_EXIT_TERMINATED);
+			ExitWorker(WORKER_EXIT_TERMINATED);
 
 		CHECK_FOR_INTERRUPTS();
 		ReloadConfigIfPending();
 
 		if (!SchedulerEnabled)
-			ExitWorker(dispatcher, WORKER_EXIT_DISABLED);
+			ExitWorker(WORKER_EXIT_DISABLED);
 
 		if (loginMayHaveChanged || PipelinesNeedRefresh(dispatcher))
 			RefreshOrExit(dispatcher);
@@ -274,13 +274,13 @@ RefreshOrExit(PipelineDispatcher *dispatcher)
 	CommitWorkerTransaction();
 
 	if (!databaseServable)
-		ExitWorker(dispatcher, WORKER_EXIT_UNUSABLE);
+		ExitWorker(WORKER_EXIT_UNUSABLE);
 	if (!extensionPresent)
-		ExitWorker(dispatcher, WORKER_EXIT_NO_EXTENSION);
+		ExitWorker(WORKER_EXIT_NO_EXTENSION);
 	if (!mayLogIn)
-		ExitWorker(dispatcher, WORKER_EXIT_CANNOT_LOG_IN);
+		ExitWorker(WORKER_EXIT_CANNOT_LOG_IN);
 	if (ScheduledPipelineCount(dispatcher) == 0)
-		ExitWorker(dispatcher, WORKER_EXIT_NO_PIPELINES);
+		ExitWorker(WORKER_EXIT_NO_PIPELINES);
 }
 
 
@@ -404,20 +404,12 @@ LoginMayHaveChanged(Datum arg, int cacheId, uint32 hashValue)
 
 
 /*
- * ExitWorker records the runs that did work and were not finished, tells
- * the launcher why the worker exits, and exits.
+ * ExitWorker tells the launcher why the worker exits, and exits.  A run
+ * left unfinished needs nothing more: its batches recorded themselves.
  */
 static void
-ExitWorker(PipelineDispatcher *dispatcher, WorkerExitReason reason)
+ExitWorker(WorkerExitReason reason)
 {
-	if (reason == WORKER_EXIT_TERMINATED || reason == WORKER_EXIT_DISABLED)
-	{
-		/* a second SIGTERM meanwhile need not stop the records */
-		HOLD_INTERRUPTS();
-		RecordRunsInProgress(dispatcher);
-		RESUME_INTERRUPTS();
-	}
-
 	SetWorkerExitReason(reason);
 	pgstat_report_stat(true);
 	proc_exit(0);
