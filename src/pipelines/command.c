@@ -23,10 +23,6 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
@@ -35,11 +31,8 @@
 #include "parser/parser.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "compat.h"
@@ -49,8 +42,6 @@ static void CommandErrorCallback(void *command);
 static void CheckCommandCanRunInBatch(Node *statement);
 static const char *StatementNeedingOwnTransaction(Node *statement);
 static bool HasTrueOption(List *options, const char *name);
-static void ApplyStoredSettings(Relation settings, Oid databaseId, Oid roleId,
-								GucSource source);
 
 
 /*
@@ -252,72 +243,6 @@ CheckPipelineOwner(const Pipeline *pipeline)
 				 errmsg("the owner of pipeline \"%s\" no longer exists", pipeline->name),
 				 errdetail("The role that created it was dropped."),
 				 errhint("Drop the pipeline and create it again as another role.")));
-}
-
-
-/*
- * ApplyOwnerSettings applies what ALTER ROLE owner [IN DATABASE db] SET
- * stored, as a session of the owner gets it at login: for the scheduler's
- * runs, whose session is the worker's.  Call it after SwitchToPipelineOwner,
- * so that RestoreFromPipelineOwner undoes it.  The pipeline's own
- * search_path and time zone, set later, take precedence, and settings that
- * change identity (role, session_authorization) are never taken.
- */
-void
-ApplyOwnerSettings(Oid ownerId)
-{
-	Relation	settings = table_open(DbRoleSettingRelationId, AccessShareLock);
-
-	ApplyStoredSettings(settings, MyDatabaseId, ownerId, PGC_S_DATABASE_USER);
-	ApplyStoredSettings(settings, InvalidOid, ownerId, PGC_S_USER);
-	table_close(settings, AccessShareLock);
-}
-
-
-/* ApplyStoredSettings applies one row of pg_db_role_setting, if any */
-static void
-ApplyStoredSettings(Relation settings, Oid databaseId, Oid roleId, GucSource source)
-{
-	ScanKeyData keys[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
-
-	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(databaseId));
-	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(roleId));
-	scan = systable_beginscan(settings, DbRoleSettingDatidRolidIndexId, true, NULL, 2, keys);
-
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		bool		isNull;
-		Datum		config = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig,
-										  RelationGetDescr(settings), &isNull);
-		Datum	   *items;
-		int			count;
-
-		if (isNull)
-			continue;
-
-		deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false, TYPALIGN_INT,
-						  &items, NULL, &count);
-		for (int i = 0; i < count; i++)
-		{
-			char	   *name;
-			char	   *value;
-
-			ParseLongOption(TextDatumGetCString(items[i]), &name, &value);
-			if (value == NULL || pg_strcasecmp(name, "role") == 0 ||
-				pg_strcasecmp(name, "session_authorization") == 0)
-				continue;
-
-			/* a value no longer valid warns, as at login */
-			(void) set_config_option(name, value, PGC_SUSET, source, GUC_ACTION_SET,
-									 true, WARNING, false);
-		}
-	}
-
-	systable_endscan(scan);
 }
 
 

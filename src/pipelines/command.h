@@ -22,7 +22,6 @@ typedef struct OwnerSwitch
 extern void ValidatePipelineCommand(const char *command, int nargs, Oid *argtypes);
 extern void CheckPipelineOwner(const Pipeline *pipeline);
 extern void SwitchToPipelineOwner(const Pipeline *pipeline, OwnerSwitch *ownerSwitch);
-extern void ApplyOwnerSettings(Oid ownerId);
 extern void UsePipelineSearchPath(const Pipeline *pipeline);
 extern void SetPipelineTimeZone(const char *timeZone);
 extern void RestoreFromPipelineOwner(OwnerSwitch *ownerSwitch);

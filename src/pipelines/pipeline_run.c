@@ -25,7 +25,6 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
-#include "utils/timeout.h"
 
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/command.h"
@@ -235,19 +234,10 @@ ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run)
 	SwitchToPipelineOwner(pipeline, &ownerSwitch);
 
 	/*
-	 * A manual run has its caller's session settings; a scheduled one the
-	 * owner's, as they are now, including the statement_timeout the worker
-	 * armed at the start of the batch's transaction.
+	 * The settings are the session's: the caller's for a manual run, and
+	 * for a scheduled one those of the worker, a session logged in as the
+	 * owner with the owner's current ALTER ROLE/DATABASE ... SET settings.
 	 */
-	if (run->trigger == PIPELINE_RUN_BY_SCHEDULER)
-	{
-		ApplyOwnerSettings(pipeline->ownerId);
-		if (StatementTimeout > 0)
-			enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
-		else if (get_timeout_active(STATEMENT_TIMEOUT))
-			disable_timeout(STATEMENT_TIMEOUT, false);
-	}
-
 	switch (pipeline->type)
 	{
 		case PIPELINE_TYPE_SEQUENCE:

@@ -27,7 +27,7 @@ extern void RefreshPipelines(PipelineDispatcher *dispatcher, List *pipelines,
 extern int	ScheduledPipelineCount(PipelineDispatcher *dispatcher);
 extern long TimeUntilNextDue(PipelineDispatcher *dispatcher);
 
-/* dispatch_run.c */
+/* dispatch_run.c; false: refresh before going on (the worker may exit) */
 extern bool RunDuePipelines(PipelineDispatcher *dispatcher);
 
 #endif							/* INCREMENTAL_DISPATCH_H */

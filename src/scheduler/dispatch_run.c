@@ -40,6 +40,7 @@
 #include "utils/timestamp.h"
 
 #include "scheduler/dispatch_internal.h"
+#include "scheduler/login_settings.h"
 #include "scheduler/process_common.h"
 #include "scheduler/worker_xact.h"
 
@@ -86,7 +87,8 @@ static void ScheduledRunErrorContext(void *arg);
 
 /*
  * RunDuePipelines runs one round: one batch of every due pipeline that
- * may have work.  Returns false when the extension disappeared meanwhile.
+ * may have work.  Returns false when the round stopped because the
+ * extension disappeared or the worker must log in again (RunOneBatch).
  */
 bool
 RunDuePipelines(PipelineDispatcher *dispatcher)
@@ -95,7 +97,7 @@ RunDuePipelines(PipelineDispatcher *dispatcher)
 	List	   *due = NIL;
 	List	   *toProbe = NIL;
 	ListCell   *cell;
-	bool		extensionPresent = true;
+	bool		mayGoOn = true;
 
 	/* the list may change while batches run; work on copies */
 	foreach(cell, dispatcher->pipelines)
@@ -114,20 +116,20 @@ RunDuePipelines(PipelineDispatcher *dispatcher)
 	{
 		List	   *withWork = NIL;
 
-		extensionPresent = ProbeForWork(dispatcher, toProbe, now, &withWork);
+		mayGoOn = ProbeForWork(dispatcher, toProbe, now, &withWork);
 		due = list_concat(due, withWork);
 	}
 
 	foreach(cell, due)
 	{
-		if (!extensionPresent)
+		if (!mayGoOn)
 			break;
 
 		CHECK_FOR_INTERRUPTS();
-		extensionPresent = RunOneBatch(dispatcher, lfirst(cell));
+		mayGoOn = RunOneBatch(dispatcher, lfirst(cell));
 	}
 
-	return extensionPresent;
+	return mayGoOn;
 }
 
 
@@ -253,13 +255,15 @@ CopyErrorAndAbort(MemoryContext context, ErrorLogging logging, ScheduledPipeline
 /*
  * RunOneBatch runs the next batch of the pipeline's run, starting the run
  * if needed, in a transaction of its own.  Returns false, having done
- * nothing, when the extension is gone.
+ * nothing, when the extension is gone, or when the settings stored for the
+ * worker's login changed, so that it must log in again before a batch runs
+ * (login_settings.c).
  */
 static bool
 RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 {
 	MemoryContext loopContext = CurrentMemoryContext;
-	volatile bool extensionPresent = true;
+	volatile bool mayGoOn = true;
 
 	if (scheduled->run == NULL)
 	{
@@ -282,9 +286,11 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 
 		if (!BeginWorkerTransaction())
 		{
-			extensionPresent = false;
+			mayGoOn = false;
 			EndRun(scheduled);
 		}
+		else if (LoginSettingsChanged())
+			mayGoOn = false;
 		else
 		{
 			if (scheduled->run == NULL)
@@ -330,7 +336,7 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 	PG_END_TRY();
 
 	MemoryContextSwitchTo(loopContext);
-	return extensionPresent;
+	return mayGoOn;
 }
 
 
@@ -492,4 +498,3 @@ ScheduledRunErrorContext(void *arg)
 {
 	errcontext("scheduled run of pipeline \"%s\"", (const char *) arg);
 }
-

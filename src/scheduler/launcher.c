@@ -488,6 +488,7 @@ HandleWorkerExit(KnownWorker *worker, WorkerExitReason reason, bool blocked)
 
 		case WORKER_EXIT_DISABLED:
 		case WORKER_EXIT_DUPLICATE:
+		case WORKER_EXIT_SETTINGS_CHANGED:
 			worker->failedStarts = 0;
 			break;
 

@@ -23,7 +23,8 @@ typedef enum WorkerExitReason
 	WORKER_EXIT_UNUSABLE,		/* template, no connections, or being dropped */
 	WORKER_EXIT_DUPLICATE,		/* another live worker serves the same role */
 	WORKER_EXIT_NO_PIPELINES,	/* its role has no pipeline to run here */
-	WORKER_EXIT_CANNOT_LOG_IN	/* its role may no longer log in here */
+	WORKER_EXIT_CANNOT_LOG_IN,	/* its role may no longer log in here */
+	WORKER_EXIT_SETTINGS_CHANGED	/* ALTER ROLE/DATABASE ... SET: log in again */
 } WorkerExitReason;
 
 /* Who a worker is: it serves one role's pipelines in one database */

@@ -24,8 +24,9 @@
  * shared-memory slot: the extension is missing or was dropped, the
  * database became a template or stopped accepting connections, the
  * scheduler was disabled (incremental.enabled), its role has no scheduled
- * pipeline left or may no longer log in, or it was asked to stop.  The
- * launcher decides what happens next.
+ * pipeline left or may no longer log in, the settings stored for its role
+ * or database changed (it logs in again, login_settings.c), or it was
+ * asked to stop.  The launcher decides what happens next.
  *
  * The loop body is a checklist: absorb interrupts (ProcSignalBarriers
  * included, or DROP DATABASE elsewhere would hang), reload settings,
@@ -63,6 +64,7 @@
 #include "catalog/pipeline_catalog.h"
 #include "scheduler/dispatch.h"
 #include "scheduler/guc.h"
+#include "scheduler/login_settings.h"
 #include "scheduler/process_common.h"
 #include "scheduler/role_login.h"
 #include "scheduler/shmem.h"
@@ -162,6 +164,17 @@ IncrementalWorkerMain(Datum mainArg)
 	SetConfigOption("default_transaction_isolation", "read committed",
 					PGC_SUSET, PGC_S_OVERRIDE);
 
+	/*
+	 * Keep the session's identity whatever ALTER ROLE ... SET role says:
+	 * every batch runs as its owner anyway, and the worker's own reads are
+	 * its login role's.  The other stored settings are the session's, as
+	 * for any login, until they change.
+	 */
+	SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
+	StartTransactionCommand();
+	RememberLoginSettings();
+	CommitTransactionCommand();
+
 	CacheRegisterSyscacheCallback(AUTHOID, LoginMayHaveChanged, (Datum) 0);
 	CacheRegisterSyscacheCallback(DATABASEOID, LoginMayHaveChanged, (Datum) 0);
 
@@ -198,7 +211,7 @@ IncrementalWorkerMain(Datum mainArg)
 		if (loginMayHaveChanged || PipelinesNeedRefresh(dispatcher))
 			RefreshOrExit(dispatcher);
 
-		/* the extension or the role's login went away: the refresh says why */
+		/* the extension, the login or its settings changed: the refresh says */
 		if (!RunDuePipelines(dispatcher))
 			RefreshOrExit(dispatcher);
 
@@ -257,10 +270,12 @@ RefreshOrExit(PipelineDispatcher *dispatcher)
 	bool		extensionPresent;
 	bool		databaseServable;
 	bool		mayLogIn = false;
+	bool		settingsChanged;
 
 	loginMayHaveChanged = false;
 	extensionPresent = BeginWorkerTransaction();
 	databaseServable = DatabaseIsServable();
+	settingsChanged = LoginSettingsChanged();
 
 	if (extensionPresent && databaseServable)
 	{
@@ -279,6 +294,8 @@ RefreshOrExit(PipelineDispatcher *dispatcher)
 		ExitWorker(WORKER_EXIT_NO_EXTENSION);
 	if (!mayLogIn)
 		ExitWorker(WORKER_EXIT_CANNOT_LOG_IN);
+	if (settingsChanged)
+		ExitWorker(WORKER_EXIT_SETTINGS_CHANGED);
 	if (ScheduledPipelineCount(dispatcher) == 0)
 		ExitWorker(WORKER_EXIT_NO_PIPELINES);
 }
