@@ -30,6 +30,7 @@ typedef struct ScheduledPipeline
 
 	TimestampTz lastRunStart;	/* 0: never run */
 	TimestampTz nextRunAt;		/* DT_NOEND: never */
+	int64		earlyUsecs;		/* due this much before nextRunAt */
 	int32		consecutiveFailures;
 	TimestampTz retryAt;		/* 0: no failure to back off from */
 	char	   *lastLoggedError;	/* message of the failure last logged */

@@ -35,6 +35,10 @@
 /* Re-read the pipelines at least this often, changed or not */
 #define PIPELINE_REREAD_INTERVAL_MS (5 * 1000)
 
+/* How early a pipeline on an interval schedule may run (IsDue) */
+#define INTERVAL_EARLY_FRACTION 10
+#define INTERVAL_EARLY_MAX_USECS USECS_PER_SEC
+
 static int	ComparePipelineNames(const ListCell *a, const ListCell *b);
 static ScheduledPipeline *AddScheduledPipeline(PipelineDispatcher *dispatcher,
 											   const Pipeline *pipeline);
@@ -270,16 +274,23 @@ ComputeNextRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 	TimestampTz after = scheduled->lastRunStart;
 	Schedule	effective;
 
+	scheduled->earlyUsecs = 0;
 	if (!scheduled->scheduleValid)
 	{
 		scheduled->nextRunAt = DT_NOEND;
 		return;
 	}
 
-	/* once per server start: a recorded run since then means done */
+	/*
+	 * Once per server start, at the start, as pg_cron does: a run recorded
+	 * since then means done, and a pipeline created since then waits for
+	 * the next start (execute_immediately runs it at once).
+	 */
 	if (scheduled->schedule.atStartup)
 	{
-		scheduled->nextRunAt = after < PgStartTime ? GetCurrentTimestamp() : DT_NOEND;
+		TimestampTz since = Max(after, scheduled->createdAt);
+
+		scheduled->nextRunAt = since < PgStartTime ? GetCurrentTimestamp() : DT_NOEND;
 		return;
 	}
 
@@ -292,6 +303,9 @@ ComputeNextRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 									  (int64) SchedulerNaptimeMs * 1000);
 
 	scheduled->nextRunAt = ScheduleNextRun(&effective, after, dispatcher->timezone);
+	if (effective.kind == SCHEDULE_INTERVAL)
+		scheduled->earlyUsecs = Min(effective.intervalUsecs / INTERVAL_EARLY_FRACTION,
+									INTERVAL_EARLY_MAX_USECS);
 }
 
 
@@ -308,6 +322,13 @@ ForgetScheduledPipeline(ScheduledPipeline *scheduled)
 }
 
 
+/*
+ * IsDue says whether the pipeline is due now.  One on an interval schedule
+ * is due a little early, by a tenth of its interval at most (earlyUsecs):
+ * pipelines created one after another, each with a phase of its own, then
+ * fall into step after a round, and share the worker's wakeups and the
+ * transactions of its looks, instead of each waking the worker on its own.
+ */
 bool
 IsDue(ScheduledPipeline *scheduled, TimestampTz now)
 {
@@ -315,7 +336,8 @@ IsDue(ScheduledPipeline *scheduled, TimestampTz now)
 		return false;
 	if (scheduled->run != NULL)
 		return true;
-	return now >= scheduled->nextRunAt && now >= scheduled->retryAt;
+	return now >= scheduled->nextRunAt - scheduled->earlyUsecs &&
+		now >= scheduled->retryAt;
 }
 
 
