@@ -152,6 +152,9 @@ CREATE FUNCTION reboot_list(pattern text) RETURNS TABLE (path text) LANGUAGE sql
 SELECT incremental.create_file_list_pipeline('at_reboot', 'x', $$SELECT $1$$,
   list_function => 'reboot_list', schedule => '@reboot', execute_immediately => false);
 });
+sleep 2;
+is($node->safe_psql('postgres', "SELECT count(*) FROM listed WHERE who = 'reboot'"),
+	'0', '@reboot created while the server runs waits for the next start');
 $node->restart;
 ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM listed WHERE who = 'reboot'"),
 	'@reboot runs at server start');
