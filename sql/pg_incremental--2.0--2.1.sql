@@ -45,6 +45,44 @@ WHERE list_function IS NULL;
 ALTER TABLE incremental.file_list_pipelines ALTER COLUMN list_function SET NOT NULL;
 
 /*
+ * The recorded name is schema-qualified, as creation now records it, so
+ * that no later search_path chooses the function: each name is resolved
+ * with its pipeline's recorded search_path, as its runs resolved it.  A
+ * name that resolves to nothing is left as it is (its runs fail, saying
+ * so).
+ */
+DO $qualify_list_functions$
+DECLARE
+    saved_path text := pg_catalog.current_setting('search_path');
+    listed record;
+    resolved pg_catalog.regprocedure;
+BEGIN
+    FOR listed IN
+        SELECT f.pipeline_name, f.list_function, p.search_path
+        FROM incremental.file_list_pipelines f
+        JOIN incremental.pipelines p USING (pipeline_name)
+    LOOP
+        PERFORM pg_catalog.set_config('search_path', COALESCE(listed.search_path, saved_path), true);
+        resolved := pg_catalog.to_regprocedure(listed.list_function OPERATOR(pg_catalog.||) '(text)');
+        PERFORM pg_catalog.set_config('search_path', saved_path, true);
+
+        IF resolved IS NULL THEN
+            RAISE WARNING 'list function "%" of pipeline "%" does not exist',
+                listed.list_function, listed.pipeline_name;
+            CONTINUE;
+        END IF;
+
+        UPDATE incremental.file_list_pipelines
+        SET list_function = (SELECT pg_catalog.format('%I.%I', n.nspname, pr.proname)
+                             FROM pg_catalog.pg_proc pr
+                             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) pr.pronamespace
+                             WHERE pr.oid OPERATOR(pg_catalog.=) resolved)
+        WHERE pipeline_name OPERATOR(pg_catalog.=) listed.pipeline_name;
+    END LOOP;
+END;
+$qualify_list_functions$;
+
+/*
  * The pg_cron job of a pipeline that pg_cron runs is known by its ID, which
  * no other role can imitate; 2.0 found jobs by name or command, and so
  * could remove another role's job.  For pipelines already in pg_cron, the
@@ -63,7 +101,8 @@ BEGIN
         UPDATE incremental.pipelines p
         SET cron_job_id = (
             SELECT j.jobid FROM cron.job j
-            WHERE j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+            WHERE j.jobname LIKE 'pipeline:%'
+              AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
               AND j.username OPERATOR(pg_catalog.=)
                   (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = p.owner_id)
               AND (j.command OPERATOR(pg_catalog.=)
@@ -79,25 +118,55 @@ END;
 $record_cron_jobs$;
 
 /*
+ * The scheduler now runs a role's pipelines in a session logged in as that
+ * role, and only while the role may log in (2.0 ran every pipeline in a
+ * session of the bootstrap superuser).  Say which owners that stops.
+ */
+DO $owners_who_cannot_log_in$
+DECLARE
+    owner record;
+BEGIN
+    FOR owner IN
+        SELECT DISTINCT p.owner_id::pg_catalog.oid AS role_id, a.rolname
+        FROM incremental.pipelines p
+        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) p.owner_id::pg_catalog.oid
+        WHERE p.schedule IS NOT NULL
+          AND p.scheduled_by OPERATOR(pg_catalog.=) 'internal'
+          AND (NOT a.rolcanlogin
+               OR a.rolvaliduntil OPERATOR(pg_catalog.<) pg_catalog.now()
+               OR NOT pg_catalog.has_database_privilege(a.oid, pg_catalog.current_database(), 'CONNECT'))
+    LOOP
+        RAISE WARNING 'the scheduled pipelines of role "%" will not run: the role may not log in to this database',
+            owner.rolname
+            USING HINT = 'Grant it LOGIN (and CONNECT on the database), or give its pipelines to a role '
+                         'that may log in with REASSIGN OWNED.';
+    END LOOP;
+END;
+$owners_who_cannot_log_in$;
+
+/*
  * pipeline_stats gets a state 'blocked' (the owner may not log in, so the
  * scheduler does not run the pipeline), a state_detail column saying why
  * a pipeline is blocked or disabled, and a NULL pending where a sequence
- * went back below the progress (the run fails, saying so).
+ * went back below the progress (the run fails, saying so).  The view is
+ * replaced in place, its new column last, so that views and grants that
+ * depend on it stay; its query moves to a function of a new name, since a
+ * function cannot change the columns it returns.
  */
-DROP VIEW incremental.pipeline_stats;
-DROP FUNCTION incremental._pipeline_stats();
 
 /*
- * One row per pipeline, pg_stat style.  Counters come from the newest row of
- * pipeline_runs; "running" from the pipeline's advisory lock; pending work
- * from the catalog's progress (a sequence's last value needs privileges on
- * the sequence; files are not listed, since that can be expensive).
- *
- * The query lives in a function so that it can run with JIT off: with
- * thousands of pipelines its estimated cost passes jit_above_cost, and
- * compiling it would take longer than running it.
+ * A sequence's last value as SELECT last_value FROM the sequence reads it
+ * (NULL before its first value, or without SELECT or USAGE on it), without
+ * the lock of nextval() that pg_sequence_last_value() takes: a monitoring
+ * query in a long transaction would otherwise hold up the sequence's
+ * pipelines, which wait for the holders of that lock.
  */
-CREATE FUNCTION incremental._pipeline_stats()
+CREATE FUNCTION incremental._sequence_last_value(pg_catalog.regclass)
+ RETURNS bigint
+ LANGUAGE C STRICT STABLE
+ AS 'MODULE_PATHNAME', 'incremental_sequence_last_value';
+
+CREATE FUNCTION incremental._pipeline_statistics()
  RETURNS TABLE (pipeline_name text, pipeline_type text, owner regrole, schedule text,
                 state text, runs bigint, failures bigint, consecutive_failures integer,
                 last_run_start timestamptz, last_run_end timestamptz, last_status text,
@@ -134,24 +203,7 @@ SELECT
     END AS pipeline_type,
     p.owner_id AS owner,
     p.schedule,
-    CASE
-        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-                     WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
-                       AND l.objsubid OPERATOR(pg_catalog.=) 18768
-                       AND l.granted
-                       AND l.database OPERATOR(pg_catalog.=)
-                           (SELECT oid FROM pg_catalog.pg_database
-                            WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
-                       AND ((l.classid::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32)
-                            OPERATOR(pg_catalog.|) l.objid::pg_catalog.int8)
-                           OPERATOR(pg_catalog.=) incremental._pipeline_lock_key(p.pipeline_name))
-            THEN 'running'
-        WHEN p.paused THEN 'paused'
-        WHEN runnable AND o.login_problem IS NOT NULL THEN 'blocked'
-        WHEN r.consecutive_failures OPERATOR(pg_catalog.>) 0 THEN 'failing'
-        WHEN p.schedule IS NULL OR NOT incremental._scheduler_active() THEN 'disabled'
-        ELSE 'idle'
-    END AS state,
+    st.state,
     COALESCE(r.total_runs, 0) AS runs,
     COALESCE(r.total_failures, 0) AS failures,
     COALESCE(r.consecutive_failures, 0) AS consecutive_failures,
@@ -162,7 +214,7 @@ SELECT
     CASE WHEN pg_catalog.pg_has_role(p.owner_id, 'USAGE') THEN r.last_error_message END AS last_error,
     CASE WHEN pg_catalog.pg_has_role(p.owner_id, 'USAGE') THEN r.last_error_sqlstate END AS last_error_sqlstate,
     CASE
-        WHEN p.schedule IS NULL OR p.paused OR NOT incremental._scheduler_active() THEN NULL
+        WHEN NOT sched.runnable OR p.paused OR o.login_problem IS NOT NULL THEN NULL
         ELSE GREATEST(incremental.schedule_next_run(p.schedule, pg_catalog.now()), r.next_retry_at)
     END AS next_run,
     COALESCE(r.total_exec_time, 0) AS total_exec_time,
@@ -171,11 +223,9 @@ SELECT
     COALESCE(r.total_items, 0) AS items_processed,
     CASE p.pipeline_type
         WHEN 's' THEN
-            CASE WHEN pg_catalog.has_sequence_privilege(s.sequence_name, 'SELECT,USAGE')
-                 THEN NULLIF(GREATEST(COALESCE(pg_catalog.pg_sequence_last_value(s.sequence_name),
-                                               s.initial_sequence_number)
-                                      OPERATOR(pg_catalog.-) s.last_processed_sequence_number, -1), -1)
-            END
+            NULLIF(GREATEST(COALESCE(incremental._sequence_last_value(s.sequence_name),
+                                     s.initial_sequence_number)
+                            OPERATOR(pg_catalog.-) s.last_processed_sequence_number, -1), -1)
         WHEN 't' THEN
             incremental._intervals_passed(t.start_time, t.time_interval, t.last_processed_time,
                                           pg_catalog.now() OPERATOR(pg_catalog.-) t.min_delay,
@@ -186,12 +236,14 @@ SELECT
                                interval '0')
     END AS lag,
     r.stats_reset,
-    CASE
-        WHEN p.paused THEN NULL
-        WHEN runnable AND o.login_problem IS NOT NULL THEN o.login_problem
-        WHEN p.schedule IS NULL THEN 'runs only when executed by hand'
-        WHEN p.scheduled_by OPERATOR(pg_catalog.=) 'pg_cron' THEN 'scheduled by pg_cron'
-        WHEN NOT incremental._scheduler_active() THEN 'the built-in scheduler is not running'
+    CASE st.state
+        WHEN 'blocked' THEN o.login_problem
+        WHEN 'disabled' THEN
+            CASE
+                WHEN p.schedule IS NULL THEN 'runs only when executed by hand'
+                WHEN p.scheduled_by OPERATOR(pg_catalog.=) 'pg_cron' THEN 'scheduled by pg_cron'
+                ELSE 'the built-in scheduler is not running'
+            END
     END AS state_detail
 FROM incremental.pipelines p
 CROSS JOIN LATERAL (SELECT p.schedule IS NOT NULL
@@ -204,11 +256,28 @@ LEFT JOIN LATERAL (
     SELECT * FROM incremental.pipeline_runs pr
     WHERE pr.pipeline_name OPERATOR(pg_catalog.=) p.pipeline_name
     ORDER BY pr.run_id DESC LIMIT 1) r ON true
+CROSS JOIN LATERAL (
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                     WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+                       AND l.objsubid OPERATOR(pg_catalog.=) 18768
+                       AND l.granted
+                       AND l.database OPERATOR(pg_catalog.=)
+                           (SELECT oid FROM pg_catalog.pg_database
+                            WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+                       AND ((l.classid::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32)
+                            OPERATOR(pg_catalog.|) l.objid::pg_catalog.int8)
+                           OPERATOR(pg_catalog.=) incremental._pipeline_lock_key(p.pipeline_name))
+            THEN 'running'
+        WHEN p.paused THEN 'paused'
+        WHEN sched.runnable AND o.login_problem IS NOT NULL THEN 'blocked'
+        WHEN r.consecutive_failures OPERATOR(pg_catalog.>) 0 THEN 'failing'
+        WHEN NOT sched.runnable THEN 'disabled'
+        ELSE 'idle'
+    END AS state) st
 $function$;
 
-CREATE VIEW incremental.pipeline_stats AS
-SELECT * FROM incremental._pipeline_stats();
-COMMENT ON VIEW incremental.pipeline_stats
- IS 'state, counters, last run and lag of every pipeline';
-GRANT SELECT ON incremental.pipeline_stats TO PUBLIC;
+CREATE OR REPLACE VIEW incremental.pipeline_stats AS
+SELECT * FROM incremental._pipeline_statistics();
+DROP FUNCTION incremental._pipeline_stats();
 

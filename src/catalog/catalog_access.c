@@ -210,13 +210,6 @@ ReadNewestCatalogRow(CatalogTable table, const char *indexName, AttrNumber keyAt
 }
 
 
-bool
-CatalogRowExists(CatalogTable table, int nkeys, Datum *keys)
-{
-	return ReadCatalogRow(table, nkeys, keys, NULL, NULL);
-}
-
-
 /*
  * CatalogKeysExist looks up many rows of a table with a two-column text
  * primary key, all with the same first column: exists[i] says whether the

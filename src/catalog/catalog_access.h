@@ -32,7 +32,6 @@ extern bool ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys,
 extern bool ReadNewestCatalogRow(CatalogTable table, const char *indexName,
 								 AttrNumber keyAttribute, Datum key,
 								 Datum *values, bool *nulls);
-extern bool CatalogRowExists(CatalogTable table, int nkeys, Datum *keys);
 extern void CatalogKeysExist(CatalogTable table, Datum firstKey, const Datum *secondKeys,
 							 int count, bool *exists);
 extern List *ReadAllCatalogRows(CatalogTable table, int natts);

@@ -81,7 +81,6 @@ typedef enum CatalogTable
 #define Natts_pipeline_runs						23
 #define Anum_pipeline_runs_run_id				1
 #define Anum_pipeline_runs_pipeline_name		2
-#define Anum_pipeline_runs_ended_at				4
 #define Anum_pipeline_runs_batches				7
 #define Anum_pipeline_runs_items_processed		8
 #define Anum_pipeline_runs_rows_processed		9

@@ -81,6 +81,13 @@ typedef struct FileListPipelineState
 	int32		maxBatchesPerRun;	/* -1: no limit */
 } FileListPipelineState;
 
+/* How a pipeline stood before a run: what the run's failure carries on */
+typedef struct PipelineStanding
+{
+	int32		consecutiveFailures;
+	TimestampTz lastSuccess;	/* 0: none */
+} PipelineStanding;
+
 /*
  * What to write to a run's row in incremental.pipeline_runs: the figures
  * of the batches done since the run's last write, and how the run stands.
@@ -89,6 +96,8 @@ typedef struct PipelineRunRecord
 {
 	const char *pipelineName;
 	int64		runId;			/* the row the run wrote last; 0: none */
+	PipelineStanding *standing; /* set when a row is inserted, used when
+								 * the run's failure updates it */
 	TimestampTz startedAt;
 	TimestampTz endedAt;
 	bool		succeeded;

@@ -65,13 +65,10 @@ static CatalogStatement UpdateRunStatement = {
 		TIMESTAMPTZOID, TEXTOID, TEXTOID},
 };
 
-/* how the pipeline stood before a run: what the run's failure carries on */
-static CatalogStatement ReadBeforeRunStatement = {
-	.sql = "SELECT consecutive_failures, last_success "
-	"FROM incremental.pipeline_runs WHERE pipeline_name = $1 AND run_id < $2 "
-	"ORDER BY run_id DESC LIMIT 1",
-	.nargs = 2,
-	.argtypes = {TEXTOID, INT8OID},
+static CatalogStatement RunExistsStatement = {
+	.sql = "SELECT 1 FROM incremental.pipeline_runs WHERE run_id = $1",
+	.nargs = 1,
+	.argtypes = {INT8OID},
 };
 
 static CatalogStatement ReadSummaryStatement = {
@@ -110,12 +107,14 @@ static CatalogStatement TrimStatement = {
 
 static void LockPipelineHistory(const char *pipelineName);
 static int64 InsertRunRow(const PipelineRunRecord *record, Datum key, Datum *previous,
-						  bool *previousNulls);
-static void UpdateRunRow(const PipelineRunRecord *record, Datum key, Datum *row,
-						 bool *rowNulls);
+						  bool *previousNulls, bool continued);
+static void UpdateRunRow(const PipelineRunRecord *record, Datum *row, bool *rowNulls);
+static bool RunRowExists(int64 runId);
 static int64 AddInt64(int64 a, int64 b);
-static void CarryCountersForward(const PipelineRunRecord *record, Datum *previous,
-								 bool *previousNulls, Datum *values, char *nulls);
+static void CarryCountersForward(const PipelineRunRecord *record, bool continued,
+								 Datum *previous, bool *previousNulls, Datum *values,
+								 char *nulls);
+static void RememberStanding(PipelineStanding *standing, Datum *previous, bool *previousNulls);
 static void CarryColumn(Datum *previous, bool *previousNulls, AttrNumber attribute,
 						bool replace, Datum value, bool isNull, Datum *newValue,
 						char *newNull);
@@ -127,10 +126,11 @@ static void CarryColumn(Datum *previous, bool *previousNulls, AttrNumber attribu
  * figures are added to it; otherwise a new row is inserted, with the
  * counters carried forward from the newest.  That happens on a run's
  * first write, and also when another session's run was recorded in
- * between (a manual run between two scheduled batches) or when the
- * transaction of the last write rolled back: the run then goes on in a
- * row of its own, and nothing is counted twice or lost.  Returns the
- * run_id of the row written, for the run's next write.
+ * between (a manual run between two scheduled batches), where the run
+ * goes on in a row of its own that does not count it again, and when the
+ * transaction of the last write rolled back, where the new row is the
+ * run's first.  Returns the run_id of the row written, for the run's next
+ * write.
  */
 int64
 WritePipelineRun(const PipelineRunRecord *record)
@@ -148,18 +148,34 @@ WritePipelineRun(const PipelineRunRecord *record)
 	if (hasNewest && record->runId != 0 &&
 		DatumGetInt64(newest[Anum_pipeline_runs_run_id - 1]) == record->runId)
 	{
-		UpdateRunRow(record, key, newest, newestNulls);
+		UpdateRunRow(record, newest, newestNulls);
 		return record->runId;
 	}
 
-	return InsertRunRow(record, key, hasNewest ? newest : NULL, newestNulls);
+	return InsertRunRow(record, key, hasNewest ? newest : NULL, newestNulls,
+						record->runId != 0 && RunRowExists(record->runId));
 }
 
 
-/* InsertRunRow adds a run's row after the pipeline's newest (previous) */
+/* RunRowExists: the row is there (its transaction did not roll back) */
+static bool
+RunRowExists(int64 runId)
+{
+	Datum		key = Int64GetDatum(runId);
+	Datum		one;
+	bool		oneNull;
+
+	return QueryCatalog(&RunExistsStatement, &key, NULL, &one, &oneNull, 1);
+}
+
+
+/*
+ * InsertRunRow adds a run's row after the pipeline's newest (previous);
+ * 'continued' when the run already has a row, further back.
+ */
 static int64
 InsertRunRow(const PipelineRunRecord *record, Datum key, Datum *previous,
-			 bool *previousNulls)
+			 bool *previousNulls, bool continued)
 {
 	Datum		values[22];
 	char		nulls[22];
@@ -186,7 +202,9 @@ InsertRunRow(const PipelineRunRecord *record, Datum key, Datum *previous,
 	values[12] = TimestampTzGetDatum(record->nextRetryAt);
 	nulls[12] = NullFlag(record->nextRetryAt == 0);
 
-	CarryCountersForward(record, previous, previousNulls, values + 13, nulls + 13);
+	CarryCountersForward(record, continued, previous, previousNulls, values + 13, nulls + 13);
+	if (record->standing != NULL)
+		RememberStanding(record->standing, previous, previousNulls);
 
 	if (!QueryCatalog(&InsertRunStatement, values, nulls, &runId, &runIdNull, 1))
 		elog(ERROR, "could not record the run of pipeline \"%s\"", record->pipelineName);
@@ -200,10 +218,12 @@ InsertRunRow(const PipelineRunRecord *record, Datum key, Datum *previous,
  * UpdateRunRow adds the record's figures to the run's own row, the
  * pipeline's newest.  A failure makes the whole run failed: its failure
  * continues the series of failures that stood before the run, and the
- * pipeline's last success stays the one before the run.
+ * pipeline's last success stays the one before the run (record->standing,
+ * remembered when the row was inserted: the row before may be trimmed by
+ * now).
  */
 static void
-UpdateRunRow(const PipelineRunRecord *record, Datum key, Datum *row, bool *rowNulls)
+UpdateRunRow(const PipelineRunRecord *record, Datum *row, bool *rowNulls)
 {
 	bool		failed = !record->succeeded;
 	Datum		values[17];
@@ -221,17 +241,11 @@ UpdateRunRow(const PipelineRunRecord *record, Datum key, Datum *row, bool *rowNu
 
 	if (failed)
 	{
-		Datum		before[2] = {key, Int64GetDatum(record->runId)};
-		Datum		standing[2];
-		bool		standingNulls[2];
+		PipelineStanding *standing = record->standing;
 
-		lastSuccessNull = true;
-		if (QueryCatalog(&ReadBeforeRunStatement, before, NULL, standing, standingNulls, 2))
-		{
-			consecutiveFailures = DatumGetInt32(standing[0]);
-			lastSuccess = standing[1];
-			lastSuccessNull = standingNulls[1];
-		}
+		consecutiveFailures = standing != NULL ? standing->consecutiveFailures : 0;
+		lastSuccess = TimestampTzGetDatum(standing != NULL ? standing->lastSuccess : 0);
+		lastSuccessNull = standing == NULL || standing->lastSuccess == 0;
 		if (pg_add_s32_overflow(consecutiveFailures, 1, &consecutiveFailures))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -312,8 +326,8 @@ LockPipelineHistory(const char *pipelineName)
  * the overflow checks of the SQL operators.
  */
 static void
-CarryCountersForward(const PipelineRunRecord *record, Datum *previous, bool *previousNulls,
-					 Datum *values, char *nulls)
+CarryCountersForward(const PipelineRunRecord *record, bool continued, Datum *previous,
+					 bool *previousNulls, Datum *values, char *nulls)
 {
 	bool		failed = !record->succeeded;
 	int64		totalRuns = 0;
@@ -332,12 +346,11 @@ CarryCountersForward(const PipelineRunRecord *record, Datum *previous, bool *pre
 		totalExecTime = DatumGetFloat8(previous[Anum_pipeline_runs_total_exec_time - 1]);
 	}
 
-	if (pg_add_s64_overflow(totalRuns, 1, &totalRuns) ||
-		pg_add_s64_overflow(totalFailures, failed ? 1 : 0, &totalFailures) ||
-		pg_add_s64_overflow(totalItems, record->itemsProcessed, &totalItems))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("bigint out of range")));
+	/* a run that goes on in a row of its own was counted by its first */
+	if (!continued)
+		totalRuns = AddInt64(totalRuns, 1);
+	totalFailures = AddInt64(totalFailures, failed ? 1 : 0);
+	totalItems = AddInt64(totalItems, record->itemsProcessed);
 	if (failed && pg_add_s32_overflow(consecutiveFailures, 1, &consecutiveFailures))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -360,6 +373,22 @@ CarryCountersForward(const PipelineRunRecord *record, Datum *previous, bool *pre
 				record->errorSqlstate == NULL, &values[7], &nulls[7]);
 	CarryColumn(previous, previousNulls, Anum_pipeline_runs_stats_reset,
 				false, (Datum) 0, true, &values[8], &nulls[8]);
+}
+
+
+/* RememberStanding keeps how the pipeline stood before a run's row */
+static void
+RememberStanding(PipelineStanding *standing, Datum *previous, bool *previousNulls)
+{
+	memset(standing, 0, sizeof(PipelineStanding));
+	if (previous == NULL)
+		return;
+
+	standing->consecutiveFailures =
+		DatumGetInt32(previous[Anum_pipeline_runs_consecutive_failures - 1]);
+	if (!previousNulls[Anum_pipeline_runs_last_success - 1])
+		standing->lastSuccess =
+			DatumGetTimestampTz(previous[Anum_pipeline_runs_last_success - 1]);
 }
 
 

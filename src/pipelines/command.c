@@ -30,7 +30,6 @@
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "tcop/tcopprot.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
@@ -41,6 +40,7 @@
 static void CommandErrorCallback(void *command);
 static void CheckCommandCanRunInBatch(Node *statement);
 static const char *StatementNeedingOwnTransaction(Node *statement);
+static const char *SessionStateStatement(Node *statement);
 static bool HasTrueOption(List *options, const char *name);
 
 
@@ -119,15 +119,40 @@ CheckCommandCanRunInBatch(Node *statement)
 				 errdetail("A pipeline's command runs with no client to exchange data with."),
 				 errhint("Copy from or to a file or a program, or use INSERT ... SELECT.")));
 
-	if (IsA(statement, ListenStmt) || IsA(statement, UnlistenStmt) ||
-		IsA(statement, DiscardStmt))
+	if ((commandName = SessionStateStatement(statement)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s cannot be the command of a pipeline",
-						IsA(statement, ListenStmt) ? "LISTEN" :
-						IsA(statement, UnlistenStmt) ? "UNLISTEN" : "DISCARD"),
+				 errmsg("%s cannot be the command of a pipeline", commandName),
 				 errdetail("A pipeline's command runs as a security-restricted operation, which "
 						   "may not change the state of the session.")));
+}
+
+
+/*
+ * SessionStateStatement returns the name of the command when the statement
+ * is one that a security-restricted operation refuses because it changes
+ * the session (CheckRestrictedOperation in utility.c), or NULL.
+ */
+static const char *
+SessionStateStatement(Node *statement)
+{
+	switch (nodeTag(statement))
+	{
+		case T_ListenStmt:
+			return "LISTEN";
+		case T_UnlistenStmt:
+			return "UNLISTEN";
+		case T_DiscardStmt:
+			return "DISCARD";
+		case T_PrepareStmt:
+			return "PREPARE";
+		case T_DeallocateStmt:
+			return "DEALLOCATE";
+		case T_ClosePortalStmt:
+			return "CLOSE";
+		default:
+			return NULL;
+	}
 }
 
 

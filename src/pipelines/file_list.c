@@ -77,6 +77,14 @@ ResolveListFunction(const char *listFunction)
 				 errdetail("The pipeline calls its list function as its owner, the current user."),
 				 errhint("Ask the owner of the function for EXECUTE on it, or pass another list_function.")));
 
+	/* the name would mean another session's function later, as pg_temp does */
+	if (isAnyTempNamespace(get_func_namespace(functionId)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("list function %s is a temporary function", functionName),
+				 errdetail("A pipeline outlives the session, and its list function must too."),
+				 errhint("Create the function in a permanent schema.")));
+
 	qualifiedName = quote_qualified_identifier(get_namespace_name(get_func_namespace(functionId)),
 											   get_func_name(functionId));
 	(void) ListFilesQuery(qualifiedName);

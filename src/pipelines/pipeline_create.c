@@ -8,7 +8,9 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/command.h"
@@ -49,6 +51,21 @@ BeginPipelineCreation(const char *pipelineName, PipelineType type, Oid sourceRel
 
 	/* as recording a dependency would, so that DROP ROLE sees the pipeline */
 	LockPipelineOwner(GetUserId());
+
+	/*
+	 * As a statement that reads the source would, so that a DROP TABLE in
+	 * progress either finishes first (and the source is gone) or sees the
+	 * pipeline and drops it along.
+	 */
+	if (OidIsValid(sourceRelationId))
+	{
+		LockRelationOid(sourceRelationId, AccessShareLock);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(sourceRelationId)))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("the source table of pipeline \"%s\" was dropped while the pipeline was being created",
+							pipelineName)));
+	}
 
 	if (ReadPipeline(pipelineName, true) != NULL)
 		ereport(ERROR,

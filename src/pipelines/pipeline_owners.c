@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/dependency.h"
 #include "catalog/pg_authid.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -56,21 +57,16 @@ PipelinesOwnedBy(Oid roleId)
 void
 LockPipelineOwner(Oid roleId)
 {
-	LockSharedObject(AuthIdRelationId, roleId, 0, AccessShareLock);
-
-	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(roleId)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("role with OID %u does not exist", roleId),
-				 errdetail("It was dropped while the pipeline was being given to it.")));
+	shdepLockAndCheckObject(AuthIdRelationId, roleId);
 }
 
 
 /*
  * ReassignPipeline gives the pipeline to newOwnerId, if oldOwnerId still
- * owns it once its lock is held.
+ * owns it once its lock is held, and returns it as it is now; NULL when it
+ * was dropped or given away meanwhile.
  */
-void
+Pipeline *
 ReassignPipeline(const char *pipelineName, Oid oldOwnerId, Oid newOwnerId)
 {
 	Pipeline   *pipeline;
@@ -78,10 +74,12 @@ ReassignPipeline(const char *pipelineName, Oid oldOwnerId, Oid newOwnerId)
 	(void) LockPipeline(pipelineName, false);
 	pipeline = ReadPipeline(pipelineName, true);
 	if (pipeline == NULL || pipeline->ownerId != oldOwnerId)
-		return;
+		return NULL;
 
 	LockPipelineOwner(newOwnerId);
 	SetPipelineOwner(pipelineName, newOwnerId);
+	pipeline->ownerId = newOwnerId;
+	return pipeline;
 }
 
 

@@ -11,6 +11,8 @@
 
 #include "nodes/pg_list.h"
 
+#include "catalog/pipeline_catalog.h"
+
 /* Whether this database has a catalog of ours to look in */
 extern bool PipelineCatalogReadable(void);
 
@@ -24,7 +26,7 @@ extern List *PipelinesOwnedBy(Oid roleId);
  */
 extern void LockPipelineOwner(Oid roleId);
 
-extern void ReassignPipeline(const char *pipelineName, Oid oldOwnerId, Oid newOwnerId);
+extern Pipeline *ReassignPipeline(const char *pipelineName, Oid oldOwnerId, Oid newOwnerId);
 extern void DropPipelinesOwnedBy(Oid roleId);
 
 #endif							/* INCREMENTAL_PIPELINE_OWNERS_H */

@@ -21,7 +21,6 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
-#include "utils/acl.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
@@ -40,6 +39,8 @@ struct PipelineRun
 	bool		skipIfBusy;
 	char	   *command;
 	TimestampTz createdAt;		/* of the pipeline the run began with */
+	Oid			ownerId;		/* a scheduled run's only owner (InvalidOid:
+								 * any) */
 	MemoryContext batchContext; /* reset after every batch */
 	KindRunState kindState;
 
@@ -51,15 +52,24 @@ struct PipelineRun
 	Pipeline   *lockedPipeline;
 	LocalTransactionId lockedXact;
 
-	/* for incremental.pipeline_runs (WritePipelineRun) */
+	/*
+	 * For incremental.pipeline_runs (WritePipelineRun): what the batches did
+	 * that is not written yet.  A run whose batches commit one by one writes
+	 * each batch; one whose batches all share a transaction writes once, at
+	 * the end, since its batches commit or roll back together.
+	 */
 	TimestampTz startedAt;
 	int64		itemsProcessed; /* so far, by the run's batches */
+	bool		writeEachBatch;
+	PipelineRunRecord unwritten;
 	int64		runId;			/* the run's row, once a batch wrote it */
+	PipelineStanding standing;	/* the pipeline's, before the run */
 };
 
 static PipelineRun *StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger,
 									 bool skipIfBusy, MemoryContext runContext,
-									 bool lockHeld);
+									 bool lockHeld, bool writeEachBatch);
+static Pipeline *ReadRunPipeline(PipelineRun *run);
 /* What LockPipelineSource found */
 typedef enum SourceLock
 {
@@ -71,6 +81,7 @@ typedef enum SourceLock
 static SourceLock LockPipelineSource(const Pipeline *pipeline, bool wait);
 static PipelineBatchOutcome ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run);
 static void RecordBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart);
+static void WriteUnwritten(PipelineRun *run);
 static void RecordRunOutcome(PipelineRun *run, bool succeeded, const char *errorMessage,
 							 const char *errorSqlstate, TimestampTz nextRetryAt);
 static PipelineBatchOutcome ExecuteBatchRecordingFailure(PipelineRun *run);
@@ -81,18 +92,19 @@ PipelineRun *
 BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfBusy,
 				 MemoryContext runContext)
 {
-	return StartPipelineRun(pipelineName, trigger, skipIfBusy, runContext, false);
+	return StartPipelineRun(pipelineName, trigger, skipIfBusy, runContext, false, true);
 }
 
 
 /*
  * StartPipelineRun is BeginPipelineRun for a caller that may already hold
  * the pipeline's lock (lockHeld), in which case the pipeline read here is
- * kept for the first batch.
+ * kept for the first batch, and whose batches may all share a transaction
+ * (!writeEachBatch).
  */
 static PipelineRun *
 StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfBusy,
-				 MemoryContext runContext, bool lockHeld)
+				 MemoryContext runContext, bool lockHeld, bool writeEachBatch)
 {
 	MemoryContext callerContext = MemoryContextSwitchTo(lockHeld ? runContext :
 														CurrentMemoryContext);
@@ -102,9 +114,9 @@ StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
 	MemoryContextSwitchTo(callerContext);
 
 	/*
-	 * The scheduler's workers connect as the bootstrap superuser, so this
-	 * check always passes for them.  That grants nothing: every batch runs
-	 * the pipeline's work as its owner (SwitchToPipelineOwner).
+	 * Running it grants nothing: every batch runs the pipeline's work as its
+	 * owner (SwitchToPipelineOwner).  A scheduled run is made by a session
+	 * logged in as the owner, and stays the owner's (ReadRunPipeline).
 	 */
 	CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
 
@@ -115,6 +127,8 @@ StartPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skip
 	run->kindState.writerWaitMs = skipIfBusy ? PIPELINE_WRITER_WAIT_MS : -1;
 	run->command = MemoryContextStrdup(runContext, pipeline->command);
 	run->createdAt = pipeline->createdAt;
+	run->ownerId = trigger == PIPELINE_RUN_BY_SCHEDULER ? GetSessionUserId() : InvalidOid;
+	run->writeEachBatch = writeEachBatch;
 	run->batchContext = AllocSetContextCreate(runContext, "pipeline batch",
 											  ALLOCSET_DEFAULT_SIZES);
 	run->kindState.runContext = runContext;
@@ -147,35 +161,18 @@ ExecutePipelineBatch(PipelineRun *run)
 
 	callerContext = MemoryContextSwitchTo(run->batchContext);
 
-	if (run->lockedPipeline != NULL && run->lockedXact == MyProc->lxid)
-		pipeline = run->lockedPipeline;
-	else
-		pipeline = ReadPipeline(run->pipelineName, true);
-	run->lockedPipeline = NULL;
-
-	/*
-	 * A pipeline dropped and created again under the same name since the
-	 * run began is another pipeline: the rest of the run (a file listing,
-	 * counters) is not its.
-	 */
-	if (pipeline != NULL && pipeline->createdAt != run->createdAt)
-		pipeline = NULL;
-
+	pipeline = ReadRunPipeline(run);
 	if (pipeline != NULL)
 	{
-		/* it may have been dropped and created again by someone else */
-		CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
 		source = LockPipelineSource(pipeline, !run->skipIfBusy);
 
 		/* a source dropped while we waited for its lock took the pipeline along */
-		if (source == SOURCE_GONE &&
-			(pipeline = ReadPipeline(run->pipelineName, true)) != NULL)
-		{
-			if (pipeline->createdAt != run->createdAt)
-				pipeline = NULL;
-			else
-				CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
-		}
+		if (source == SOURCE_GONE && (pipeline = ReadRunPipeline(run)) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("the source table of pipeline \"%s\" no longer exists",
+							pipeline->name),
+					 errhint("Drop the pipeline with incremental.drop_pipeline.")));
 	}
 
 	if (pipeline == NULL)
@@ -189,6 +186,35 @@ ExecutePipelineBatch(PipelineRun *run)
 	MemoryContextReset(run->batchContext);
 
 	return outcome;
+}
+
+
+/*
+ * ReadRunPipeline reads the run's pipeline under its lock and checks that
+ * the current user may run it.  NULL when it is no longer the pipeline the
+ * run began with: dropped, or created again under the same name (the rest
+ * of the run, a file listing and counters, is not its), or, for a
+ * scheduled run, given to another owner (REASSIGN OWNED): a scheduled
+ * batch runs only in a session that never ran another role's code, the
+ * owner's own.
+ */
+static Pipeline *
+ReadRunPipeline(PipelineRun *run)
+{
+	Pipeline   *pipeline;
+
+	if (run->lockedPipeline != NULL && run->lockedXact == MyProc->lxid)
+		pipeline = run->lockedPipeline;
+	else
+		pipeline = ReadPipeline(run->pipelineName, true);
+	run->lockedPipeline = NULL;
+
+	if (pipeline == NULL || pipeline->createdAt != run->createdAt ||
+		(OidIsValid(run->ownerId) && pipeline->ownerId != run->ownerId))
+		return NULL;
+
+	CheckPipelinePermission(pipeline, PIPELINE_ACTION_EXECUTE);
+	return pipeline;
 }
 
 
@@ -261,60 +287,82 @@ ExecuteKindBatch(const Pipeline *pipeline, PipelineRun *run)
 
 
 /*
- * RecordBatch adds a batch that did work to the run's row in
- * incremental.pipeline_runs, in the batch's transaction, so that the
- * history says exactly what committed.
+ * RecordBatch adds a batch that did work to what the run has not written to
+ * incremental.pipeline_runs yet, and writes it at once when the batch
+ * commits on its own, so that the history says exactly what committed.
  */
 static void
 RecordBatch(PipelineRun *run, const BatchResult *result, TimestampTz batchStart)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	MemoryContext runContext = run->kindState.runContext;
+	PipelineRunRecord *unwritten = &run->unwritten;
 	long		seconds;
 	int			microseconds;
-	PipelineRunRecord record = {
-		.pipelineName = run->pipelineName,
-		.runId = run->runId,
-		.startedAt = run->startedAt,
-		.endedAt = now,
-		.succeeded = true,
-		.byScheduler = run->trigger == PIPELINE_RUN_BY_SCHEDULER,
-		.batches = 1,
-		.itemsProcessed = result->itemsProcessed,
-		.rowsProcessed = (int64) result->rowsProcessed,
-		.rangeStart = result->rangeStart,
-		.rangeEnd = result->rangeEnd,
-	};
 
-	TimestampDifference(batchStart, now, &seconds, &microseconds);
-	record.execTimeMs = seconds * 1000.0 + microseconds / 1000.0;
+	TimestampDifference(batchStart, GetCurrentTimestamp(), &seconds, &microseconds);
 
 	run->kindState.batchCount++;
 	run->itemsProcessed += result->itemsProcessed;
-	run->runId = WritePipelineRun(&record);
+
+	unwritten->batches++;
+	unwritten->itemsProcessed += result->itemsProcessed;
+	unwritten->rowsProcessed += (int64) result->rowsProcessed;
+	unwritten->execTimeMs += seconds * 1000.0 + microseconds / 1000.0;
+	if (unwritten->rangeStart == NULL && result->rangeStart != NULL)
+		unwritten->rangeStart = MemoryContextStrdup(runContext, result->rangeStart);
+	if (result->rangeEnd != NULL)
+	{
+		if (unwritten->rangeEnd != NULL)
+			pfree(unconstify(char *, unwritten->rangeEnd));
+		unwritten->rangeEnd = MemoryContextStrdup(runContext, result->rangeEnd);
+	}
+
+	if (run->writeEachBatch)
+		WriteUnwritten(run);
+}
+
+
+/* WriteUnwritten writes what the run's batches did since its last write */
+static void
+WriteUnwritten(PipelineRun *run)
+{
+	PipelineRunRecord *unwritten = &run->unwritten;
+
+	if (unwritten->batches == 0)
+		return;
+
+	RecordRunOutcome(run, true, NULL, NULL, 0);
 }
 
 
 /*
- * RecordRunOutcome writes how a run ended to its row, or to a new row when
- * none of its batches did work.
+ * RecordRunOutcome writes how a run stands, with what its batches did
+ * since its last write, to its row, or to a new row when it has none.
  */
 static void
 RecordRunOutcome(PipelineRun *run, bool succeeded, const char *errorMessage,
 				 const char *errorSqlstate, TimestampTz nextRetryAt)
 {
-	PipelineRunRecord record = {
-		.pipelineName = run->pipelineName,
-		.runId = run->runId,
-		.startedAt = run->startedAt,
-		.endedAt = GetCurrentTimestamp(),
-		.succeeded = succeeded,
-		.byScheduler = run->trigger == PIPELINE_RUN_BY_SCHEDULER,
-		.errorMessage = errorMessage,
-		.errorSqlstate = errorSqlstate,
-		.nextRetryAt = nextRetryAt,
-	};
+	PipelineRunRecord record = run->unwritten;
+
+	record.pipelineName = run->pipelineName;
+	record.runId = run->runId;
+	record.standing = &run->standing;
+	record.startedAt = run->startedAt;
+	record.endedAt = GetCurrentTimestamp();
+	record.succeeded = succeeded;
+	record.byScheduler = run->trigger == PIPELINE_RUN_BY_SCHEDULER;
+	record.errorMessage = errorMessage;
+	record.errorSqlstate = errorSqlstate;
+	record.nextRetryAt = nextRetryAt;
 
 	run->runId = WritePipelineRun(&record);
+
+	if (run->unwritten.rangeStart != NULL)
+		pfree(unconstify(char *, run->unwritten.rangeStart));
+	if (run->unwritten.rangeEnd != NULL)
+		pfree(unconstify(char *, run->unwritten.rangeEnd));
+	memset(&run->unwritten, 0, sizeof(PipelineRunRecord));
 }
 
 
@@ -327,14 +375,19 @@ RecordSucceededPipelineRun(PipelineRun *run)
 
 
 void
-RecordFailedPipelineRun(const char *pipelineName, PipelineRun *run, const char *errorMessage,
-						int sqlerrcode, TimestampTz nextRetryAt)
+RecordFailedPipelineRun(const char *pipelineName, TimestampTz createdAt, PipelineRun *run,
+						const char *errorMessage, int sqlerrcode, TimestampTz nextRetryAt)
 {
 	PipelineRun notStarted = {
 		.pipelineName = unconstify(char *, pipelineName),
 		.trigger = PIPELINE_RUN_BY_SCHEDULER,
 		.startedAt = GetCurrentTimestamp(),
 	};
+	Pipeline   *pipeline = ReadPipeline(pipelineName, true);
+
+	/* a pipeline dropped, or created again, meanwhile has no row for it */
+	if (pipeline == NULL || pipeline->createdAt != createdAt)
+		return;
 
 	RecordRunOutcome(run != NULL ? run : &notStarted, false, errorMessage,
 					 unpack_sql_state(sqlerrcode), nextRetryAt);
@@ -380,7 +433,8 @@ ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
 	 * the wait, and the first batch reads the pipeline once it has the lock.
 	 */
 	lockHeld = LockPipeline(pipelineName, true);
-	run = StartPipelineRun(pipelineName, PIPELINE_RUN_BY_USER, false, runContext, lockHeld);
+	run = StartPipelineRun(pipelineName, PIPELINE_RUN_BY_USER, false, runContext, lockHeld,
+						   allowCommit);
 
 	/* a snapshot taken before waiting for writers would hide their rows */
 	if (allowCommit && IsolationUsesXactSnapshot())
@@ -403,6 +457,8 @@ ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
 
 	if (allowCommit)
 		SPI_finish();
+	else
+		WriteUnwritten(run);
 
 	MemoryContextDelete(runContext);
 }
@@ -445,9 +501,8 @@ ExecuteBatchRecordingFailure(PipelineRun *run)
 
 		/* the lock went with the subtransaction; the pipeline may have too */
 		(void) LockPipeline(run->pipelineName, false);
-		if (ReadPipeline(run->pipelineName, true) != NULL)
-			RecordRunOutcome(run, false, edata->message,
-							 unpack_sql_state(edata->sqlerrcode), 0);
+		RecordFailedPipelineRun(run->pipelineName, run->createdAt, run, edata->message,
+								edata->sqlerrcode, 0);
 		CommitBatch();
 
 		ReThrowError(edata);

@@ -15,10 +15,15 @@
  *
  * The run itself lives in a memory context that the caller provides and
  * that must survive the commits between batches.  Each batch that does
- * work adds itself to the run's row in incremental.pipeline_runs, in its
- * own transaction, so the history counts exactly the batches that
- * committed, however the run ends; a failure is written by the caller
- * (RecordFailedPipelineRun).
+ * work and commits on its own adds itself to the run's row in
+ * incremental.pipeline_runs, in its transaction, so the history counts
+ * exactly the batches that committed, however the run ends (a run whose
+ * batches share one transaction writes once, at its end); a failure is
+ * written by the caller (RecordFailedPipelineRun).
+ *
+ * A scheduled run belongs to the session's user: a batch finds its
+ * pipeline gone (PIPELINE_BATCH_GONE) once the pipeline has another owner,
+ * so that a batch only ever runs in a session of its owner.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,7 +51,9 @@ typedef enum PipelineBatchOutcome
 								 * writers still run after
 								 * PIPELINE_WRITER_WAIT_MS; nothing was
 								 * done (skip mode only) */
-	PIPELINE_BATCH_GONE			/* the pipeline was dropped meanwhile */
+	PIPELINE_BATCH_GONE			/* the pipeline is no longer the run's:
+								 * dropped, created again, or (scheduled
+								 * runs) given to another owner */
 } PipelineBatchOutcome;
 
 typedef struct PipelineRun PipelineRun;
@@ -87,12 +94,13 @@ extern void RecordSucceededPipelineRun(PipelineRun *run);
 /*
  * Records in incremental.pipeline_runs that a run failed, in the row its
  * earlier, committed batches wrote, if any (run is NULL when the run failed
- * before it began).  Call it in a new transaction after the failed one was
- * rolled back, and only if the pipeline still exists.
+ * before it began), unless the pipeline was dropped, or created again
+ * (createdAt differs), meanwhile.  Call it in a new transaction after the
+ * failed one was rolled back.
  */
-extern void RecordFailedPipelineRun(const char *pipelineName, PipelineRun *run,
-									const char *errorMessage, int sqlerrcode,
-									TimestampTz nextRetryAt);
+extern void RecordFailedPipelineRun(const char *pipelineName, TimestampTz createdAt,
+									PipelineRun *run, const char *errorMessage,
+									int sqlerrcode, TimestampTz nextRetryAt);
 
 /*
  * Runs the pipeline to completion in the current transaction, or, when

@@ -21,17 +21,18 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/tableam.h"
 #include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "catalog/pipeline_catalog.h"
@@ -44,6 +45,12 @@ static void ReportSequenceBehindProgress(const Pipeline *pipeline,
 										 const SequencePipelineState *state,
 										 int64 lastValue);
 static bool ReadSequenceLastValue(Oid sequenceId, int64 *lastValue);
+
+PG_FUNCTION_INFO_V1(incremental_sequence_last_value);
+
+/* The columns of a sequence's row (FormData_pg_sequence_data) */
+#define SEQUENCE_LAST_VALUE_ATTNUM 1
+#define SEQUENCE_IS_CALLED_ATTNUM 3
 
 
 /*
@@ -80,7 +87,7 @@ CheckSequenceUsable(Oid sequenceId, Oid ownerId)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("sequence \"%s\" cycles", sequenceName),
 				 errdetail("A sequence pipeline needs values that only ever increase."),
-				 errhint("Run ALTER SEQUENCE %s NO CYCLE.", sequenceName)));
+				 errhint("Run ALTER SEQUENCE %s NO CYCLE.", QualifiedRelationName(sequenceId))));
 
 	if (sequenceForm->seqcache > 1)
 		ereport(ERROR,
@@ -89,7 +96,7 @@ CheckSequenceUsable(Oid sequenceId, Oid ownerId)
 						sequenceForm->seqcache),
 				 errdetail("Cached values may be inserted long after they were drawn, after "
 						   "a pipeline has processed their range."),
-				 errhint("Run ALTER SEQUENCE %s CACHE 1.", sequenceName)));
+				 errhint("Run ALTER SEQUENCE %s CACHE 1.", QualifiedRelationName(sequenceId))));
 
 	if (sequenceForm->seqmin > 0)
 		initialValue = 0;
@@ -111,6 +118,14 @@ CheckSequenceUsable(Oid sequenceId, Oid ownerId)
 				 errhint("The pipeline's owner needs SELECT or USAGE on the sequence.")));
 
 	return initialValue;
+}
+
+
+char *
+QualifiedRelationName(Oid relationId)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relationId)),
+									  get_rel_name(relationId));
 }
 
 
@@ -148,7 +163,8 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 		rangeEnd = rangeStart + state->maxBatchSize - 1;
 
 	CheckWaitIsMeaningful(pipeline->name);
-	if (!WaitForSourceWriters(pipeline->sourceRelationId, DT_NOBEGIN, runState->writerWaitMs))
+	if (!WaitForSourceWriters(pipeline->sourceRelationId, state->sequenceId, DT_NOBEGIN,
+							  runState->writerWaitMs))
 	{
 		ereport(DEBUG1,
 				(errmsg_internal("pipeline \"%s\": writers of its source are still at work",
@@ -202,33 +218,71 @@ ReportSequenceBehindProgress(const Pipeline *pipeline, const SequencePipelineSta
 					   INT64_FORMAT " would be skipped.",
 					   state->lastProcessed, lastValue, state->lastProcessed),
 			 errhint("If the table was emptied and its sequence restarted (TRUNCATE ... RESTART "
-					 "IDENTITY), start over with SELECT incremental.reset_pipeline('%s'); "
-					 "otherwise move the sequence past the progress with SELECT setval('%s', "
+					 "IDENTITY), start over with SELECT incremental.reset_pipeline(%s); "
+					 "otherwise move the sequence past the progress with SELECT setval(%s, "
 					 INT64_FORMAT ").",
-					 pipeline->name, sequenceName, state->lastProcessed)));
+					 quote_literal_cstr(pipeline->name),
+					 quote_literal_cstr(QualifiedRelationName(state->sequenceId)),
+					 state->lastProcessed)));
 }
 
 
 /*
  * ReadSequenceLastValue returns false when the sequence has not produced a
- * value yet.  It checks the current user's (the owner's) privileges.
+ * value yet.  It reads the sequence's row as SELECT last_value, is_called
+ * FROM the sequence does, under AccessShareLock: pg_sequence_last_value()
+ * would take RowExclusiveLock, the lock of nextval(), and the pipelines
+ * that follow the sequence would then take each other for writers
+ * (source_writers.c).  The caller checks the privileges (CheckSequenceUsable).
  */
 static bool
 ReadSequenceLastValue(Oid sequenceId, int64 *lastValue)
 {
-	LOCAL_FCINFO(fcinfo, 1);
-	Datum		result;
+	Relation	sequence = relation_open(sequenceId, AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(sequence, snapshot, 0, NULL);
+	HeapTuple	tuple = heap_getnext(scan, ForwardScanDirection);
+	bool		isNull;
+	bool		called;
 
-	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = ObjectIdGetDatum(sequenceId);
-	fcinfo->args[0].isnull = false;
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "sequence \"%s\" has no row", RelationGetRelationName(sequence));
 
-	result = pg_sequence_last_value(fcinfo);
-	if (fcinfo->isnull)
+	called = DatumGetBool(heap_getattr(tuple, SEQUENCE_IS_CALLED_ATTNUM,
+									   RelationGetDescr(sequence), &isNull));
+	if (called)
+		*lastValue = DatumGetInt64(heap_getattr(tuple, SEQUENCE_LAST_VALUE_ATTNUM,
+												RelationGetDescr(sequence), &isNull));
+
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	relation_close(sequence, NoLock);
+
+	if (!called)
 		return false;
-
-	*lastValue = DatumGetInt64(result);
 	return true;
+}
+
+
+/*
+ * incremental._sequence_last_value(regclass), for pipeline_stats: the
+ * sequence's last value, NULL before its first value, without SELECT or
+ * USAGE on it, or while DDL holds it (monitoring does not wait).
+ */
+Datum
+incremental_sequence_last_value(PG_FUNCTION_ARGS)
+{
+	Oid			sequenceId = PG_GETARG_OID(0);
+	int64		lastValue;
+
+	if (!ConditionalLockRelationOid(sequenceId, AccessShareLock))
+		PG_RETURN_NULL();
+	if (get_rel_relkind(sequenceId) != RELKIND_SEQUENCE ||
+		pg_class_aclcheck(sequenceId, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK ||
+		!ReadSequenceLastValue(sequenceId, &lastValue))
+		PG_RETURN_NULL();
+
+	PG_RETURN_INT64(lastValue);
 }
 
 
@@ -253,8 +307,8 @@ SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe *probe)
 		sequenceId = state->sequenceId;
 	}
 
-	/* the lock pg_sequence_last_value takes, without waiting for it */
-	if (!ConditionalLockRelationOid(sequenceId, RowExclusiveLock))
+	/* the lock the read takes, without waiting for it */
+	if (!ConditionalLockRelationOid(sequenceId, AccessShareLock))
 		return true;
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(sequenceId)))
 		return true;

@@ -15,4 +15,7 @@
  */
 extern int64 CheckSequenceUsable(Oid sequenceId, Oid ownerId);
 
+/* The relation's schema-qualified, quoted name, for hints that give SQL */
+extern char *QualifiedRelationName(Oid relationId);
+
 #endif							/* INCREMENTAL_SEQUENCE_H */

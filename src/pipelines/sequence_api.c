@@ -159,7 +159,8 @@ ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId)
 					 errdetail("The pipeline waits for the writers of the table that owns "
 							   "the sequence, so that no value in a range can still appear later."),
 					 errhint("Link the sequence to its table with ALTER SEQUENCE %s OWNED BY "
-							 "table.column, or pass the table instead.", relationName)));
+							 "table.column, or pass the table instead.",
+							 QualifiedRelationName(relationId))));
 	}
 	else if (relationKind == RELKIND_RELATION || relationKind == RELKIND_PARTITIONED_TABLE)
 	{

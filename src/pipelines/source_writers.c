@@ -8,10 +8,15 @@
  * pipeline has read where the range ends:
  *
  *	 - those that hold a lock on the source that lets them write to it
- *	   (RowExclusiveLock, or a stronger mode that can write).  A writer
- *	   takes its RowExclusiveLock in the statement that draws a sequence
- *	   value, before drawing it, so for a sequence pipeline these are all
- *	   (sequence.c refuses cached sequences, whose values are drawn ahead);
+ *	   (RowExclusiveLock, or a stronger mode that can write);
+ *
+ *	 - for a sequence pipeline, also those that hold a lock on the
+ *	   sequence: nextval() locks it until the end of the transaction, so a
+ *	   transaction that drew a value in one statement and inserts it in a
+ *	   later one is waited for although it has not touched the table yet
+ *	   (sequence.c refuses cached sequences, whose values are drawn ahead
+ *	   of any transaction).  Readers of the sequence through currval() or
+ *	   pg_sequence_last_value() take that lock too; they are short;
  *
  *	 - for a time interval pipeline, also every transaction that began
  *	   before the end of the interval, whether or not it has touched the
@@ -24,7 +29,8 @@
  *
  * Neither VACUUM nor ANALYZE nor autovacuum adds rows, so their locks
  * (ShareUpdateExclusiveLock) and transactions are not waited for, nor are
- * CREATE INDEX (ShareLock) or a transaction that merely reads.
+ * CREATE INDEX (ShareLock) or, for a sequence pipeline, a transaction that
+ * merely reads the source.
  *
  * Writers may insert into a partition directly, holding no lock on the
  * partitioned table at all, so the lock check covers the source and every
@@ -85,7 +91,7 @@ static bool WaitForTransactions(List *writers, int maxWaitMs);
 
 
 bool
-WaitForSourceWriters(Oid relationId, TimestampTz startedBefore, int maxWaitMs)
+WaitForSourceWriters(Oid relationId, Oid sequenceId, TimestampTz startedBefore, int maxWaitMs)
 {
 	List	   *relationIds = find_all_inheritors(relationId, NoLock, NULL);
 	List	   *writers = NIL;
@@ -98,6 +104,17 @@ WaitForSourceWriters(Oid relationId, TimestampTz startedBefore, int maxWaitMs)
 
 		SET_LOCKTAG_RELATION(lockTag, MyDatabaseId, lfirst_oid(relationCell));
 		writers = AddLockHoldingWriters(writers, &lockTag, &lockData);
+	}
+
+	if (OidIsValid(sequenceId))
+	{
+		LOCKTAG		lockTag;
+		VirtualTransactionId *holders;
+
+		SET_LOCKTAG_RELATION(lockTag, MyDatabaseId, sequenceId);
+		for (holders = GetLockConflicts(&lockTag, ShareLock, NULL);
+			 VirtualTransactionIdIsValid(*holders); holders++)
+			writers = AddWriter(writers, *holders);
 	}
 
 	if (startedBefore != DT_NOBEGIN)
@@ -229,8 +246,7 @@ AddTransactionsStartedBefore(List *writers, TimestampTz cutoff)
 		if (local == NULL)
 			continue;
 		status = &local->backendStatus;
-		if (status->st_databaseid != MyDatabaseId || status->st_procpid == MyProcPid ||
-			status->st_backendType == B_AUTOVAC_WORKER)
+		if (status->st_databaseid != MyDatabaseId || status->st_procpid == MyProcPid)
 			continue;
 
 		startKnown = status->st_state != STATE_DISABLED &&

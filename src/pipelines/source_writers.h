@@ -23,12 +23,14 @@
 
 /*
  * Waits for the transactions that may still add rows to the source: those
- * holding a lock on it that can write and, unless startedBefore is
- * DT_NOBEGIN, every transaction of the database that began before then.
- * With maxWaitMs >= 0 for at most that long, returning false if some are
- * still running then.
+ * holding a lock on it that can write, those holding a lock on the
+ * sequence whose values they may insert (unless sequenceId is InvalidOid)
+ * and, unless startedBefore is DT_NOBEGIN, every transaction of the
+ * database that began before then.  With maxWaitMs >= 0 for at most that
+ * long, returning false if some are still running then.
  */
-extern bool WaitForSourceWriters(Oid relationId, TimestampTz startedBefore, int maxWaitMs);
+extern bool WaitForSourceWriters(Oid relationId, Oid sequenceId, TimestampTz startedBefore,
+								 int maxWaitMs);
 extern void CheckWaitIsMeaningful(const char *pipelineName);
 
 #endif							/* INCREMENTAL_SOURCE_WRITERS_H */

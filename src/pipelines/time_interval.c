@@ -99,7 +99,7 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 	if (hasSource)
 	{
 		CheckWaitIsMeaningful(pipeline->name);
-		if (!WaitForSourceWriters(pipeline->sourceRelationId, range.end,
+		if (!WaitForSourceWriters(pipeline->sourceRelationId, InvalidOid, range.end,
 								  runState->writerWaitMs))
 		{
 			ereport(DEBUG1,

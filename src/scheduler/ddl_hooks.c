@@ -107,10 +107,6 @@ IncrementalProcessUtility(PlannedStmt *plannedStatement, const char *queryString
 	if (OidIsValid(databaseId))
 		StopDatabaseWorkers(databaseId, DDL_BLOCK_MS);
 
-	/* a role that owns pipelines is not dropped, as one that owns objects */
-	if (IsA(statement, DropRoleStmt))
-		CheckRolesOwnNoPipelines((DropRoleStmt *) statement);
-
 	PG_TRY();
 	{
 		if (previousProcessUtilityHook != NULL)

@@ -74,7 +74,6 @@ typedef enum ErrorLogging
 
 static ErrorData *CopyErrorAndAbort(MemoryContext context, ErrorLogging logging,
 									ScheduledPipeline *scheduled);
-static bool IsSamePipeline(ScheduledPipeline *scheduled);
 static bool RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
 static void FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 					  PipelineBatchOutcome outcome);
@@ -167,13 +166,14 @@ ProbeForWork(PipelineDispatcher *dispatcher, List *candidates, TimestampTz now,
 {
 	MemoryContext loopContext = CurrentMemoryContext;
 	volatile int position = 0;
+	volatile int groupEnd = 0;
 	volatile bool extensionPresent = true;
 
 	while (position < list_length(candidates) && extensionPresent)
 	{
 		PG_TRY();
 		{
-			int			groupEnd = Min(position + PROBE_GROUP_SIZE, list_length(candidates));
+			groupEnd = Min(position + PROBE_GROUP_SIZE, list_length(candidates));
 
 			if (!BeginWorkerTransaction())
 				extensionPresent = false;
@@ -203,8 +203,8 @@ ProbeForWork(PipelineDispatcher *dispatcher, List *candidates, TimestampTz now,
 		{
 			ErrorData  *edata = CopyErrorAndAbort(loopContext, LOG_NEVER, NULL);
 
-			/* the commit may fail too, after every look was taken */
-			if (position < list_length(candidates))
+			/* the commit may fail too, after every look of the group was taken */
+			if (position < groupEnd)
 			{
 				ScheduledPipeline *scheduled = list_nth(candidates, position);
 
@@ -290,7 +290,11 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 			EndRun(scheduled);
 		}
 		else if (LoginSettingsChanged())
+		{
+			/* the worker logs in again; the run goes on in the next one */
 			mayGoOn = false;
+			EndRun(scheduled);
+		}
 		else
 		{
 			if (scheduled->run == NULL)
@@ -441,10 +445,9 @@ RecordFailure(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 
 	PG_TRY();
 	{
-		/* a pipeline dropped meanwhile has no row to record against */
-		if (BeginWorkerTransaction() && IsSamePipeline(scheduled))
-			RecordFailedPipelineRun(scheduled->name, scheduled->run, edata->message,
-									edata->sqlerrcode, scheduled->retryAt);
+		if (BeginWorkerTransaction())
+			RecordFailedPipelineRun(scheduled->name, scheduled->createdAt, scheduled->run,
+									edata->message, edata->sqlerrcode, scheduled->retryAt);
 		CommitWorkerTransaction();
 	}
 	PG_CATCH();
@@ -480,16 +483,6 @@ ShouldLogFailure(ScheduledPipeline *scheduled, ErrorData *edata)
 	scheduled->lastLoggedError = MemoryContextStrdup(GetMemoryChunkContext(scheduled), message);
 	scheduled->lastLoggedAt = now;
 	return true;
-}
-
-
-/* The pipeline exists, and is not a later one of the same name */
-static bool
-IsSamePipeline(ScheduledPipeline *scheduled)
-{
-	Pipeline   *pipeline = ReadPipeline(scheduled->name, true);
-
-	return pipeline != NULL && pipeline->createdAt == scheduled->createdAt;
 }
 
 

@@ -304,8 +304,16 @@ ComputeNextRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 
 	scheduled->nextRunAt = ScheduleNextRun(&effective, after, dispatcher->timezone);
 	if (effective.kind == SCHEDULE_INTERVAL)
+	{
 		scheduled->earlyUsecs = Min(effective.intervalUsecs / INTERVAL_EARLY_FRACTION,
 									INTERVAL_EARLY_MAX_USECS);
+
+		/* early or not, a non-superuser's pipeline runs once per naptime */
+		if (!dispatcher->ownerIsSuperuser)
+			scheduled->earlyUsecs = Min(scheduled->earlyUsecs,
+										effective.intervalUsecs -
+										(int64) SchedulerNaptimeMs * 1000);
+	}
 }
 
 

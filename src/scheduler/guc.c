@@ -73,7 +73,8 @@ DefineIncrementalSettings(void)
 	DefineCustomIntVariable("incremental.naptime",
 							"Longest time a scheduler worker sleeps before checking "
 							"for due pipelines again.",
-							"Also the finest resolution of interval schedules.",
+							"Also the shortest interval schedule of a pipeline whose "
+							"owner is not a superuser.",
 							&SchedulerNaptimeMs,
 							1000,
 							10,
@@ -118,8 +119,9 @@ DefineIncrementalSettings(void)
 
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("incremental.max_workers",
-								"Most per-database scheduler workers running at "
-								"once in the cluster.",
+								"Most scheduler workers running at once in the "
+								"cluster: one per role with scheduled pipelines "
+								"in each database.",
 								"Each takes a slot of max_worker_processes; 0 "
 								"disables the scheduler.",
 								&SchedulerMaxWorkers,

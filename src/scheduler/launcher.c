@@ -147,6 +147,7 @@ static long TimeUntilNextAction(void);
 static int	CountRunningWorkers(void);
 static bool DatabaseHasWorkers(Oid databaseId, bool runningOnly);
 static void SettleIdleDatabase(KnownDatabase *db);
+static void RequestProbe(KnownDatabase *db);
 static void ForgetWaitingWorkers(Oid databaseId);
 static bool PublishedRolesVersion(Oid databaseId, uint64 *version);
 static KnownDatabase *AddKnownDatabase(Oid databaseId, const char *name);
@@ -374,9 +375,10 @@ RefreshDatabaseList(void)
 }
 
 /*
- * Databases whose pipelines or extension changed get looked at again: an
- * idle one through its bootstrap superuser's worker, a served one through
- * its workers, which re-read the pipelines and publish the roles anew.
+ * Databases whose pipelines or extension changed get looked at again: one
+ * with a running worker through its workers, which re-read the pipelines
+ * and publish the roles anew; any other (idle, or whose wanted workers
+ * cannot start) through its bootstrap superuser's worker.
  */
 static void
 HandleProbeRequests(void)
@@ -392,12 +394,8 @@ HandleProbeRequests(void)
 	for (int i = 0; i < count; i++)
 	{
 		db = hash_search(knownDatabases, &databaseIds[i], HASH_FIND, NULL);
-		if (db == NULL)
-			continue;
-		if (db->state == DB_IDLE)
-			db->state = DB_UNKNOWN;
-		else
-			db->probeRequested = true;
+		if (db != NULL)
+			RequestProbe(db);
 	}
 	pfree(databaseIds);
 
@@ -406,12 +404,16 @@ HandleProbeRequests(void)
 
 	hash_seq_init(&status, knownDatabases);
 	while ((db = hash_seq_search(&status)) != NULL)
-	{
-		if (db->state == DB_IDLE)
-			db->state = DB_UNKNOWN;
-		else
-			db->probeRequested = true;
-	}
+		RequestProbe(db);
+}
+
+static void
+RequestProbe(KnownDatabase *db)
+{
+	if (db->state == DB_IDLE || !DatabaseHasWorkers(db->databaseId, true))
+		db->state = DB_UNKNOWN;
+	else
+		db->probeRequested = true;
 }
 
 /*
@@ -487,7 +489,6 @@ HandleWorkerExit(KnownWorker *worker, WorkerExitReason reason, bool blocked)
 			break;
 
 		case WORKER_EXIT_DISABLED:
-		case WORKER_EXIT_DUPLICATE:
 		case WORKER_EXIT_SETTINGS_CHANGED:
 			worker->failedStarts = 0;
 			break;
@@ -555,12 +556,9 @@ ForgetWaitingWorkers(Oid databaseId)
 static bool
 PublishedRolesVersion(Oid databaseId, uint64 *version)
 {
-	DatabaseRole *roles = palloc(MaxRolesPerDatabase() * sizeof(DatabaseRole));
 	int			count;
-	bool		known = ReadDatabaseRoles(databaseId, version, roles, &count);
 
-	pfree(roles);
-	return known;
+	return ReadDatabaseRoles(databaseId, version, NULL, &count);
 }
 
 static long
@@ -753,8 +751,10 @@ StartWantedWorkers(void)
 
 /*
  * MayStart: the worker's role may log in to the database now.  The
- * bootstrap superuser's worker always may, when it is wanted to find the
- * database's roles: it checks its own login before running its pipelines.
+ * bootstrap superuser's worker always may while the database's roles are
+ * unknown, since it is the one that finds them out (it checks its own
+ * login before running its pipelines); once they are known, it is asked
+ * like any other.
  */
 static bool
 MayStart(KnownWorker *worker, KnownDatabase *db, TimestampTz now)
@@ -765,7 +765,7 @@ MayStart(KnownWorker *worker, KnownDatabase *db, TimestampTz now)
 	if (roleName != NULL)
 		namestrcpy(&worker->roleName, roleName);
 
-	if (worker->identity.roleId == BOOTSTRAP_SUPERUSERID ||
+	if ((worker->identity.roleId == BOOTSTRAP_SUPERUSERID && db->state == DB_UNKNOWN) ||
 		RoleMayLogIn(worker->identity.databaseId, worker->identity.roleId, &reason))
 	{
 		if (worker->state == WORKER_CANNOT_LOG_IN)

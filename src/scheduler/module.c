@@ -4,8 +4,9 @@
  *	  Entry point of the pg_incremental shared library.
  *
  * _PG_init defines the extension's settings, connects the scheduler to the
- * core's pipeline events and installs the utility hook (database DDL, and
- * roles that own pipelines).  Only when the library is preloaded does it
+ * core's pipeline events and installs the utility hook (database DDL,
+ * REASSIGN/DROP OWNED) and the object access hook (DROP ROLE of a role
+ * that owns pipelines).  Only when the library is preloaded does it
  * set up the scheduler itself: shared memory, and the launcher
  * (src/scheduler/launcher.c), which starts the workers.  A pg_upgrade run, in binary upgrade mode, starts
  * no launcher, and incremental.max_workers = 0 disables the scheduler.
@@ -23,6 +24,7 @@
 
 #include "scheduler/commit_wakeup.h"
 #include "scheduler/ddl_hooks.h"
+#include "scheduler/role_ddl.h"
 #include "scheduler/guc.h"
 #include "scheduler/launcher.h"
 #include "scheduler/scheduler_status.h"
@@ -41,6 +43,7 @@ _PG_init(void)
 	DefineIncrementalSettings();
 	InstallCommitWakeup();
 	InstallDdlHooks();
+	InstallRoleDropCheck();
 
 	if (!preloading)
 		return;

@@ -124,15 +124,15 @@ HandOverToPgCron(const char *pipelineName, const char *schedule)
 
 
 /*
- * HandOverCronJob moves the pg_cron job of a pipeline that got a new owner
- * (REASSIGN OWNED) to that owner: pg_cron runs a job as the role that
- * scheduled it, which may be about to be dropped.  The new owner needs
- * USAGE on schema cron, as for any pipeline of its own in pg_cron mode.
+ * HandOverCronJob moves the pg_cron job of a pipeline that was just given
+ * to a new owner (REASSIGN OWNED; the pipeline as it is now) to that
+ * owner: pg_cron runs a job as the role that scheduled it, which may be
+ * about to be dropped.  The new owner needs USAGE on schema cron, as for
+ * any pipeline of its own in pg_cron mode.
  */
 void
-HandOverCronJob(const char *pipelineName)
+HandOverCronJob(const Pipeline *pipeline)
 {
-	Pipeline   *pipeline = ReadPipeline(pipelineName, false);
 	CronJob		job;
 	char	   *schedule = pipeline->schedule;
 	bool		active = !pipeline->paused;

@@ -10,11 +10,13 @@
 
 #include "utils/guc.h"
 
+#include "catalog/pipeline_catalog.h"
+
 /* incremental.scheduler: where the schedules of new pipelines go */
 extern int	NewPipelineScheduler;
 extern const struct config_enum_entry PipelineSchedulerOptions[];
 
 extern bool HandOverToPgCron(const char *pipelineName, const char *schedule);
-extern void HandOverCronJob(const char *pipelineName);
+extern void HandOverCronJob(const Pipeline *pipeline);
 
 #endif							/* INCREMENTAL_PG_CRON_MODE_H */

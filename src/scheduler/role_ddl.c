@@ -17,15 +17,17 @@
  *	   jobs included;
  *	 - DROP OWNED BY old drops old's pipelines.
  *
- * Each runs only where the command's own permission checks pass: DROP
- * ROLE needs CREATEROLE (the hook checks before, then core does it
- * all again); the other two run after the command succeeded.
+ * Each runs only where the command's own permission checks pass: the
+ * DROP ROLE check from the object access hook that DropRole() calls after
+ * its own checks and just before it locks the role; the other two from the
+ * utility hook, after the command succeeded.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
 #include "lib/stringinfo.h"
@@ -43,35 +45,40 @@
 /* How many pipeline names a refusal lists */
 #define NAMES_IN_MESSAGE 5
 
+static void RoleDropAccessHook(ObjectAccessType access, Oid classId, Oid objectId,
+							   int subId, void *arg);
 static void CheckRoleOwnsNoPipelines(Oid roleId, const char *roleName);
-static bool MayDropRoles(void);
+
+
+static object_access_hook_type previousObjectAccessHook = NULL;
+
+/* Installs the DROP ROLE check; called from _PG_init */
+void
+InstallRoleDropCheck(void)
+{
+	previousObjectAccessHook = object_access_hook;
+	object_access_hook = RoleDropAccessHook;
+}
 
 
 /*
- * CheckRolesOwnNoPipelines raises an error if a role that DROP ROLE is
- * about to drop owns pipelines.
+ * RoleDropAccessHook refuses to drop a role that owns pipelines.  DropRole()
+ * calls it once it has checked the current user's right to drop the role,
+ * and locks the role right after; the lock is taken here first, as pipeline
+ * creation takes it, so that no pipeline can slip in between.
  */
-void
-CheckRolesOwnNoPipelines(DropRoleStmt *statement)
+static void
+RoleDropAccessHook(ObjectAccessType access, Oid classId, Oid objectId, int subId,
+				   void *arg)
 {
-	ListCell   *cell;
+	if (previousObjectAccessHook != NULL)
+		previousObjectAccessHook(access, classId, objectId, subId, arg);
 
-	/* without the right, DROP ROLE fails on its own */
-	if (!MayDropRoles())
+	if (access != OAT_DROP || classId != AuthIdRelationId)
 		return;
 
-	foreach(cell, statement->roles)
-	{
-		RoleSpec   *role = lfirst(cell);
-		Oid			roleId = get_rolespec_oid(role, true);
-
-		if (!OidIsValid(roleId))
-			continue;
-
-		/* DropRole() takes this lock too, a moment later */
-		LockSharedObject(AuthIdRelationId, roleId, 0, AccessExclusiveLock);
-		CheckRoleOwnsNoPipelines(roleId, get_rolespec_name(role));
-	}
+	LockSharedObject(AuthIdRelationId, objectId, 0, AccessExclusiveLock);
+	CheckRoleOwnsNoPipelines(objectId, GetUserNameFromId(objectId, false));
 }
 
 
@@ -158,8 +165,10 @@ ReassignPipelinesOwnedBy(ReassignOwnedStmt *statement)
 
 		foreach(nameCell, PipelinesOwnedBy(oldOwnerId))
 		{
-			ReassignPipeline(lfirst(nameCell), oldOwnerId, newOwnerId);
-			HandOverCronJob(lfirst(nameCell));
+			Pipeline   *pipeline = ReassignPipeline(lfirst(nameCell), oldOwnerId, newOwnerId);
+
+			if (pipeline != NULL)
+				HandOverCronJob(pipeline);
 		}
 	}
 }
@@ -179,24 +188,4 @@ DropPipelinesOwnedByRoles(DropOwnedStmt *statement)
 
 	foreach(cell, statement->roles)
 		DropPipelinesOwnedBy(get_rolespec_oid(lfirst(cell), false));
-}
-
-
-/* As user.c's have_createrole_privilege(), which PostgreSQL 15 keeps static */
-static bool
-MayDropRoles(void)
-{
-	HeapTuple	tuple;
-	bool		mayDrop;
-
-	if (superuser())
-		return true;
-
-	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	mayDrop = ((Form_pg_authid) GETSTRUCT(tuple))->rolcreaterole;
-	ReleaseSysCache(tuple);
-
-	return mayDrop;
 }

@@ -10,7 +10,7 @@
 
 #include "nodes/parsenodes.h"
 
-extern void CheckRolesOwnNoPipelines(DropRoleStmt *statement);
+extern void InstallRoleDropCheck(void);
 extern void ReassignPipelinesOwnedBy(ReassignOwnedStmt *statement);
 extern void DropPipelinesOwnedByRoles(DropOwnedStmt *statement);
 

@@ -9,7 +9,8 @@
  * UNTIL, a revoked CONNECT) stops that role's pipelines too.  A background
  * worker's login checks only LOGIN and the connection limit, so the rest
  * is checked here, by the launcher before it starts a worker and by the
- * worker at every round.
+ * worker whenever it re-reads its pipelines (at once when the role or the
+ * database changes, and every few seconds).
  *
  *-------------------------------------------------------------------------
  */

@@ -78,7 +78,7 @@ typedef struct DatabaseEntry
 	uint64		pipelineChanges;	/* commits that concerned its pipelines */
 	bool		rolesKnown;		/* a worker published the roles below */
 	uint64		rolesReadAt;	/* pipelineChanges when they were read */
-	uint64		rolesVersion;	/* bumped at every publication */
+	uint64		rolesVersion;	/* rolesPublications at the last publication */
 	int			numRoles;
 	DatabaseRole *roles;		/* MaxRolesPerDatabase() of them */
 } DatabaseEntry;
@@ -93,6 +93,8 @@ typedef struct SchedulerSharedState
 	Oid			probeRequests[MAX_PROBE_REQUESTS];	/* databases whose
 													 * pipelines or
 													 * extension changed */
+	uint64		rolesPublications;	/* ever made, in any database: entries
+									 * are reused, versions must not be */
 	int			numWorkerSlots;
 	int			numDatabaseEntries;
 	int			maxRolesPerDatabase;
@@ -226,13 +228,6 @@ StartupSchedulerShmem(void)
 	for (int i = 0; i < sharedState->numDatabaseEntries; i++)
 		databaseEntries[i].roles = rolePool + i * sharedState->maxRolesPerDatabase;
 	LWLockRelease(AddinShmemInitLock);
-}
-
-/* False when the library was not preloaded: there is no scheduler */
-bool
-SchedulerShmemAvailable(void)
-{
-	return sharedState != NULL;
 }
 
 static WorkerSlot *
@@ -415,7 +410,6 @@ ReadWorkerSlot(WorkerIdentity identity, WorkerSlotStatus *status)
 	if (slot != NULL)
 	{
 		status->exists = true;
-		status->workerLaunched = slot->workerLaunched;
 		status->workerPid = slot->workerPid;
 		status->exitReason = slot->exitReason;
 	}
@@ -522,9 +516,9 @@ DatabaseBlockedUntil(Oid databaseId)
 /*
  * ReadDatabaseRoles copies the roles that own pipelines in the database,
  * as its workers last published them, into roles (MaxRolesPerDatabase()
- * entries).  *version changes whenever a worker publishes them, so the
- * launcher can tell a fresh reading.  False when no worker has published
- * them.
+ * entries; NULL: only the version is wanted).  *version changes whenever a
+ * worker publishes them, so the launcher can tell a fresh reading.  False
+ * when no worker has published them.
  */
 bool
 ReadDatabaseRoles(Oid databaseId, uint64 *version, DatabaseRole *roles, int *count)
@@ -540,7 +534,8 @@ ReadDatabaseRoles(Oid databaseId, uint64 *version, DatabaseRole *roles, int *cou
 		known = true;
 		*version = entry->rolesVersion;
 		*count = entry->numRoles;
-		memcpy(roles, entry->roles, entry->numRoles * sizeof(DatabaseRole));
+		if (roles != NULL)
+			memcpy(roles, entry->roles, entry->numRoles * sizeof(DatabaseRole));
 	}
 	LWLockRelease(sharedState->lock);
 
@@ -658,7 +653,7 @@ PublishDatabaseRoles(uint64 seenChanges, const DatabaseRole *roles, int count)
 		}
 		myDatabase->rolesKnown = true;
 		myDatabase->rolesReadAt = seenChanges;
-		myDatabase->rolesVersion++;
+		myDatabase->rolesVersion = ++sharedState->rolesPublications;
 	}
 	LWLockRelease(sharedState->lock);
 

@@ -21,7 +21,6 @@ typedef enum WorkerExitReason
 	WORKER_EXIT_DISABLED,		/* incremental.enabled is off */
 	WORKER_EXIT_NO_EXTENSION,	/* the database does not have the extension */
 	WORKER_EXIT_UNUSABLE,		/* template, no connections, or being dropped */
-	WORKER_EXIT_DUPLICATE,		/* another live worker serves the same role */
 	WORKER_EXIT_NO_PIPELINES,	/* its role has no pipeline to run here */
 	WORKER_EXIT_CANNOT_LOG_IN,	/* its role may no longer log in here */
 	WORKER_EXIT_SETTINGS_CHANGED	/* ALTER ROLE/DATABASE ... SET: log in again */
@@ -55,14 +54,12 @@ typedef struct RunningWorker
 typedef struct WorkerSlotStatus
 {
 	bool		exists;
-	bool		workerLaunched;
 	int			workerPid;
 	WorkerExitReason exitReason;
 } WorkerSlotStatus;
 
 /* set up from _PG_init while preloading */
 extern void InstallSchedulerShmemHooks(void);
-extern bool SchedulerShmemAvailable(void);
 extern int	MaxRolesPerDatabase(void);
 
 /* launcher */

@@ -79,6 +79,8 @@ static WorkerIdentity myIdentity;
 
 /* Set by syscache callbacks: the role, or its right to connect, changed */
 static volatile bool loginMayHaveChanged = true;
+static uint32 myRoleHash;		/* of the role and the database, in those caches */
+static uint32 myDatabaseHash;
 
 /* Said once per worker: more roles than shared memory can name */
 static bool tooManyRolesLogged = false;
@@ -173,6 +175,8 @@ IncrementalWorkerMain(Datum mainArg)
 	SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
 	StartTransactionCommand();
 	RememberLoginSettings();
+	myRoleHash = GetSysCacheHashValue1(AUTHOID, ObjectIdGetDatum(myIdentity.roleId));
+	myDatabaseHash = GetSysCacheHashValue1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
 	CommitTransactionCommand();
 
 	CacheRegisterSyscacheCallback(AUTHOID, LoginMayHaveChanged, (Datum) 0);
@@ -272,8 +276,8 @@ RefreshOrExit(PipelineDispatcher *dispatcher)
 	bool		mayLogIn = false;
 	bool		settingsChanged;
 
-	loginMayHaveChanged = false;
 	extensionPresent = BeginWorkerTransaction();
+	loginMayHaveChanged = false;	/* what the transaction's start told */
 	databaseServable = DatabaseIsServable();
 	settingsChanged = LoginSettingsChanged();
 
@@ -416,7 +420,10 @@ TrimRunHistoryIfDue(void)
 static void
 LoginMayHaveChanged(Datum arg, int cacheId, uint32 hashValue)
 {
-	loginMayHaveChanged = true;
+	/* 0: the whole cache was reset */
+	if (hashValue == 0 ||
+		hashValue == (cacheId == AUTHOID ? myRoleHash : myDatabaseHash))
+		loginMayHaveChanged = true;
 }
 
 

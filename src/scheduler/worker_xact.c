@@ -14,11 +14,11 @@
  *	 - the extension is locked for the transaction, the way Citus does, so
  *	   a concurrent DROP EXTENSION waits for the transaction instead of
  *	   pulling the tables out from under it;
- *	 - statement_timeout (from postgresql.conf or ALTER DATABASE ... SET)
- *	   is armed for the transaction, as a client backend arms it for each
- *	   statement: nothing arms it in a background worker otherwise, so a
- *	   command that hangs would hold the worker, and every other pipeline
- *	   of the database, forever;
+ *	 - statement_timeout (the session's: postgresql.conf, ALTER DATABASE
+ *	   and ALTER ROLE ... SET) is armed for the transaction, as a client
+ *	   backend arms it for each statement: nothing arms it in a background
+ *	   worker otherwise, so a command that hangs would hold the worker, and
+ *	   every other pipeline of its role, forever;
  *	 - after commit, table statistics are reported, or autovacuum never
  *	   hears of the rows that pipelines write.
  *
@@ -75,8 +75,9 @@ CommitWorkerTransaction(void)
 {
 	/*
 	 * A security-restricted operation may still create temporary functions.
-	 * One pipeline's must not outlive its transaction in a session that
-	 * runs every owner's pipelines; the check is free until one exists.
+	 * One pipeline's must not outlive its transaction, where the owner's
+	 * other pipelines could call it by mistake; the check is free until one
+	 * exists.
 	 */
 	ResetTempTableNamespace();
 

@@ -37,6 +37,13 @@ SELECT incremental.create_sequence_pipeline('p', 'events', 'COPY events FROM STD
 SELECT incremental.create_sequence_pipeline('p', 'events', 'COPY (SELECT $1, $2) TO STDOUT');
 SELECT incremental.create_sequence_pipeline('p', 'events', 'LISTEN new_events');
 SELECT incremental.create_sequence_pipeline('p', 'events', 'DISCARD ALL');
+SELECT incremental.create_sequence_pipeline('p', 'events', 'PREPARE q AS SELECT 1');
+
+-- a list function must outlive the session that creates the pipeline
+CREATE FUNCTION pg_temp.temp_list(pattern text) RETURNS TABLE (path text) LANGUAGE sql
+  AS $$ SELECT NULL::text WHERE false $$;
+SELECT incremental.create_file_list_pipeline('p', '/nowhere/*', 'SELECT $1',
+    list_function := 'pg_temp.temp_list');
 
 -- nothing was created by the refused calls
 SELECT pipeline_name FROM incremental.pipelines ORDER BY 1;

@@ -72,11 +72,18 @@ INSERT INTO incremental.pipelines (pipeline_name, pipeline_type, owner_id, sourc
                                    command, search_path, schedule)
 VALUES ('seq', 's', 'postgres', 'events', 'SELECT $1, $2', 'public', '* * * * *'),
        ('ti', 't', 'postgres', NULL, 'SELECT $1, $2', 'public', NULL),
-       ('files', 'f', 'postgres', NULL, 'SELECT $1', 'public', NULL);
+       ('files', 'f', 'postgres', NULL, 'SELECT $1', 'public', NULL),
+       ('files2', 'f', 'postgres', NULL, 'SELECT $1', 'public', NULL);
 INSERT INTO incremental.sequence_pipelines VALUES ('seq', 'events_id_seq', 3, NULL, 0);
 INSERT INTO incremental.time_interval_pipelines
 VALUES ('ti', '1 hour', true, '30 seconds', '2026-01-01 10:00+00', '2026-01-01 00:00+00', 'UTC');
 INSERT INTO incremental.file_list_pipelines VALUES ('files', '/nowhere/*', false, NULL, 100, -1);
+-- 2.0 stored a list function as given, resolved at every run
+CREATE FUNCTION public.my_list(pattern text) RETURNS TABLE (path text) LANGUAGE sql
+  AS $$ SELECT NULL::text WHERE false $$;
+INSERT INTO incremental.file_list_pipelines VALUES ('files2', '/nowhere/*', false, 'my_list', 100, -1);
+-- a view of the user's on pipeline_stats does not stop the update
+CREATE VIEW my_stats AS SELECT pipeline_name, state FROM incremental.pipeline_stats;
 INSERT INTO incremental.processed_files VALUES ('files', '/nowhere/a');
 
 -- the library refuses to work on it until it is updated
@@ -89,7 +96,9 @@ SELECT pipeline_name, source_relation::oid <> 0 AS has_source, cron_job_id
 FROM incremental.pipelines ORDER BY 1;
 SELECT last_processed_sequence_number FROM incremental.sequence_pipelines;
 SELECT last_processed_time FROM incremental.time_interval_pipelines;
-SELECT list_function FROM incremental.file_list_pipelines;
+SELECT pipeline_name, list_function FROM incremental.file_list_pipelines ORDER BY 1;
+SELECT * FROM my_stats ORDER BY 1;
+DROP VIEW my_stats;
 SELECT path FROM incremental.processed_files;
 CALL incremental.execute_pipeline('seq');
 SELECT last_processed_sequence_number FROM incremental.sequence_pipelines;
@@ -108,3 +117,4 @@ ORDER BY 1, 2, 3;
 
 DROP EXTENSION pg_incremental;
 DROP TABLE events;
+DROP FUNCTION public.my_list(text);
