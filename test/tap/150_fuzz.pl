@@ -37,8 +37,14 @@ like($stdout, qr/connection lost: no/, 'the connection was never lost');
 like($stdout, qr/0 fatal\/panic/, 'no FATAL or PANIC');
 like($stdout, qr/catalog consistent: yes/, 'the catalog is consistent afterwards');
 is(server_log_crashes($node), 0, 'no process was terminated by a signal');
-is($node->safe_psql('postgres',
-	"SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('pg_incremental launcher', 'pg_incremental worker')"),
-	2, 'the launcher and the worker are still there');
+# a worker runs exactly when a pipeline is left for it to schedule
+ok( $node->poll_query_until(
+		'postgres', q{
+SELECT count(*) FILTER (WHERE backend_type = 'pg_incremental launcher') = 1
+   AND count(*) FILTER (WHERE backend_type = 'pg_incremental worker') =
+       (SELECT count(DISTINCT owner_id) FROM incremental.pipelines
+        WHERE schedule IS NOT NULL AND NOT paused AND scheduled_by = 'internal')
+FROM pg_stat_activity}),
+	'the launcher is still there, with a worker for each role that has scheduled pipelines');
 $node->stop;
 done_testing();

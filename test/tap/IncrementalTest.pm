@@ -22,6 +22,8 @@ our @EXPORT = qw(
   rollup_matches_source
   wait_for_rollup
   worker_count
+  worker_pid
+  wait_for_new_worker
 );
 
 # A node with the library preloaded and a short naptime, so tests poll
@@ -99,6 +101,28 @@ sub worker_count
 	return $node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker' AND datname = '$db'"
 	);
+}
+
+# The pid of the scheduler worker of role $role in database $db, '' if none
+sub worker_pid
+{
+	my ($node, $db, $role) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker' AND datname = '$db' AND usename = '$role'"
+	);
+}
+
+# Waits until a worker of $role in $db other than $old_pid runs (the worker
+# logged in again, or was started again); returns its pid
+sub wait_for_new_worker
+{
+	my ($node, $db, $role, $old_pid, $test_name) = @_;
+	ok( $node->poll_query_until(
+			'postgres',
+			"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_incremental worker' AND datname = '$db' AND usename = '$role' AND pid <> "
+			  . ($old_pid || 0)),
+		$test_name);
+	return worker_pid($node, $db, $role);
 }
 
 1;
