@@ -195,7 +195,18 @@ WITH owners AS MATERIALIZED (
                    pg_catalog.format('role %I may not connect to this database', a.rolname)
            END AS login_problem
     FROM (SELECT DISTINCT pp.owner_id::pg_catalog.oid AS owner_id FROM incremental.pipelines pp) owner
-    LEFT JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) owner.owner_id)
+    LEFT JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) owner.owner_id),
+-- the pipelines whose lock a run holds right now, read once
+running AS MATERIALIZED (
+    SELECT (l.classid::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32)
+           OPERATOR(pg_catalog.|) l.objid::pg_catalog.int8 AS lock_key
+    FROM pg_catalog.pg_locks l
+    WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+      AND l.objsubid OPERATOR(pg_catalog.=) 18768
+      AND l.granted
+      AND l.database OPERATOR(pg_catalog.=)
+          (SELECT oid FROM pg_catalog.pg_database
+           WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database()))
 SELECT
     p.pipeline_name,
     CASE p.pipeline_type
@@ -258,16 +269,7 @@ LEFT JOIN LATERAL (
     ORDER BY pr.run_id DESC LIMIT 1) r ON true
 CROSS JOIN LATERAL (
     SELECT CASE
-        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
-                     WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
-                       AND l.objsubid OPERATOR(pg_catalog.=) 18768
-                       AND l.granted
-                       AND l.database OPERATOR(pg_catalog.=)
-                           (SELECT oid FROM pg_catalog.pg_database
-                            WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
-                       AND ((l.classid::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32)
-                            OPERATOR(pg_catalog.|) l.objid::pg_catalog.int8)
-                           OPERATOR(pg_catalog.=) incremental._pipeline_lock_key(p.pipeline_name))
+        WHEN incremental._pipeline_lock_key(p.pipeline_name) IN (SELECT lock_key FROM running)
             THEN 'running'
         WHEN p.paused THEN 'paused'
         WHEN sched.runnable AND o.login_problem IS NOT NULL THEN 'blocked'

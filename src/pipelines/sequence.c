@@ -21,18 +21,18 @@
  */
 #include "postgres.h"
 
-#include "access/heapam.h"
 #include "access/htup_details.h"
-#include "access/tableam.h"
+#include "access/relation.h"
 #include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "catalog/pipeline_catalog.h"
@@ -48,9 +48,7 @@ static bool ReadSequenceLastValue(Oid sequenceId, int64 *lastValue);
 
 PG_FUNCTION_INFO_V1(incremental_sequence_last_value);
 
-/* The columns of a sequence's row (FormData_pg_sequence_data) */
-#define SEQUENCE_LAST_VALUE_ATTNUM 1
-#define SEQUENCE_IS_CALLED_ATTNUM 3
+
 
 
 /*
@@ -229,38 +227,40 @@ ReportSequenceBehindProgress(const Pipeline *pipeline, const SequencePipelineSta
 
 /*
  * ReadSequenceLastValue returns false when the sequence has not produced a
- * value yet.  It reads the sequence's row as SELECT last_value, is_called
- * FROM the sequence does, under AccessShareLock: pg_sequence_last_value()
- * would take RowExclusiveLock, the lock of nextval(), and the pipelines
- * that follow the sequence would then take each other for writers
- * (source_writers.c).  The caller checks the privileges (CheckSequenceUsable).
+ * value yet.  It reads the sequence's one row under AccessShareLock and a
+ * share lock on its page, as nextval() writes it under an exclusive one:
+ * pg_sequence_last_value() would take RowExclusiveLock, the lock of
+ * nextval(), and the pipelines that follow the sequence would then take
+ * each other for writers (source_writers.c).  The caller checks the
+ * privileges (CheckSequenceUsable).
  */
 static bool
 ReadSequenceLastValue(Oid sequenceId, int64 *lastValue)
 {
 	Relation	sequence = relation_open(sequenceId, AccessShareLock);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	TableScanDesc scan = table_beginscan(sequence, snapshot, 0, NULL);
-	HeapTuple	tuple = heap_getnext(scan, ForwardScanDirection);
-	bool		isNull;
+	Buffer		buffer = ReadBuffer(sequence, 0);
+	Page		page;
+	ItemId		item;
+	HeapTupleData tuple;
+	Form_pg_sequence_data row;
 	bool		called;
 
-	if (!HeapTupleIsValid(tuple))
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buffer);
+	item = PageGetItemId(page, FirstOffsetNumber);
+	if (!ItemIdIsNormal(item))
 		elog(ERROR, "sequence \"%s\" has no row", RelationGetRelationName(sequence));
 
-	called = DatumGetBool(heap_getattr(tuple, SEQUENCE_IS_CALLED_ATTNUM,
-									   RelationGetDescr(sequence), &isNull));
-	if (called)
-		*lastValue = DatumGetInt64(heap_getattr(tuple, SEQUENCE_LAST_VALUE_ATTNUM,
-												RelationGetDescr(sequence), &isNull));
+	tuple.t_data = (HeapTupleHeader) PageGetItem(page, item);
+	tuple.t_len = ItemIdGetLength(item);
+	row = (Form_pg_sequence_data) GETSTRUCT(&tuple);
+	called = row->is_called;
+	*lastValue = row->last_value;
 
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
+	UnlockReleaseBuffer(buffer);
 	relation_close(sequence, NoLock);
 
-	if (!called)
-		return false;
-	return true;
+	return called;
 }
 
 
