@@ -35,6 +35,7 @@
 /* Wakeups the current transaction will send if it commits */
 static bool wakeSchedulerAtCommit = false;
 static bool wakeLauncherAtCommit = false;
+static bool settingsChangedAtCommit = false;
 
 /* Whoever set pipeline_event_hook before us is called too */
 static pipeline_event_hook_type previousPipelineEventHook = NULL;
@@ -68,6 +69,13 @@ RequestLauncherWakeAtCommit(void)
 	wakeLauncherAtCommit = true;
 }
 
+/* The stored login settings change if this transaction commits */
+void
+CountSettingsChangeAtCommit(void)
+{
+	settingsChangedAtCommit = true;
+}
+
 /*
  * incremental._pipelines_changed() is the statement trigger through which
  * any change to incremental.pipelines wakes the scheduler at commit.
@@ -94,8 +102,11 @@ WakeupXactCallback(XactEvent event, void *arg)
 				WakeDatabaseScheduler(MyDatabaseId);
 			if (wakeLauncherAtCommit)
 				WakeLauncher();
+			if (settingsChangedAtCommit)
+				CountSettingsChange();
 			wakeSchedulerAtCommit = false;
 			wakeLauncherAtCommit = false;
+			settingsChangedAtCommit = false;
 			break;
 
 		case XACT_EVENT_ABORT:
@@ -103,6 +114,7 @@ WakeupXactCallback(XactEvent event, void *arg)
 			/* a prepared transaction is noticed by the next regular check */
 			wakeSchedulerAtCommit = false;
 			wakeLauncherAtCommit = false;
+			settingsChangedAtCommit = false;
 			break;
 
 		default:

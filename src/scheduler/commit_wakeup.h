@@ -11,5 +11,6 @@
 extern void InstallCommitWakeup(void);
 extern void RequestSchedulerWakeAtCommit(void);
 extern void RequestLauncherWakeAtCommit(void);
+extern void CountSettingsChangeAtCommit(void);
 
 #endif							/* INCREMENTAL_COMMIT_WAKEUP_H */

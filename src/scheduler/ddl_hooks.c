@@ -92,7 +92,9 @@ IncrementalProcessUtility(PlannedStmt *plannedStatement, const char *queryString
 	/* a dropped database stays blocked: it is going away */
 	bool		keepBlocked = IsA(statement, DropdbStmt);
 
-	if (IsA(statement, CreatedbStmt))
+	if (IsA(statement, AlterRoleSetStmt) || IsA(statement, AlterDatabaseSetStmt))
+		CountSettingsChangeAtCommit();	/* the workers' logins are out of date */
+	else if (IsA(statement, CreatedbStmt))
 		RequestLauncherWakeAtCommit();
 	else if (IsA(statement, CreateExtensionStmt) &&
 			 strcmp(((CreateExtensionStmt *) statement)->extname, "pg_incremental") == 0)

@@ -289,7 +289,7 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 			mayGoOn = false;
 			EndRun(scheduled);
 		}
-		else if (LoginSettingsChanged())
+		else if (LoginSettingsChanged(false))
 		{
 			/* the worker logs in again; the run goes on in the next one */
 			mayGoOn = false;

@@ -10,9 +10,12 @@
  * ... SET stored, in their four combinations, as of the login.  A session
  * cannot take a stored setting back once it has been removed (RESET): the
  * value it overrode at login is gone.  So the worker compares the stored
- * settings with those it logged in with before every batch, and logs in
- * again when they differ: a batch always has the settings that a new
- * session of its owner would have, within a batch of the change.
+ * settings with those it logged in with, and logs in again when they
+ * differ: a batch always has the settings that a new session of its owner
+ * would have.  The comparison reads the catalog only when the count of
+ * committed ALTER ROLE/DATABASE ... SET statements moved (the utility hook
+ * counts them in shared memory), or when asked to (at every re-read of the
+ * pipelines, for a catalog changed some other way).
  *
  * The settings are compared as text, row by row, in the order the login
  * applies them (process_settings() in postinit.c).
@@ -35,9 +38,13 @@
 #include "utils/rel.h"
 
 #include "scheduler/login_settings.h"
+#include "scheduler/shmem.h"
 
 /* The stored settings the session logged in with, as ReadStoredSettings says */
 static char *loginSettings = NULL;
+
+/* SettingsChangeCount() when they were last compared */
+static uint64 comparedAtChange = 0;
 
 static char *ReadStoredSettings(void);
 static void AppendStoredSettings(StringInfo out, Relation settings, Oid databaseId,
@@ -47,7 +54,10 @@ static void AppendStoredSettings(StringInfo out, Relation settings, Oid database
 void
 RememberLoginSettings(void)
 {
-	char	   *settings = ReadStoredSettings();
+	char	   *settings;
+
+	comparedAtChange = SettingsChangeCount();
+	settings = ReadStoredSettings();
 
 	loginSettings = MemoryContextStrdup(TopMemoryContext, settings);
 	pfree(settings);
@@ -55,11 +65,17 @@ RememberLoginSettings(void)
 
 
 bool
-LoginSettingsChanged(void)
+LoginSettingsChanged(bool evenIfNotCounted)
 {
-	char	   *settings = ReadStoredSettings();
+	uint64		changeCount = SettingsChangeCount();
+	char	   *settings;
 	bool		changed;
 
+	if (!evenIfNotCounted && changeCount == comparedAtChange)
+		return false;
+	comparedAtChange = changeCount;
+
+	settings = ReadStoredSettings();
 	Assert(loginSettings != NULL);
 	changed = strcmp(settings, loginSettings) != 0;
 	pfree(settings);

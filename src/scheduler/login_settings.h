@@ -18,9 +18,10 @@ extern void RememberLoginSettings(void);
 
 /*
  * True when those stored settings differ from what the login applied: the
- * session no longer has the settings a new login would get.  Needs a
- * transaction.
+ * session no longer has the settings a new login would get.  Reads the
+ * catalog only when an ALTER ROLE/DATABASE ... SET was committed since the
+ * last look, unless evenIfNotCounted.  Needs a transaction.
  */
-extern bool LoginSettingsChanged(void);
+extern bool LoginSettingsChanged(bool evenIfNotCounted);
 
 #endif							/* INCREMENTAL_LOGIN_SETTINGS_H */

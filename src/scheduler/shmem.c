@@ -95,6 +95,8 @@ typedef struct SchedulerSharedState
 													 * extension changed */
 	uint64		rolesPublications;	/* ever made, in any database: entries
 									 * are reused, versions must not be */
+	pg_atomic_uint64 settingsChanges;	/* committed ALTER ROLE/DATABASE
+										 * ... SET, in any database */
 	int			numWorkerSlots;
 	int			numDatabaseEntries;
 	int			maxRolesPerDatabase;
@@ -216,6 +218,7 @@ StartupSchedulerShmem(void)
 		sharedState->numWorkerSlots = WorkerSlotCount();
 		sharedState->numDatabaseEntries = DatabaseEntryCount();
 		sharedState->maxRolesPerDatabase = RolesPerDatabase();
+		pg_atomic_init_u64(&sharedState->settingsChanges, 0);
 	}
 
 	/* every process computes the same addresses; the struct holds counts */
@@ -625,6 +628,26 @@ PipelineChangeCount(void)
 	LWLockRelease(sharedState->lock);
 
 	return count;
+}
+
+/*
+ * CountSettingsChange counts a committed change to the settings that
+ * ALTER ROLE/DATABASE ... SET store; SettingsChangeCount reads the count,
+ * which tells a worker when to compare its login's settings with the
+ * stored ones (login_settings.c).  Nothing is counted without the preload,
+ * when there are no workers either.
+ */
+void
+CountSettingsChange(void)
+{
+	if (sharedState != NULL)
+		pg_atomic_fetch_add_u64(&sharedState->settingsChanges, 1);
+}
+
+uint64
+SettingsChangeCount(void)
+{
+	return pg_atomic_read_u64(&sharedState->settingsChanges);
 }
 
 /*

@@ -79,6 +79,8 @@ extern bool ReadDatabaseRoles(Oid databaseId, uint64 *version, DatabaseRole *rol
 extern bool AttachToWorkerSlot(WorkerIdentity identity, int *otherPid);
 extern void SetWorkerExitReason(WorkerExitReason reason);
 extern uint64 PipelineChangeCount(void);
+extern void CountSettingsChange(void);
+extern uint64 SettingsChangeCount(void);
 extern void PublishDatabaseRoles(uint64 seenChanges, const DatabaseRole *roles, int count);
 
 /* any backend */

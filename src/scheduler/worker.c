@@ -279,7 +279,7 @@ RefreshOrExit(PipelineDispatcher *dispatcher)
 	extensionPresent = BeginWorkerTransaction();
 	loginMayHaveChanged = false;	/* what the transaction's start told */
 	databaseServable = DatabaseIsServable();
-	settingsChanged = LoginSettingsChanged();
+	settingsChanged = LoginSettingsChanged(true);
 
 	if (extensionPresent && databaseServable)
 	{
