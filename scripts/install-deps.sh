@@ -9,6 +9,8 @@ packages=(
 	postgresql-client-15       # psql
 	postgresql-server-dev-15   # pg_config, PGXS, pg_regress, pg_isolation_regress
 	postgresql-15-cron         # pg_cron, for the compatibility tests
+	postgresql-15-hll          # hll: approximate count(DISTINCT) in continuous views
+	postgresql-15-tdigest      # tdigest: percentiles in continuous views
 	postgresql-plpython3-15    # PL/Python, whose GD the session isolation test uses
 	build-essential            # gcc, make, libc headers
 	make

@@ -15,6 +15,18 @@
  */
 extern int64 CheckSequenceUsable(Oid sequenceId, Oid ownerId);
 
+/*
+ * Finds the table whose writers a sequence pipeline waits for and the
+ * sequence it follows, from either one; raises an error when the relation
+ * is neither a table owning exactly one sequence nor an owned sequence.
+ */
+extern void ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId);
+
+/* Creates a sequence pipeline (maxBatchSize 0: no limit) */
+extern void CreateSequencePipeline(const char *pipelineName, Oid sourceRelationId,
+								   const char *command, const char *schedule,
+								   int64 maxBatchSize, bool executeImmediately);
+
 /* The relation's schema-qualified, quoted name, for hints that give SQL */
 extern char *QualifiedRelationName(Oid relationId);
 

@@ -31,9 +31,8 @@ PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline);
 PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline_v13);
 PG_FUNCTION_INFO_V1(incremental_create_sequence_pipeline_v13_untyped);
 
-static void CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg,
-								   int maxBatchSizeArg, bool executeImmediately);
-static void ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId);
+static void CreateSequencePipelineFromSql(FunctionCallInfo fcinfo, int scheduleArg,
+										  int maxBatchSizeArg, bool executeImmediately);
 
 
 /*
@@ -46,7 +45,7 @@ incremental_create_sequence_pipeline(PG_FUNCTION_ARGS)
 	/* 1.3's catalog binds its five-argument form to this symbol */
 	CheckInstalledVersion();
 	CheckArgumentNotNull(fcinfo, 5, "execute_immediately");
-	CreateSequencePipeline(fcinfo, 3, 4, PG_GETARG_BOOL(5));
+	CreateSequencePipelineFromSql(fcinfo, 3, 4, PG_GETARG_BOOL(5));
 	PG_RETURN_VOID();
 }
 
@@ -59,7 +58,7 @@ Datum
 incremental_create_sequence_pipeline_v13(PG_FUNCTION_ARGS)
 {
 	CheckArgumentNotNull(fcinfo, 4, "execute_immediately");
-	CreateSequencePipeline(fcinfo, 3, -1, PG_GETARG_BOOL(4));
+	CreateSequencePipelineFromSql(fcinfo, 3, -1, PG_GETARG_BOOL(4));
 	PG_RETURN_VOID();
 }
 
@@ -86,22 +85,19 @@ incremental_create_sequence_pipeline_v13_untyped(PG_FUNCTION_ARGS)
 				 errhint("Pass true or false, or pass the batch size by name: "
 						 "max_batch_size => %s.", text)));
 
-	CreateSequencePipeline(fcinfo, 3, -1, executeImmediately);
+	CreateSequencePipelineFromSql(fcinfo, 3, -1, executeImmediately);
 	PG_RETURN_VOID();
 }
 
 
 static void
-CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSizeArg,
-					   bool executeImmediately)
+CreateSequencePipelineFromSql(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSizeArg,
+							  bool executeImmediately)
 {
 	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
 	char	   *command;
 	char	   *schedule = NULL;
-	Oid			argtypes[2] = {INT8OID, INT8OID};
-	Oid			tableId;
-	SequencePipelineState state = {0};
-	Pipeline   *pipeline;
+	int64		maxBatchSize = 0;
 
 	CheckArgumentNotNull(fcinfo, 1, "source_table_name");
 	command = GetTextArgument(fcinfo, 2, "command");
@@ -110,15 +106,38 @@ CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSiz
 
 	if (maxBatchSizeArg >= 0 && !PG_ARGISNULL(maxBatchSizeArg))
 	{
-		state.maxBatchSize = PG_GETARG_INT64(maxBatchSizeArg);
-		if (state.maxBatchSize <= 0)
+		maxBatchSize = PG_GETARG_INT64(maxBatchSizeArg);
+		if (maxBatchSize <= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("max_batch_size must be positive"),
 					 errhint("Pass NULL to process all new values in one batch.")));
 	}
 
-	ResolveSourceSequence(PG_GETARG_OID(1), &tableId, &state.sequenceId);
+	CreateSequencePipeline(pipelineName, PG_GETARG_OID(1), command, schedule,
+						   maxBatchSize, executeImmediately);
+}
+
+
+/*
+ * CreateSequencePipeline creates a sequence pipeline on a table with one
+ * owned sequence, or on a sequence owned by a table.  maxBatchSize 0 means
+ * no limit.  Layers above the pipelines (continuous views) create their
+ * pipelines through this function.
+ */
+void
+CreateSequencePipeline(const char *pipelineName, Oid sourceRelationId, const char *command,
+					   const char *schedule, int64 maxBatchSize, bool executeImmediately)
+{
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Oid			tableId;
+	SequencePipelineState state = {0};
+	Pipeline   *pipeline;
+
+	Assert(maxBatchSize >= 0);
+	state.maxBatchSize = maxBatchSize;
+
+	ResolveSourceSequence(sourceRelationId, &tableId, &state.sequenceId);
 	CheckOwnerMayReadSource(tableId, GetUserId());
 	state.initialValue = CheckSequenceUsable(state.sequenceId, GetUserId());
 	state.lastProcessed = state.initialValue;
@@ -136,7 +155,7 @@ CreateSequencePipeline(FunctionCallInfo fcinfo, int scheduleArg, int maxBatchSiz
  * exactly one sequence (a serial or identity column), and a sequence must
  * be owned by a table.
  */
-static void
+void
 ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId)
 {
 	char		relationKind = get_rel_relkind(relationId);

@@ -22,6 +22,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
+#include "continuous_views/cv_ddl.h"
 #include "scheduler/commit_wakeup.h"
 #include "scheduler/ddl_hooks.h"
 #include "scheduler/role_ddl.h"
@@ -44,6 +45,7 @@ _PG_init(void)
 	InstallCommitWakeup();
 	InstallDdlHooks();
 	InstallRoleDropCheck();
+	InstallContinuousViewHooks();
 
 	if (!preloading)
 		return;

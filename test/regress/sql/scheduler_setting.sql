@@ -88,7 +88,12 @@ CREATE FUNCTION catalog_shape() RETURNS SETOF text LANGUAGE sql AS $$
     WHERE c.relnamespace = 'incremental'::regnamespace
     UNION ALL
     SELECT format('routine %s acl %s: %s', p.oid::regprocedure, p.proacl, pg_get_functiondef(p.oid))
-    FROM pg_proc p WHERE p.pronamespace = 'incremental'::regnamespace
+    FROM pg_proc p WHERE p.pronamespace = 'incremental'::regnamespace AND p.prokind <> 'a'
+    UNION ALL
+    SELECT format('aggregate %s acl %s: %s %s %s %s', p.oid::regprocedure, p.proacl,
+                  a.aggtransfn, a.aggcombinefn, a.aggtranstype::regtype, a.agginitval)
+    FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
+    WHERE p.pronamespace = 'incremental'::regnamespace
     UNION ALL
     SELECT 'trigger ' || pg_get_triggerdef(t.oid)
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid

@@ -40,7 +40,13 @@ LANGUAGE sql AS $$
     UNION ALL
     SELECT 'routine', p.oid::regprocedure::text,
            pg_get_functiondef(p.oid) || ' acl=' || coalesce(p.proacl::text, '')
-    FROM pg_proc p WHERE p.pronamespace = 'incremental'::regnamespace
+    FROM pg_proc p WHERE p.pronamespace = 'incremental'::regnamespace AND p.prokind <> 'a'
+    UNION ALL
+    SELECT 'aggregate', p.oid::regprocedure::text,
+           concat_ws(' ', a.aggtransfn, a.aggcombinefn, a.aggtranstype::regtype, a.agginitval,
+                     'acl=' || coalesce(p.proacl::text, ''))
+    FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
+    WHERE p.pronamespace = 'incremental'::regnamespace
     UNION ALL
     SELECT 'view', c.relname, pg_get_viewdef(c.oid)
     FROM pg_class c WHERE c.relkind = 'v' AND c.relnamespace = 'incremental'::regnamespace

@@ -1,0 +1,212 @@
+/*
+ * pg_incremental 2.1 to 2.2: continuous views.
+ *
+ * A continuous view is a view over a storage table that a sequence
+ * pipeline keeps up to date: each batch of new source rows is aggregated
+ * and merged into the stored state (src/continuous_views/).  This table
+ * records which views are continuous views, and what keeps each one.
+ */
+
+\echo Use "ALTER EXTENSION pg_incremental UPDATE" to load this file. \quit
+
+CREATE TABLE incremental.continuous_view_definitions (
+    view_name regclass NOT NULL PRIMARY KEY,
+    pipeline_name text COLLATE "C" NOT NULL UNIQUE,
+    source_table regclass NOT NULL,
+    storage_table regclass NOT NULL,
+    query text NOT NULL,
+    realtime boolean NOT NULL,
+    distinct_mode text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+SELECT pg_catalog.pg_extension_config_dump('incremental.continuous_view_definitions', '');
+REVOKE ALL ON incremental.continuous_view_definitions FROM PUBLIC;
+GRANT SELECT ON incremental.continuous_view_definitions TO PUBLIC;
+
+/*
+ * Merging float moments across stored rows, as PostgreSQL's own parallel
+ * aggregation merges them: {n, Σx, Σ(x-x̄)²} and the six moments of the
+ * regression aggregates {n, Σx, Σ(x-x̄)², Σy, Σ(y-ȳ)², Σ(x-x̄)(y-ȳ)}.
+ * Real-time views use them, and so can queries that roll a continuous
+ * view's storage up to a coarser grain.
+ */
+CREATE AGGREGATE incremental.merge_moments(double precision[]) (
+    SFUNC = pg_catalog.float8_combine,
+    STYPE = double precision[],
+    INITCOND = '{0,0,0}',
+    COMBINEFUNC = pg_catalog.float8_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE incremental.merge_moments(double precision[])
+ IS 'merge {n, sum(x), sum((x - mean)^2)} states of float variances';
+
+CREATE AGGREGATE incremental.merge_regr_moments(double precision[]) (
+    SFUNC = pg_catalog.float8_regr_combine,
+    STYPE = double precision[],
+    INITCOND = '{0,0,0,0,0,0}',
+    COMBINEFUNC = pg_catalog.float8_regr_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE incremental.merge_regr_moments(double precision[])
+ IS 'merge the six moments of the regression aggregates';
+
+CREATE FUNCTION incremental.create_continuous_view(
+    view_name text,
+    query text,
+    schedule text DEFAULT '* * * * *',
+    max_batch_size bigint DEFAULT 100000,
+    realtime boolean DEFAULT false,
+    "distinct" text DEFAULT NULL)
+ RETURNS regclass
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_create_continuous_view';
+COMMENT ON FUNCTION incremental.create_continuous_view(text, text, text, bigint, boolean, text)
+ IS 'create a view of an aggregate query whose storage a sequence pipeline keeps up to date';
+
+/* The pipeline of a continuous view, for the functions below */
+CREATE FUNCTION incremental._continuous_view_pipeline(view regclass)
+ RETURNS text
+ LANGUAGE plpgsql STABLE
+ SET search_path = pg_catalog, pg_temp
+ AS $function$
+DECLARE
+    name text;
+BEGIN
+    SELECT d.pipeline_name INTO name
+    FROM incremental.continuous_view_definitions d
+    WHERE d.view_name OPERATOR(pg_catalog.=) view;
+    IF name IS NULL THEN
+        RAISE EXCEPTION '"%" is not a continuous view', view
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'incremental.continuous_views lists the continuous views.';
+    END IF;
+    RETURN name;
+END;
+$function$;
+
+CREATE FUNCTION incremental.pause_continuous_view(view regclass)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path = pg_catalog, pg_temp
+ AS $function$
+SELECT incremental.pause_pipeline(incremental._continuous_view_pipeline(view));
+$function$;
+COMMENT ON FUNCTION incremental.pause_continuous_view(regclass)
+ IS 'stop updating a continuous view; new rows wait, none are lost';
+
+CREATE FUNCTION incremental.resume_continuous_view(view regclass)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path = pg_catalog, pg_temp
+ AS $function$
+SELECT incremental.resume_pipeline(incremental._continuous_view_pipeline(view));
+$function$;
+COMMENT ON FUNCTION incremental.resume_continuous_view(regclass)
+ IS 'update a paused continuous view again, from where it stopped';
+
+/*
+ * Emptying the storage takes its ACCESS EXCLUSIVE lock, so it waits for a
+ * batch that is merging into it, and the next batch starts from empty.
+ */
+CREATE FUNCTION incremental.truncate_continuous_view(view regclass)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path = pg_catalog, pg_temp
+ AS $function$
+DECLARE
+    storage regclass;
+BEGIN
+    PERFORM incremental._continuous_view_pipeline(view);
+    SELECT d.storage_table INTO storage
+    FROM incremental.continuous_view_definitions d
+    WHERE d.view_name OPERATOR(pg_catalog.=) view;
+    EXECUTE pg_catalog.format('TRUNCATE %s', storage);
+END;
+$function$;
+COMMENT ON FUNCTION incremental.truncate_continuous_view(regclass)
+ IS 'empty a continuous view''s summary and keep counting new rows from here';
+
+/*
+ * Rebuilding resets the pipeline (taking its lock, so no batch runs in
+ * between) and empties the storage in one transaction; the pipeline then
+ * processes the whole source again in committed batches.
+ */
+CREATE FUNCTION incremental.rebuild_continuous_view(view regclass)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path = pg_catalog, pg_temp
+ AS $function$
+DECLARE
+    definition record;
+BEGIN
+    PERFORM incremental._continuous_view_pipeline(view);
+    SELECT d.pipeline_name, d.storage_table INTO definition
+    FROM incremental.continuous_view_definitions d
+    WHERE d.view_name OPERATOR(pg_catalog.=) view;
+    PERFORM incremental.reset_pipeline(definition.pipeline_name, false);
+    EXECUTE pg_catalog.format('TRUNCATE %s', definition.storage_table);
+END;
+$function$;
+COMMENT ON FUNCTION incremental.rebuild_continuous_view(regclass)
+ IS 'recompute a continuous view from all rows of its source, in committed batches';
+
+/*
+ * Dropping a continuous view drops its pipeline and storage, however the
+ * view is dropped (DROP VIEW, DROP SCHEMA ... CASCADE, DROP OWNED).  The
+ * storage cannot be dropped on its own: the view reads it.
+ */
+CREATE FUNCTION incremental._drop_continuous_view_trigger()
+ RETURNS event_trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path = pg_catalog, pg_temp
+ AS $function$
+DECLARE
+    dropped record;
+BEGIN
+    FOR dropped IN
+        DELETE FROM incremental.continuous_view_definitions d
+        WHERE d.view_name::oid OPERATOR(pg_catalog.=) ANY (
+            SELECT o.objid FROM pg_catalog.pg_event_trigger_dropped_objects() o
+            WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+              AND o.objsubid OPERATOR(pg_catalog.=) 0)
+        RETURNING d.pipeline_name, d.storage_table::oid AS storage_id
+    LOOP
+        DELETE FROM incremental.pipelines p
+        WHERE p.pipeline_name OPERATOR(pg_catalog.=) dropped.pipeline_name;
+        IF EXISTS (SELECT FROM pg_catalog.pg_class c
+                   WHERE c.oid OPERATOR(pg_catalog.=) dropped.storage_id) THEN
+            EXECUTE pg_catalog.format('DROP TABLE %s', dropped.storage_id::regclass);
+        END IF;
+    END LOOP;
+END;
+$function$;
+REVOKE ALL ON FUNCTION incremental._drop_continuous_view_trigger() FROM PUBLIC;
+
+CREATE EVENT TRIGGER incremental_drop_continuous_view_trigger
+ ON sql_drop
+ EXECUTE FUNCTION incremental._drop_continuous_view_trigger();
+
+CREATE VIEW incremental.continuous_views AS
+SELECT d.view_name,
+       d.source_table,
+       d.storage_table,
+       d.pipeline_name,
+       d.query,
+       d.realtime,
+       d.distinct_mode,
+       p.schedule,
+       s.max_batch_size,
+       st.state,
+       st.pending,
+       st.lag,
+       st.last_run_end,
+       st.last_error,
+       d.created_at
+FROM incremental.continuous_view_definitions d
+JOIN incremental.pipelines p USING (pipeline_name)
+JOIN incremental.sequence_pipelines s USING (pipeline_name)
+LEFT JOIN incremental.pipeline_stats st USING (pipeline_name);
+GRANT SELECT ON incremental.continuous_views TO PUBLIC;
+COMMENT ON VIEW incremental.continuous_views
+ IS 'continuous views, with their storage, pipeline and how up to date they are';

@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * continuous_view_catalog.h
+ *	  incremental.continuous_view_definitions: which views are continuous
+ *	  views, and the storage table and pipeline that keep each one.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H
+#define INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H
+
+/* A row of incremental.continuous_view_definitions */
+typedef struct ContinuousViewRecord
+{
+	Oid			viewId;
+	const char *pipelineName;
+	Oid			sourceRelationId;
+	Oid			storageRelationId;
+	const char *query;			/* the view's query, as deparsed */
+	bool		realtime;
+	const char *distinctMode;	/* NULL: the view counts nothing distinct */
+} ContinuousViewRecord;
+
+extern void InsertContinuousView(const ContinuousViewRecord *record);
+
+#endif							/* INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H */

@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * cv_analyze.h
+ *	  Analysis of a continuous view's query.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_CV_ANALYZE_H
+#define INCREMENTAL_CV_ANALYZE_H
+
+#include "continuous_views/cv_definition.h"
+
+/*
+ * Checks an analyzed SELECT and returns what its storage keeps; raises an
+ * error, naming the offending part, for a query a continuous view cannot
+ * keep.
+ */
+extern ContinuousViewDefinition *AnalyzeContinuousViewQuery(Query *query);
+
+#endif							/* INCREMENTAL_CV_ANALYZE_H */

@@ -1,0 +1,267 @@
+/*-------------------------------------------------------------------------
+ *
+ * cv_create.c
+ *	  Creating a continuous view: its storage table, the view, and the
+ *	  sequence pipeline that merges each batch of new source rows into the
+ *	  storage; and incremental.create_continuous_view(), the SQL form.
+ *
+ * Creation returns at once.  The source's existing rows are processed by
+ * the pipeline like new ones, in committed batches of max_batch_size, by
+ * the scheduler (or CALL incremental.execute_pipeline).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_index.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+
+#include "catalog/catalog_version.h"
+#include "catalog/continuous_view_catalog.h"
+#include "continuous_views/cv_analyze.h"
+#include "continuous_views/cv_create.h"
+#include "continuous_views/cv_sql.h"
+#include "pipelines/pipeline_access.h"
+#include "pipelines/sequence.h"
+
+PG_FUNCTION_INFO_V1(incremental_create_continuous_view);
+
+static void ExecuteGenerated(const char *command);
+static void RecordDependency(Oid dependentId, Oid classId, Oid referencedId);
+static void WarnWithoutIdIndex(ContinuousViewDefinition *definition);
+
+
+/*
+ * incremental.create_continuous_view(view_name, query, schedule,
+ *		max_batch_size, realtime, distinct)
+ */
+Datum
+incremental_create_continuous_view(PG_FUNCTION_ARGS)
+{
+	char	   *viewName = GetTextArgument(fcinfo, 0, "view_name");
+	char	   *queryText = GetTextArgument(fcinfo, 1, "query");
+	ContinuousViewOptions options = {0};
+	RangeVar   *view;
+
+	CheckInstalledVersion();
+
+	if (!PG_ARGISNULL(2))
+		options.schedule = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!PG_ARGISNULL(3))
+		options.maxBatchSize = PG_GETARG_INT64(3);
+	CheckArgumentNotNull(fcinfo, 4, "realtime");
+	options.realtime = PG_GETARG_BOOL(4);
+	if (!PG_ARGISNULL(5))
+		options.distinctMode = text_to_cstring(PG_GETARG_TEXT_PP(5));
+
+	view = makeRangeVarFromNameList(stringToQualifiedNameList(viewName));
+
+	PG_RETURN_OID(CreateContinuousView(view, NIL, AnalyzeViewQueryText(queryText), queryText,
+									   &options));
+}
+
+
+/* Parses and analyzes the text of a continuous view's SELECT */
+Query *
+AnalyzeViewQueryText(const char *queryText)
+{
+	List	   *statements = raw_parser(queryText, RAW_PARSE_DEFAULT);
+	RawStmt    *statement;
+
+	if (list_length(statements) != 1 ||
+		!IsA(((RawStmt *) linitial(statements))->stmt, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the query of a continuous view must be one SELECT statement")));
+
+	statement = linitial(statements);
+	return parse_analyze_fixedparams(statement, queryText, NULL, 0, NULL);
+}
+
+
+Oid
+CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
+					 const char *queryText, ContinuousViewOptions *options)
+{
+	ContinuousViewDefinition *definition;
+	ContinuousViewRecord record = {0};
+	Oid			namespaceId;
+	char	   *schemaName;
+	char	   *storageRelname;
+	char	   *viewQualified;
+	char	   *storageQualified;
+	char	   *pipelineName;
+	char	   *watermark = NULL;
+	Oid			viewId;
+	Oid			storageId;
+	int64		maxBatchSize = options->maxBatchSize;
+
+	CheckInstalledVersion();
+
+	if (maxBatchSize == 0)
+		maxBatchSize = CV_DEFAULT_MAX_BATCH_SIZE;
+	else if (maxBatchSize < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_batch_size must be positive"),
+				 errhint("The default is %d rows per batch.", CV_DEFAULT_MAX_BATCH_SIZE)));
+
+	if (options->distinctMode != NULL && strcmp(options->distinctMode, "hll") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized distinct mode \"%s\"", options->distinctMode),
+				 errhint("Distinct counts are kept as HyperLogLog sketches: pass 'hll'.")));
+
+	if (viewName->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a continuous view cannot be temporary"),
+				 errdetail("Its batches run in other sessions, which do not see "
+						   "this session's temporary objects.")));
+
+	definition = AnalyzeContinuousViewQuery(query);
+
+	namespaceId = RangeVarGetCreationNamespace(viewName);
+	if (isAnyTempNamespace(namespaceId))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a continuous view cannot be created in a temporary schema")));
+
+	schemaName = get_namespace_name(namespaceId);
+	storageRelname = psprintf("%.*s_storage", NAMEDATALEN - 1 - 8, viewName->relname);
+	viewQualified = quote_qualified_identifier(schemaName, viewName->relname);
+	storageQualified = quote_qualified_identifier(schemaName, storageRelname);
+	pipelineName = viewQualified;
+
+	if (OidIsValid(get_relname_relid(viewName->relname, namespaceId)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", viewName->relname)));
+	if (OidIsValid(get_relname_relid(storageRelname, namespaceId)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", storageRelname),
+				 errdetail("A continuous view keeps its state in a table named after it, "
+						   "with the suffix _storage."),
+				 errhint("Choose another name for the view, or rename \"%s\".",
+						 storageRelname)));
+
+	if (options->realtime)
+		watermark = psprintf("(SELECT p.last_processed_sequence_number "
+							 "FROM incremental.sequence_pipelines p "
+							 "WHERE p.pipeline_name OPERATOR(pg_catalog.=) %s)",
+							 quote_literal_cstr(pipelineName));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ExecuteGenerated(StorageTableCommand(definition, storageQualified));
+	storageId = get_relname_relid(storageRelname, namespaceId);
+	ExecuteGenerated(psprintf("CREATE VIEW %s AS %s", viewQualified,
+							  ViewQuery(definition, storageQualified, watermark, columnNames)));
+	viewId = get_relname_relid(viewName->relname, namespaceId);
+	SPI_finish();
+
+	CreateSequencePipeline(pipelineName, definition->sourceRelationId,
+						   BatchCommand(definition, storageQualified),
+						   options->schedule, maxBatchSize, false);
+
+	record.viewId = viewId;
+	record.pipelineName = pipelineName;
+	record.sourceRelationId = definition->sourceRelationId;
+	record.storageRelationId = storageId;
+	record.query = QueryText(definition->query);
+	record.realtime = options->realtime;
+	record.distinctMode = definition->hllSchema != NULL ? "hll" : NULL;
+	InsertContinuousView(&record);
+
+	/*
+	 * DROP EXTENSION needs CASCADE while continuous views exist, and then
+	 * drops them; DROP TABLE of the source needs CASCADE too.
+	 */
+	RecordDependency(viewId, ExtensionRelationId, IncrementalExtensionId());
+	RecordDependency(storageId, ExtensionRelationId, IncrementalExtensionId());
+	if (!options->realtime)
+		RecordDependency(viewId, RelationRelationId, definition->sourceRelationId);
+
+	if (options->realtime)
+		WarnWithoutIdIndex(definition);
+
+	return viewId;
+}
+
+
+static void
+ExecuteGenerated(const char *command)
+{
+	int			result = SPI_execute(command, false, 0);
+
+	if (result != SPI_OK_UTILITY)
+		elog(ERROR, "generated statement failed (%d): %s", result, command);
+}
+
+
+static void
+RecordDependency(Oid dependentId, Oid classId, Oid referencedId)
+{
+	ObjectAddress dependent = {RelationRelationId, dependentId, 0};
+	ObjectAddress referenced = {classId, referencedId, 0};
+
+	recordDependencyOn(&dependent, &referenced, DEPENDENCY_NORMAL);
+}
+
+
+/*
+ * A real-time view reads the source's rows above the pipeline's progress
+ * at every read; without an index on the sequence column, that is a scan
+ * of the whole source.
+ */
+static void
+WarnWithoutIdIndex(ContinuousViewDefinition *definition)
+{
+	Relation	source = table_open(definition->sourceRelationId, AccessShareLock);
+	List	   *indexIds = RelationGetIndexList(source);
+	bool		indexed = false;
+	ListCell   *cell;
+
+	foreach(cell, indexIds)
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
+		Form_pg_index index;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		index = (Form_pg_index) GETSTRUCT(tuple);
+		if (index->indnatts > 0 && index->indkey.values[0] == definition->idColumn &&
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
+			indexed = true;
+		ReleaseSysCache(tuple);
+	}
+	table_close(source, AccessShareLock);
+
+	if (!indexed)
+		ereport(WARNING,
+				(errmsg("the source's column \"%s\" has no index",
+						get_attname(definition->sourceRelationId, definition->idColumn, false)),
+				 errdetail("Every read of a real-time continuous view reads the rows not "
+						   "processed yet, found by that column."),
+				 errhint("CREATE INDEX ON %s (%s);",
+						 QualifiedRelationName(definition->sourceRelationId),
+						 quote_identifier(get_attname(definition->sourceRelationId,
+													  definition->idColumn, false)))));
+}

@@ -1,0 +1,168 @@
+/*-------------------------------------------------------------------------
+ *
+ * cv_ddl.c
+ *	  CREATE VIEW ... WITH (incremental.continuous [, incremental.option =
+ *	  value ...]) AS SELECT ...: a ProcessUtility hook that creates a
+ *	  continuous view, as incremental.create_continuous_view() does.
+ *
+ * Other views pass through untouched.  The hook exists in every session
+ * that loaded the library (through shared_preload_libraries, or by
+ * calling one of the extension's functions); elsewhere PostgreSQL itself
+ * rejects the unknown option namespace, and the function still works.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/defrem.h"
+#include "nodes/parsenodes.h"
+#include "parser/analyze.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+
+#include "continuous_views/cv_create.h"
+#include "continuous_views/cv_ddl.h"
+
+#define OPTION_NAMESPACE "incremental"
+
+static ProcessUtility_hook_type previousProcessUtilityHook = NULL;
+
+static void ContinuousViewProcessUtility(PlannedStmt *plannedStatement,
+										 const char *queryString, bool readOnlyTree,
+										 ProcessUtilityContext context, ParamListInfo params,
+										 QueryEnvironment *queryEnv, DestReceiver *dest,
+										 QueryCompletion *completion);
+static bool HasIncrementalOption(ViewStmt *statement);
+static void ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options);
+
+
+void
+InstallContinuousViewHooks(void)
+{
+	previousProcessUtilityHook = ProcessUtility_hook;
+	ProcessUtility_hook = ContinuousViewProcessUtility;
+}
+
+
+static void
+ContinuousViewProcessUtility(PlannedStmt *plannedStatement, const char *queryString,
+							 bool readOnlyTree, ProcessUtilityContext context,
+							 ParamListInfo params, QueryEnvironment *queryEnv,
+							 DestReceiver *dest, QueryCompletion *completion)
+{
+	Node	   *statement = plannedStatement->utilityStmt;
+
+	if (IsA(statement, ViewStmt) && HasIncrementalOption((ViewStmt *) statement))
+	{
+		ViewStmt   *view = (ViewStmt *) statement;
+		ContinuousViewOptions options = {0};
+		RawStmt    *rawQuery = makeNode(RawStmt);
+		Query	   *query;
+
+		if (readOnlyTree)
+			view = copyObject(view);
+
+		ParseViewOptions(view, &options);
+		if (view->replace)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("CREATE OR REPLACE cannot create a continuous view"),
+					 errhint("Drop the view first, or create it without OR REPLACE.")));
+		if (view->withCheckOption != NO_CHECK_OPTION)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a continuous view cannot have WITH CHECK OPTION"),
+					 errdetail("Continuous views cannot be written to.")));
+
+		rawQuery->stmt = view->query;
+		rawQuery->stmt_location = plannedStatement->stmt_location;
+		rawQuery->stmt_len = plannedStatement->stmt_len;
+		query = parse_analyze_fixedparams(rawQuery, queryString, NULL, 0, queryEnv);
+
+		(void) CreateContinuousView(view->view, view->aliases, query, queryString, &options);
+		return;
+	}
+
+	if (previousProcessUtilityHook != NULL)
+		previousProcessUtilityHook(plannedStatement, queryString, readOnlyTree, context,
+								   params, queryEnv, dest, completion);
+	else
+		standard_ProcessUtility(plannedStatement, queryString, readOnlyTree, context,
+								params, queryEnv, dest, completion);
+}
+
+
+static bool
+HasIncrementalOption(ViewStmt *statement)
+{
+	ListCell   *cell;
+
+	foreach(cell, statement->options)
+	{
+		DefElem    *option = lfirst(cell);
+
+		if (option->defnamespace != NULL &&
+			strcmp(option->defnamespace, OPTION_NAMESPACE) == 0)
+			return true;
+	}
+	return false;
+}
+
+
+/*
+ * The options of a continuous view in WITH (...): incremental.continuous
+ * must be on; the others are those of create_continuous_view.
+ */
+static void
+ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
+{
+	bool		continuous = false;
+	ListCell   *cell;
+
+	options->schedule = "* * * * *";
+
+	foreach(cell, statement->options)
+	{
+		DefElem    *option = lfirst(cell);
+
+		if (option->defnamespace == NULL ||
+			strcmp(option->defnamespace, OPTION_NAMESPACE) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a continuous view takes no view option \"%s\"", option->defname),
+					 errhint("Options of continuous views are incremental.continuous, "
+							 "incremental.schedule, incremental.max_batch_size, "
+							 "incremental.realtime and incremental.distinct.")));
+
+		if (strcmp(option->defname, "continuous") == 0)
+			continuous = defGetBoolean(option);
+		else if (strcmp(option->defname, "schedule") == 0)
+			options->schedule = defGetString(option);
+		else if (strcmp(option->defname, "max_batch_size") == 0)
+		{
+			options->maxBatchSize = defGetInt64(option);
+			if (options->maxBatchSize <= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("incremental.max_batch_size must be positive")));
+		}
+		else if (strcmp(option->defname, "realtime") == 0)
+			options->realtime = defGetBoolean(option);
+		else if (strcmp(option->defname, "distinct") == 0)
+			options->distinctMode = defGetString(option);
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized option \"incremental.%s\"", option->defname),
+					 errhint("Options of continuous views are incremental.continuous, "
+							 "incremental.schedule, incremental.max_batch_size, "
+							 "incremental.realtime and incremental.distinct.")));
+	}
+
+	if (!continuous)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("incremental options need incremental.continuous"),
+				 errhint("Write WITH (incremental.continuous, ...) to create a "
+						 "continuous view.")));
+}

@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * cv_definition.h
+ *	  What the analysis of a continuous view's query finds, and what the
+ *	  SQL generators build from it.
+ *
+ * A continuous view keeps, for each group of its query, a row of typed
+ * state columns in a storage table.  Each aggregate of the query has one
+ * or more state parts (avg: a sum and a count); a batch computes the parts
+ * over its rows and merges them into the stored row; the view computes
+ * the aggregate's value from the parts.  The parts are described by the
+ * aggregate rule table (cv_rules.c) as SQL templates, so that everything
+ * generated is plain SQL over ordinary columns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_CV_DEFINITION_H
+#define INCREMENTAL_CV_DEFINITION_H
+
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
+
+/* The most state parts one aggregate needs (regression: six moments) */
+#define CV_MAX_PARTS 6
+
+/*
+ * One state column of an aggregate.  The templates take positional
+ * arguments (psprintf's %1$s):
+ *	batch:	 %1$s .. the aggregate's argument columns of the batch, then
+ *			 the FILTER clause (" FILTER (WHERE ...)" or "")
+ *	merge:	 %1$s the stored value, %2$s the batch's value
+ *	combine: %1$s the column, in an aggregate over many stored rows
+ */
+typedef struct CVStatePart
+{
+	const char *suffix;			/* column name: <aggregate name>_<suffix> */
+	char	   *columnName;
+	char	   *typeName;		/* SQL type of the column */
+	char	   *batchExpr;		/* complete aggregate expression of a batch */
+	char	   *mergeTemplate;
+	char	   *combineTemplate;
+} CVStatePart;
+
+/* What an aggregate of the query is kept as */
+typedef struct CVAggregate
+{
+	Aggref	   *aggref;			/* as analyzed (for matching duplicates) */
+	char	   *name;			/* base of its column names */
+	const char *ruleName;		/* the rule that keeps it, for messages */
+	int			nparts;
+	CVStatePart parts[CV_MAX_PARTS];
+
+	/*
+	 * The value, over the parts: %1$s .. the part columns, qualified.  The
+	 * result is cast to the aggregate's type by the generator.
+	 */
+	char	   *finalTemplate;
+	char	   *resultType;
+	char	   *finalName;		/* of its value's column, among the keys' */
+} CVAggregate;
+
+/* A GROUP BY key: a key column of the storage table */
+typedef struct CVGroupKey
+{
+	Expr	   *expr;
+	char	   *columnName;
+	char	   *typeName;
+	char	   *collation;		/* quoted COLLATE name, or NULL */
+} CVGroupKey;
+
+/* A batch input column: an aggregate argument or FILTER condition */
+typedef struct CVBatchColumn
+{
+	Expr	   *expr;
+	char	   *name;			/* "$a1", ... */
+} CVBatchColumn;
+
+typedef struct ContinuousViewDefinition
+{
+	Query	   *query;			/* the user's query, as analyzed */
+	Oid			sourceRelationId;
+	int			sourceRangeIndex;	/* in query->rtable */
+	AttrNumber	idColumn;		/* the column that owns the sequence */
+	Oid			sequenceId;
+
+	List	   *groupKeys;		/* CVGroupKey, in GROUP BY order */
+	List	   *aggregates;		/* CVAggregate, distinct Aggrefs */
+	List	   *batchColumns;	/* CVBatchColumn */
+
+	/* extensions the rules need, for schema-qualified calls */
+	char	   *hllSchema;		/* NULL when not needed */
+	char	   *tdigestSchema;
+} ContinuousViewDefinition;
+
+/* Options of a continuous view, from the function or the WITH clause */
+typedef struct ContinuousViewOptions
+{
+	char	   *schedule;		/* NULL: the default */
+	int64		maxBatchSize;
+	bool		realtime;
+	char	   *distinctMode;	/* "hll", or NULL for the default */
+} ContinuousViewOptions;
+
+#endif							/* INCREMENTAL_CV_DEFINITION_H */

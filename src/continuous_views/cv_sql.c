@@ -1,0 +1,574 @@
+/*-------------------------------------------------------------------------
+ *
+ * cv_sql.c
+ *	  The SQL a continuous view is made of: its storage table, the command
+ *	  its pipeline runs for each batch, and the view's query.
+ *
+ * The batch's rows come from the user's query itself, with its select
+ * list replaced by the group keys, the aggregates' arguments and the
+ * source's sequence column, and deparsed with every name qualified:
+ *
+ *	 INSERT INTO storage AS t (keys, parts)
+ *	 SELECT b."$k1", ..., <batch aggregates over b."$a1", ...>
+ *	 FROM (<the user's FROM and WHERE>) b
+ *	 WHERE b."$id" BETWEEN $1 AND $2
+ *	 GROUP BY b."$k1", ...
+ *	 ON CONFLICT (keys) DO UPDATE SET part = <merge of t.part and excluded.part>
+ *
+ * The planner flattens the subquery, so the range condition reaches the
+ * source's scan.  The view computes the user's select list and HAVING
+ * from the stored parts; a real-time view first combines the stored rows
+ * with the same aggregates over the rows above the pipeline's progress.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/sysattr.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
+
+#include "continuous_views/cv_sql.h"
+
+/* The batch's column names */
+#define BATCH_KEY_FORMAT "$k%d"
+#define BATCH_ID_COLUMN "$id"
+#define BATCH_ID_COLUMN_QUOTED "\"$id\""
+
+/* The storage's key column of a view without GROUP BY: one row */
+#define SINGLE_ROW_COLUMN "single_row"
+
+typedef struct ViewColumnMapping
+{
+	ContinuousViewDefinition *definition;
+	Query	   *finals;			/* the query the view reads from */
+} ViewColumnMapping;
+
+static Query *BatchRowsQuery(ContinuousViewDefinition *definition);
+static char *DeparseQualified(Query *query);
+static char *BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
+						 bool withKeyNames);
+static char *PartArguments(CVAggregate *aggregate, const char *qualifier, char **args);
+static char *FinalExpression(CVAggregate *aggregate, const char *qualifier);
+static char *KeyList(ContinuousViewDefinition *definition, const char *qualifier);
+static Node *MapToFinals(Node *node, ViewColumnMapping *mapping);
+static Var *FinalsColumn(Query *finals, int position);
+
+
+/*
+ * FillTemplate replaces the placeholders %1$s .. %N$s of a rule's template
+ * with the given texts.  (psprintf cannot: it insists that every argument
+ * up to the highest one used is used.)
+ */
+char *
+FillTemplate(const char *template, char **args, int nargs)
+{
+	StringInfoData result;
+	const char *p = template;
+
+	initStringInfo(&result);
+	while (*p != '\0')
+	{
+		if (p[0] == '%' && p[1] >= '1' && p[1] <= '9')
+		{
+			const char *q = p + 1;
+			int			position = 0;
+
+			while (*q >= '0' && *q <= '9')
+				position = position * 10 + (*q++ - '0');
+			if (q[0] == '$' && q[1] == 's' && position >= 1 && position <= nargs)
+			{
+				appendStringInfoString(&result, args[position - 1]);
+				p = q + 2;
+				continue;
+			}
+		}
+		appendStringInfoChar(&result, *p++);
+	}
+	return result.data;
+}
+
+
+char *
+StorageTableCommand(ContinuousViewDefinition *definition, const char *storageName)
+{
+	StringInfoData command;
+	ListCell   *cell;
+
+	initStringInfo(&command);
+	appendStringInfo(&command, "CREATE TABLE %s (", storageName);
+
+	if (definition->groupKeys == NIL)
+		appendStringInfoString(&command, SINGLE_ROW_COLUMN " boolean NOT NULL DEFAULT true "
+							   "CHECK (" SINGLE_ROW_COLUMN ")");
+
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		appendStringInfo(&command, "%s%s %s%s%s", foreach_current_index(cell) > 0 ? ", " : "",
+						 quote_identifier(key->columnName), key->typeName,
+						 key->collation ? " COLLATE " : "",
+						 key->collation ? key->collation : "");
+	}
+
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		for (int i = 0; i < aggregate->nparts; i++)
+			appendStringInfo(&command, ", %s %s",
+							 quote_identifier(aggregate->parts[i].columnName),
+							 aggregate->parts[i].typeName);
+	}
+
+	/* NULL keys are one group, as in GROUP BY */
+	appendStringInfo(&command, ", UNIQUE NULLS NOT DISTINCT (%s))", KeyList(definition, NULL));
+	return command.data;
+}
+
+
+char *
+BatchCommand(ContinuousViewDefinition *definition, const char *storageName)
+{
+	StringInfoData command;
+	ListCell   *cell;
+	bool		first = true;
+
+	initStringInfo(&command);
+	appendStringInfo(&command, "INSERT INTO %s AS t (%s", storageName, KeyList(definition, NULL));
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		for (int i = 0; i < aggregate->nparts; i++)
+			appendStringInfo(&command, ", %s", quote_identifier(aggregate->parts[i].columnName));
+	}
+	appendStringInfo(&command, ") %s ON CONFLICT (%s) DO ",
+					 BatchSelect(definition, "b." BATCH_ID_COLUMN_QUOTED " BETWEEN $1 AND $2",
+								 false),
+					 KeyList(definition, NULL));
+
+	if (definition->aggregates == NIL)
+	{
+		appendStringInfoString(&command, "NOTHING");
+		return command.data;
+	}
+
+	appendStringInfoString(&command, "UPDATE SET ");
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+		char	   *args[2 * CV_MAX_PARTS];
+
+		for (int i = 0; i < aggregate->nparts; i++)
+		{
+			const char *column = quote_identifier(aggregate->parts[i].columnName);
+
+			args[2 * i] = psprintf("t.%s", column);
+			args[2 * i + 1] = psprintf("excluded.%s", column);
+		}
+		for (int i = 0; i < aggregate->nparts; i++)
+		{
+			appendStringInfo(&command, "%s%s = %s", first ? "" : ", ",
+							 quote_identifier(aggregate->parts[i].columnName),
+							 FillTemplate(aggregate->parts[i].mergeTemplate, args,
+										  2 * aggregate->nparts));
+			first = false;
+		}
+	}
+	return command.data;
+}
+
+
+/*
+ * The SELECT of a batch: the keys and the batch aggregates over the rows
+ * that meet the range condition.  Without GROUP BY, one row whatever the
+ * batch holds.  withKeyNames names the columns as the storage does.
+ */
+static char *
+BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
+			bool withKeyNames)
+{
+	StringInfoData select;
+	StringInfoData groupBy;
+	ListCell   *cell;
+
+	initStringInfo(&select);
+	initStringInfo(&groupBy);
+	appendStringInfoString(&select, "SELECT ");
+
+	if (definition->groupKeys == NIL)
+		appendStringInfoString(&select, "true");
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+		int			number = foreach_current_index(cell) + 1;
+		const char *batchKey = quote_identifier(psprintf(BATCH_KEY_FORMAT, number));
+
+		appendStringInfo(&select, "%sb.%s", number > 1 ? ", " : "", batchKey);
+		if (withKeyNames)
+			appendStringInfo(&select, " AS %s", quote_identifier(key->columnName));
+		appendStringInfo(&groupBy, "%sb.%s", number > 1 ? ", " : "", batchKey);
+	}
+	if (withKeyNames && definition->groupKeys == NIL)
+		appendStringInfoString(&select, " AS " SINGLE_ROW_COLUMN);
+
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		for (int i = 0; i < aggregate->nparts; i++)
+		{
+			appendStringInfo(&select, ", %s", aggregate->parts[i].batchExpr);
+			if (withKeyNames)
+				appendStringInfo(&select, " AS %s",
+								 quote_identifier(aggregate->parts[i].columnName));
+		}
+	}
+
+	appendStringInfo(&select, " FROM (%s) b WHERE %s",
+					 DeparseQualified(BatchRowsQuery(definition)), rangeCondition);
+	if (groupBy.len > 0)
+		appendStringInfo(&select, " GROUP BY %s", groupBy.data);
+	return select.data;
+}
+
+
+/*
+ * The user's query with its select list replaced by the group keys, the
+ * batch columns and the source's sequence column, and without GROUP BY
+ * and HAVING: the rows of a batch, before aggregation.
+ */
+static Query *
+BatchRowsQuery(ContinuousViewDefinition *definition)
+{
+	Query	   *query = copyObject(definition->query);
+	RangeTblEntry *source = rt_fetch(definition->sourceRangeIndex, query->rtable);
+	List	   *targetList = NIL;
+	ListCell   *cell;
+	Oid			idType;
+	int32		idTypmod;
+	Oid			idCollation;
+
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		targetList = lappend(targetList,
+							 makeTargetEntry(copyObject(key->expr), list_length(targetList) + 1,
+											 psprintf(BATCH_KEY_FORMAT,
+													  foreach_current_index(cell) + 1),
+											 false));
+	}
+	foreach(cell, definition->batchColumns)
+	{
+		CVBatchColumn *column = lfirst(cell);
+
+		targetList = lappend(targetList,
+							 makeTargetEntry(copyObject(column->expr), list_length(targetList) + 1,
+											 column->name, false));
+	}
+
+	get_atttypetypmodcoll(source->relid, definition->idColumn, &idType, &idTypmod, &idCollation);
+	targetList = lappend(targetList,
+						 makeTargetEntry((Expr *) makeVar(definition->sourceRangeIndex,
+														  definition->idColumn, idType,
+														  idTypmod, idCollation, 0),
+										 list_length(targetList) + 1,
+										 BATCH_ID_COLUMN, false));
+
+	/* the id is read: SELECT on the column is required as for the others */
+	source->selectedCols = bms_add_member(source->selectedCols,
+										  definition->idColumn -
+										  FirstLowInvalidHeapAttributeNumber);
+
+	query->targetList = targetList;
+	query->groupClause = NIL;
+	query->havingQual = NULL;
+	query->hasAggs = false;
+	return query;
+}
+
+
+/*
+ * The view's query.  The stored parts (combined with the pending rows'
+ * when real-time) give each group's keys and aggregate values in a
+ * subquery; the user's select list and HAVING are then evaluated over it,
+ * with its group keys and aggregates replaced by the subquery's columns.
+ */
+char *
+ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
+		  const char *watermark, List *columnNames)
+{
+	StringInfoData finals;
+	bool		combine = watermark != NULL || definition->groupKeys == NIL;
+	const char *qualifier = combine ? "c" : "s";
+	List	   *rawStatements;
+	Query	   *finalsQuery;
+	Query	   *view;
+	RangeTblEntry *rte;
+	RangeTblRef *reference;
+	List	   *columnAliases = NIL;
+	List	   *targetList = NIL;
+	ViewColumnMapping mapping;
+	ListCell   *cell;
+	ListCell   *nameCell;
+
+	initStringInfo(&finals);
+	appendStringInfoString(&finals, "SELECT ");
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		appendStringInfo(&finals, "%s%s.%s", foreach_current_index(cell) > 0 ? ", " : "",
+						 qualifier, quote_identifier(key->columnName));
+	}
+	if (definition->groupKeys == NIL)
+		appendStringInfoString(&finals, "true AS " SINGLE_ROW_COLUMN);
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		appendStringInfo(&finals, ", %s AS %s", FinalExpression(aggregate, qualifier),
+						 quote_identifier(aggregate->finalName));
+	}
+
+	if (!combine)
+		appendStringInfo(&finals, " FROM %s s", storageName);
+	else
+	{
+		/* combine the stored rows (and the pending batch) with the parts' aggregates */
+		StringInfoData stored;
+		bool		first = definition->groupKeys == NIL;
+
+		initStringInfo(&stored);
+		appendStringInfo(&stored, "SELECT %s", KeyList(definition, NULL));
+		appendStringInfo(&finals, " FROM (SELECT %s",
+						 definition->groupKeys != NIL ? KeyList(definition, "u") : "");
+		foreach(cell, definition->aggregates)
+		{
+			CVAggregate *aggregate = lfirst(cell);
+			char	   *args[CV_MAX_PARTS];
+
+			(void) PartArguments(aggregate, "u", args);
+			for (int i = 0; i < aggregate->nparts; i++)
+			{
+				const char *column = quote_identifier(aggregate->parts[i].columnName);
+
+				appendStringInfo(&stored, ", %s", column);
+				appendStringInfo(&finals, "%s%s AS %s", first ? "" : ", ",
+								 FillTemplate(aggregate->parts[i].combineTemplate, args,
+											  aggregate->nparts),
+								 column);
+				first = false;
+			}
+		}
+		appendStringInfo(&stored, " FROM %s", storageName);
+
+		appendStringInfo(&finals, " FROM (%s", stored.data);
+		if (watermark != NULL)
+			appendStringInfo(&finals, " UNION ALL %s",
+							 BatchSelect(definition,
+										 psprintf("b." BATCH_ID_COLUMN_QUOTED " > %s", watermark),
+										 true));
+		appendStringInfoString(&finals, ") u");
+		if (definition->groupKeys != NIL)
+			appendStringInfo(&finals, " GROUP BY %s", KeyList(definition, "u"));
+		appendStringInfoString(&finals, ") c");
+	}
+
+	rawStatements = raw_parser(finals.data, RAW_PARSE_DEFAULT);
+	finalsQuery = parse_analyze_fixedparams(linitial_node(RawStmt, rawStatements), finals.data,
+											NULL, 0, NULL);
+
+	/* the user's query, over the finals instead of the source */
+	view = copyObject(definition->query);
+	mapping.definition = definition;
+	mapping.finals = finalsQuery;
+
+	foreach(cell, finalsQuery->targetList)
+		columnAliases = lappend(columnAliases,
+								makeString(pstrdup(((TargetEntry *) lfirst(cell))->resname)));
+
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = finalsQuery;
+	rte->alias = makeAlias("v", NIL);
+	rte->eref = makeAlias("v", columnAliases);
+	rte->inFromCl = true;
+
+	nameCell = list_head(columnNames);
+	foreach(cell, view->targetList)
+	{
+		TargetEntry *entry = lfirst(cell);
+
+		if (entry->resjunk)
+			continue;
+		entry->expr = (Expr *) MapToFinals((Node *) entry->expr, &mapping);
+		entry->resno = list_length(targetList) + 1;
+		entry->ressortgroupref = 0;
+		entry->resorigtbl = InvalidOid;
+		entry->resorigcol = 0;
+		if (nameCell != NULL)
+		{
+			entry->resname = strVal(lfirst(nameCell));
+			nameCell = lnext(columnNames, nameCell);
+		}
+		targetList = lappend(targetList, entry);
+	}
+	if (nameCell != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("CREATE VIEW specifies more column names than columns")));
+
+	reference = makeNode(RangeTblRef);
+	reference->rtindex = 1;
+	view->rtable = list_make1(rte);
+	view->jointree = makeFromExpr(list_make1(reference),
+								  MapToFinals(definition->query->havingQual, &mapping));
+	view->targetList = targetList;
+	view->groupClause = NIL;
+	view->havingQual = NULL;
+	view->hasAggs = false;
+	view->hasSubLinks = false;
+	view->constraintDeps = NIL;
+
+	return DeparseQualified(view);
+}
+
+
+/* Replaces group keys and aggregates with the finals' columns */
+static Node *
+MapToFinals(Node *node, ViewColumnMapping *mapping)
+{
+	ContinuousViewDefinition *definition = mapping->definition;
+	int			position = 0;
+	ListCell   *cell;
+
+	if (node == NULL)
+		return NULL;
+
+	foreach(cell, definition->groupKeys)
+	{
+		position++;
+		if (equal(node, ((CVGroupKey *) lfirst(cell))->expr))
+			return (Node *) FinalsColumn(mapping->finals, position);
+	}
+	position = definition->groupKeys == NIL ? 1 : list_length(definition->groupKeys);
+
+	if (IsA(node, Aggref))
+	{
+		foreach(cell, definition->aggregates)
+		{
+			position++;
+			if (equal(node, ((CVAggregate *) lfirst(cell))->aggref))
+				return (Node *) FinalsColumn(mapping->finals, position);
+		}
+		elog(ERROR, "aggregate of a continuous view's select list not found");
+	}
+
+	if (IsA(node, Var) && ((Var *) node)->varlevelsup == 0)
+	{
+		Var		   *var = (Var *) node;
+		RangeTblEntry *rte = rt_fetch(var->varno, definition->query->rtable);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a continuous view cannot show column \"%s\" outside its GROUP BY",
+						get_rte_attribute_name(rte, var->varattno)),
+				 errdetail("Only group keys and aggregates are kept."),
+				 errhint("Add the column to GROUP BY.")));
+	}
+
+	return expression_tree_mutator(node, MapToFinals, mapping);
+}
+
+
+static Var *
+FinalsColumn(Query *finals, int position)
+{
+	TargetEntry *entry = list_nth(finals->targetList, position - 1);
+
+	return makeVar(1, position, exprType((Node *) entry->expr),
+				   exprTypmod((Node *) entry->expr), exprCollation((Node *) entry->expr), 0);
+}
+
+
+/* An aggregate's value from its parts, cast to the aggregate's type */
+static char *
+FinalExpression(CVAggregate *aggregate, const char *qualifier)
+{
+	char	   *args[CV_MAX_PARTS];
+
+	(void) PartArguments(aggregate, qualifier, args);
+	return psprintf("(%s)::%s", FillTemplate(aggregate->finalTemplate, args, aggregate->nparts),
+					aggregate->resultType);
+}
+
+
+/* The qualified part columns of an aggregate, as template arguments */
+static char *
+PartArguments(CVAggregate *aggregate, const char *qualifier, char **args)
+{
+	for (int i = 0; i < aggregate->nparts; i++)
+		args[i] = psprintf("%s.%s", qualifier,
+						   quote_identifier(aggregate->parts[i].columnName));
+	return args[0];
+}
+
+
+/* The storage's key columns, optionally qualified */
+static char *
+KeyList(ContinuousViewDefinition *definition, const char *qualifier)
+{
+	StringInfoData keys;
+	ListCell   *cell;
+
+	initStringInfo(&keys);
+	if (definition->groupKeys == NIL)
+		appendStringInfo(&keys, "%s%s" SINGLE_ROW_COLUMN, qualifier ? qualifier : "",
+						 qualifier ? "." : "");
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		appendStringInfo(&keys, "%s%s%s%s", foreach_current_index(cell) > 0 ? ", " : "",
+						 qualifier ? qualifier : "", qualifier ? "." : "",
+						 quote_identifier(key->columnName));
+	}
+	return keys.data;
+}
+
+
+char *
+QueryText(Query *query)
+{
+	return DeparseQualified(query);
+}
+
+
+/*
+ * The query's text with every name schema-qualified, so that it means the
+ * same whatever search_path the pipeline or a reader runs with.
+ */
+static char *
+DeparseQualified(Query *query)
+{
+	int			nestLevel = NewGUCNestLevel();
+	char	   *text;
+
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	text = pg_get_querydef(query, false);
+	AtEOXact_GUC(true, nestLevel);
+	return text;
+}

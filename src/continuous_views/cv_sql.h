@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * cv_sql.h
+ *	  The SQL generated for a continuous view.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_CV_SQL_H
+#define INCREMENTAL_CV_SQL_H
+
+#include "continuous_views/cv_definition.h"
+
+/* Fills the placeholders %1$s .. %N$s of a rule's template */
+extern char *FillTemplate(const char *template, char **args, int nargs);
+
+/* CREATE TABLE for the storage, named by its quoted, qualified name */
+extern char *StorageTableCommand(ContinuousViewDefinition *definition,
+								 const char *storageName);
+
+/* The pipeline's command: merges the batch $1 .. $2 into the storage */
+extern char *BatchCommand(ContinuousViewDefinition *definition, const char *storageName);
+
+/*
+ * The view's query over the storage.  With a watermark (an SQL expression
+ * for the pipeline's progress) the view also aggregates the source's rows
+ * above it.  columnNames (String nodes) rename the view's columns.
+ */
+extern char *ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
+					   const char *watermark, List *columnNames);
+
+/* A query's text, with every name schema-qualified */
+extern char *QueryText(Query *query);
+
+#endif							/* INCREMENTAL_CV_SQL_H */
