@@ -68,6 +68,8 @@ AnalyzeContinuousViewQuery(Query *query)
 	FindSourceSequence(definition);
 
 	AddGroupKeys(definition, &names);
+	if (definition->groupKeys == NIL)
+		names = lappend(names, "single_row");	/* the storage's key column */
 	finalNames = list_copy(names);
 
 	CollectAggregates((Node *) query->targetList, &aggrefs);

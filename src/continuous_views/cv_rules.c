@@ -120,7 +120,7 @@ static char *FilterClause(const char *filterColumn, const char *extraCondition);
 static const char *ExtensionSchema(ContinuousViewDefinition *definition,
 								   const char *extensionName, const char *aggregateName);
 static char *SqlTypeName(Oid typeId, int32 typmod, Oid collationId);
-static char *ExtendedHashCall(Oid typeId, const char *argument);
+static char *ExtendedHashCall(Oid typeId, const char *argument, const char *hll);
 static char *DirectArgumentText(Aggref *aggref);
 static char *ArgumentsAsDeclared(CVRuleInput *input);
 static void BuildVarianceRule(CVAggregate *aggregate, CVRuleInput *input,
@@ -321,7 +321,7 @@ ApplyAggregateRule(ContinuousViewDefinition *definition, CVAggregate *aggregate,
 		case RULE_COUNT_DISTINCT:
 			{
 				const char *hll = ExtensionSchema(definition, "hll", "count(DISTINCT ...)");
-				char	   *hash = ExtendedHashCall(argType, arg);
+				char	   *hash = ExtendedHashCall(argType, arg, hll);
 
 				if (hash == NULL)
 					RefuseAggregate(aggref,
@@ -330,8 +330,7 @@ ApplyAggregateRule(ContinuousViewDefinition *definition, CVAggregate *aggregate,
 											 format_type_be(argType)), NULL);
 
 				SetPart(aggregate, "hll", psprintf("%s.hll", hll),
-						psprintf("%s.hll_add_agg(%s.hll_hash_bigint(%s))%s",
-								 hll, hll, hash, filter),
+						psprintf("%s.hll_add_agg(%s)%s", hll, hash, filter),
 						psprintf("coalesce(%s.hll_union(%%1$s, %%2$s), %%1$s, %%2$s)", hll),
 						psprintf("%s.hll_union_agg(%%1$s)", hll));
 				aggregate->finalTemplate =
@@ -642,18 +641,20 @@ SqlTypeName(Oid typeId, int32 typmod, Oid collationId)
 
 
 /*
- * A call of the extended hash function of the type's default hash operator
- * class: equal values hash alike, which a distinct count needs (1.0 and
- * 1.00 are one numeric value but not one byte string).  NULL when the type
- * has none.
+ * The hll hash value of an argument, from the extended hash function of
+ * its type's default hash operator class: equal values hash alike, which a
+ * distinct count needs (1.0 and 1.00 are one numeric value but not one
+ * byte string).  NULL when the type has none.
  */
 static char *
-ExtendedHashCall(Oid typeId, const char *argument)
+ExtendedHashCall(Oid typeId, const char *argument, const char *hll)
 {
 	Oid			opclass = GetDefaultOpClass(typeId, HASH_AM_OID);
 	Oid			family;
 	Oid			inputType;
 	Oid			functionId;
+	Oid		   *argumentTypes;
+	int			nargs;
 
 	if (!OidIsValid(opclass))
 		return NULL;
@@ -663,7 +664,15 @@ ExtendedHashCall(Oid typeId, const char *argument)
 	if (!OidIsValid(functionId))
 		return NULL;
 
-	return psprintf("%s.%s(%s, 0)",
+	/*
+	 * Some types share another type's hash function (boolean hashes as
+	 * "char"); their values are equal exactly when their bytes are.
+	 */
+	(void) get_func_signature(functionId, &argumentTypes, &nargs);
+	if (nargs < 1 || (argumentTypes[0] != typeId && !IsPolymorphicType(argumentTypes[0])))
+		return psprintf("%s.hll_hash_any(%s)", hll, argument);
+
+	return psprintf("%s.hll_hash_bigint(%s.%s(%s, 0))", hll,
 					quote_identifier(get_namespace_name(get_func_namespace(functionId))),
 					quote_identifier(get_func_name(functionId)), argument);
 }
