@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # pg_incremental demo: installs the dependencies, builds and installs the
 # extension, starts a throwaway PostgreSQL 15 server with the library
-# preloaded, creates a sequence pipeline with a 1-second schedule, inserts
-# rows in a few rounds and waits for the built-in scheduler to aggregate them.
-# The pipeline is never run by hand: every row is processed by the scheduler.
+# preloaded, creates a sequence pipeline and a continuous view with 1-second
+# schedules, inserts rows in a few rounds and waits for the built-in scheduler
+# to aggregate them.  Nothing is run by hand: every row is processed by the
+# scheduler, and both summaries are then checked against the raw rows.
 #
 #   bash scripts/demo.sh          run the demo, then stop and remove the server
 #   bash scripts/demo.sh --keep   leave the server running and print how to connect
@@ -69,7 +70,7 @@ echo "server: socket $demo_dir, port $port, shared_preload_libraries = 'pg_incre
 sql() { tmp_server_psql -d demo "$@"; }
 value() { tmp_server_value demo "$1"; }
 
-step "Creating the extension and a sequence pipeline (schedule '1 second')"
+step "Creating the extension, a sequence pipeline and a continuous view (schedules '1 second')"
 tmp_server_psql -d postgres -c "CREATE DATABASE demo"
 sql <<'SQL'
 CREATE EXTENSION pg_incremental;
@@ -101,6 +102,17 @@ SELECT incremental.create_sequence_pipeline('event-aggregation', 'events', $$
   schedule := '1 second',
   execute_immediately := false);
 \o
+
+-- The same kind of summary, declared: the storage and its exact merge are
+-- generated, and a sequence pipeline keeps it up to date.
+CREATE EXTENSION hll;
+CREATE EXTENSION tdigest;
+CREATE VIEW daily WITH (incremental.continuous, incremental.schedule = '1 second') AS
+  SELECT date_trunc('day', event_time, 'UTC') AS day, path,
+         count(*) AS hits, avg(response_time) AS avg_ms, max(response_time) AS max_ms,
+         count(DISTINCT client_id) AS clients,
+         percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time) AS p95
+  FROM events WHERE path <> '/health' GROUP BY 1, 2;
 SQL
 sql -c "SELECT pipeline_name, pipeline_type, schedule FROM incremental.pipelines"
 
@@ -114,7 +126,7 @@ for ((round = 1; round <= rounds; round++)); do
 	sql -c "INSERT INTO events (event_time, client_id, path, response_time)
 	        SELECT now() - random() * interval '3 days',
 	               (random() * 100)::bigint,
-	               '/page/' || (random() * 20)::int,
+	               CASE WHEN random() < 0.05 THEN '/health' ELSE '/page/' || (random() * 20)::int END,
 	               random() * 250
 	        FROM generate_series(1, $rows_per_round)"
 	echo "round $round: max event_id $(value 'SELECT max(event_id) FROM events'), processed by the scheduler so far: $(processed)"
@@ -124,8 +136,8 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 all_processed() {
-	[[ "$(value "SELECT (SELECT last_processed_sequence_number FROM incremental.sequence_pipelines
-	                     WHERE pipeline_name = 'event-aggregation')
+	[[ "$(value "SELECT (SELECT min(last_processed_sequence_number) FROM incremental.sequence_pipelines
+	                     WHERE pipeline_name IN ('event-aggregation', 'public.daily'))
 	                    >= (SELECT max(event_id) FROM events)")" == "t" ]]
 }
 
@@ -167,15 +179,39 @@ if [[ "$(value "SELECT count(*) FROM ($differences) d")" != 0 ]]; then
 	exit 1
 fi
 
+# The continuous view against its query run directly over all events: counts
+# and maxima exact, averages to float precision, distinct counts within the
+# HyperLogLog's error (exact for small sets), percentiles approximate.
+view_differences="
+	WITH direct AS (
+	    SELECT date_trunc('day', event_time, 'UTC') AS day, path,
+	           count(*) AS hits, avg(response_time) AS avg_ms, max(response_time) AS max_ms,
+	           count(DISTINCT client_id) AS clients
+	    FROM events WHERE path <> '/health' GROUP BY 1, 2)
+	SELECT day, path, direct.hits AS recomputed, daily.hits AS incremental
+	FROM direct FULL JOIN daily USING (day, path)
+	WHERE direct.hits IS DISTINCT FROM daily.hits
+	   OR direct.max_ms IS DISTINCT FROM daily.max_ms
+	   OR abs(direct.avg_ms - daily.avg_ms) > 1e-9 * abs(direct.avg_ms)
+	   OR abs(direct.clients - daily.clients) > 0.1 * direct.clients"
+if [[ "$(value "SELECT count(*) FROM ($view_differences) d")" != 0 ]]; then
+	echo "" >&2
+	echo "FAILED: the continuous view daily differs from its query over all events:" >&2
+	sql -c "$view_differences" >&2
+	exit 1
+fi
+
 step "Result"
 sql -c "SELECT pipeline_name, last_processed_sequence_number FROM incremental.sequence_pipelines"
 sql -c "SELECT pipeline_name, state, runs, failures, items_processed, pending, last_run_end
         FROM incremental.pipeline_stats"
 sql -c "SELECT day, event_count FROM events_agg ORDER BY day"
 sql -c "SELECT count(*) AS events, (SELECT sum(event_count) FROM events_agg) AS aggregated FROM events"
+sql -c "SELECT * FROM daily ORDER BY hits DESC LIMIT 5"
+sql -c "SELECT view_name, storage_table, pipeline_name, state, pending FROM incremental.continuous_views"
 
 echo "SUCCESS: the scheduler processed all $(value 'SELECT count(*) FROM events') events;" \
-	"events_agg equals a full recomputation"
+	"events_agg equals a full recomputation, and so does the continuous view daily"
 
 if $keep; then
 	prefix=""
