@@ -430,6 +430,22 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("CREATE VIEW specifies more column names than columns")));
 
+	/* as DefineView would, before anything is created */
+	foreach(cell, targetList)
+	{
+		TargetEntry *entry = lfirst(cell);
+		ListCell   *other;
+
+		for_each_cell(other, targetList, lnext(targetList, cell))
+		{
+			if (strcmp(entry->resname, ((TargetEntry *) lfirst(other))->resname) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" specified more than once", entry->resname),
+						 errhint("Name the view's columns with AS.")));
+		}
+	}
+
 	reference = makeNode(RangeTblRef);
 	reference->rtindex = 1;
 	view->rtable = list_make1(rte);
