@@ -17,6 +17,7 @@ CREATE TABLE incremental.continuous_view_definitions (
     query text NOT NULL,
     realtime boolean NOT NULL,
     distinct_mode text,
+    distinct_tables regclass[] NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 SELECT pg_catalog.pg_extension_config_dump('incremental.continuous_view_definitions', '');
@@ -113,14 +114,12 @@ CREATE FUNCTION incremental.truncate_continuous_view(view regclass)
  LANGUAGE plpgsql
  SET search_path = pg_catalog, pg_temp
  AS $function$
-DECLARE
-    storage regclass;
 BEGIN
     PERFORM incremental._continuous_view_pipeline(view);
-    SELECT d.storage_table INTO storage
-    FROM incremental.continuous_view_definitions d
-    WHERE d.view_name OPERATOR(pg_catalog.=) view;
-    EXECUTE pg_catalog.format('TRUNCATE %s', storage);
+    EXECUTE (SELECT pg_catalog.format('TRUNCATE %s', pg_catalog.array_to_string(
+                 d.storage_table OPERATOR(pg_catalog.||) d.distinct_tables, ', '))
+             FROM incremental.continuous_view_definitions d
+             WHERE d.view_name OPERATOR(pg_catalog.=) view);
 END;
 $function$;
 COMMENT ON FUNCTION incremental.truncate_continuous_view(regclass)
@@ -140,11 +139,13 @@ DECLARE
     definition record;
 BEGIN
     PERFORM incremental._continuous_view_pipeline(view);
-    SELECT d.pipeline_name, d.storage_table INTO definition
+    SELECT d.pipeline_name, pg_catalog.array_to_string(
+               d.storage_table OPERATOR(pg_catalog.||) d.distinct_tables, ', ') AS tables
+    INTO definition
     FROM incremental.continuous_view_definitions d
     WHERE d.view_name OPERATOR(pg_catalog.=) view;
     PERFORM incremental.reset_pipeline(definition.pipeline_name, false);
-    EXECUTE pg_catalog.format('TRUNCATE %s', definition.storage_table);
+    EXECUTE pg_catalog.format('TRUNCATE %s', definition.tables);
 END;
 $function$;
 COMMENT ON FUNCTION incremental.rebuild_continuous_view(regclass)
@@ -163,6 +164,7 @@ CREATE FUNCTION incremental._drop_continuous_view_trigger()
  AS $function$
 DECLARE
     dropped record;
+    table_id oid;
 BEGIN
     FOR dropped IN
         DELETE FROM incremental.continuous_view_definitions d
@@ -170,14 +172,17 @@ BEGIN
             SELECT o.objid FROM pg_catalog.pg_event_trigger_dropped_objects() o
             WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
               AND o.objsubid OPERATOR(pg_catalog.=) 0)
-        RETURNING d.pipeline_name, d.storage_table::oid AS storage_id
+        RETURNING d.pipeline_name, d.storage_table::oid AS storage_id,
+                  d.distinct_tables::oid[] AS side_ids
     LOOP
         DELETE FROM incremental.pipelines p
         WHERE p.pipeline_name OPERATOR(pg_catalog.=) dropped.pipeline_name;
-        IF EXISTS (SELECT FROM pg_catalog.pg_class c
-                   WHERE c.oid OPERATOR(pg_catalog.=) dropped.storage_id) THEN
-            EXECUTE pg_catalog.format('DROP TABLE %s', dropped.storage_id::regclass);
-        END IF;
+        FOR table_id IN
+            SELECT c.oid FROM pg_catalog.pg_class c
+            WHERE c.oid OPERATOR(pg_catalog.=) ANY (dropped.storage_id OPERATOR(pg_catalog.||) dropped.side_ids)
+        LOOP
+            EXECUTE pg_catalog.format('DROP TABLE %s', table_id::regclass);
+        END LOOP;
     END LOOP;
 END;
 $function$;
@@ -195,6 +200,7 @@ SELECT d.view_name,
        d.query,
        d.realtime,
        d.distinct_mode,
+       d.distinct_tables,
        p.schedule,
        s.max_batch_size,
        st.state,

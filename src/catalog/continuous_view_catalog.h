@@ -9,6 +9,8 @@
 #ifndef INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H
 #define INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H
 
+#include "nodes/pg_list.h"
+
 /* A row of incremental.continuous_view_definitions */
 typedef struct ContinuousViewRecord
 {
@@ -19,6 +21,7 @@ typedef struct ContinuousViewRecord
 	const char *query;			/* the view's query, as deparsed */
 	bool		realtime;
 	const char *distinctMode;	/* NULL: the view counts nothing distinct */
+	List	   *distinctTableIds;	/* the side tables of exact distinct counts */
 } ContinuousViewRecord;
 
 extern void InsertContinuousView(const ContinuousViewRecord *record);

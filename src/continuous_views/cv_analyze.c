@@ -50,7 +50,7 @@ static void Refuse(const char *what, const char *hint);
 
 
 ContinuousViewDefinition *
-AnalyzeContinuousViewQuery(Query *query)
+AnalyzeContinuousViewQuery(Query *query, const char *distinctMode)
 {
 	ContinuousViewDefinition *definition = palloc0(sizeof(ContinuousViewDefinition));
 	List	   *aggrefs = NIL;
@@ -63,6 +63,7 @@ AnalyzeContinuousViewQuery(Query *query)
 	CheckNoTemporaryRelations(query);
 
 	definition->query = query;
+	definition->distinctMode = distinctMode;
 	definition->sourceRangeIndex = FindSourceRangeIndex(query);
 	definition->sourceRelationId = rt_fetch(definition->sourceRangeIndex, query->rtable)->relid;
 	FindSourceSequence(definition);

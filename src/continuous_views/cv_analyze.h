@@ -15,6 +15,7 @@
  * error, naming the offending part, for a query a continuous view cannot
  * keep.
  */
-extern ContinuousViewDefinition *AnalyzeContinuousViewQuery(Query *query);
+extern ContinuousViewDefinition *AnalyzeContinuousViewQuery(Query *query,
+															 const char *distinctMode);
 
 #endif							/* INCREMENTAL_CV_ANALYZE_H */

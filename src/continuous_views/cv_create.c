@@ -111,6 +111,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	Oid			viewId;
 	Oid			storageId;
 	int64		maxBatchSize = options->maxBatchSize;
+	ListCell   *cell;
 
 	CheckInstalledVersion();
 
@@ -122,11 +123,13 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 				 errmsg("max_batch_size must be positive"),
 				 errhint("The default is %d rows per batch.", CV_DEFAULT_MAX_BATCH_SIZE)));
 
-	if (options->distinctMode != NULL && strcmp(options->distinctMode, "hll") != 0)
+	if (options->distinctMode != NULL && strcmp(options->distinctMode, "hll") != 0 &&
+		strcmp(options->distinctMode, "exact") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized distinct mode \"%s\"", options->distinctMode),
-				 errhint("Distinct counts are kept as HyperLogLog sketches: pass 'hll'.")));
+				 errhint("Pass 'hll' for HyperLogLog sketches (approximate, a few hundred "
+						 "bytes per group) or 'exact' for a table of the values seen.")));
 
 	if (viewName->relpersistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
@@ -135,7 +138,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 				 errdetail("Its batches run in other sessions, which do not see "
 						   "this session's temporary objects.")));
 
-	definition = AnalyzeContinuousViewQuery(query);
+	definition = AnalyzeContinuousViewQuery(query, options->distinctMode);
 
 	namespaceId = RangeVarGetCreationNamespace(viewName);
 	if (isAnyTempNamespace(namespaceId))
@@ -168,14 +171,52 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 							 "WHERE p.pipeline_name OPERATOR(pg_catalog.=) %s)",
 							 quote_literal_cstr(pipelineName));
 
+	/* names first: what SPI allocates is gone after SPI_finish */
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		if (!aggregate->exactDistinct)
+			continue;
+
+		/* <view>_<column>_values: the values the count has seen */
+		aggregate->sideTableName = psprintf("%.*s_%.*s_values", 30, viewName->relname, 24,
+											aggregate->parts[0].columnName);
+		if (OidIsValid(get_relname_relid(aggregate->sideTableName, namespaceId)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_TABLE),
+					 errmsg("relation \"%s\" already exists", aggregate->sideTableName),
+					 errdetail("An exact distinct count keeps the values it has seen in a "
+							   "table named after the view and the column."),
+					 errhint("Choose another name for the view or the column.")));
+		aggregate->sideTable = quote_qualified_identifier(schemaName, aggregate->sideTableName);
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ExecuteGenerated(StorageTableCommand(definition, storageQualified));
-	storageId = get_relname_relid(storageRelname, namespaceId);
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		if (aggregate->exactDistinct)
+			ExecuteGenerated(SideTableCommand(definition, aggregate));
+	}
 	ExecuteGenerated(psprintf("CREATE VIEW %s AS %s", viewQualified,
 							  ViewQuery(definition, storageQualified, watermark, columnNames)));
-	viewId = get_relname_relid(viewName->relname, namespaceId);
 	SPI_finish();
+
+	viewId = get_relname_relid(viewName->relname, namespaceId);
+	storageId = get_relname_relid(storageRelname, namespaceId);
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		if (aggregate->exactDistinct)
+			record.distinctTableIds =
+				lappend_oid(record.distinctTableIds,
+							get_relname_relid(aggregate->sideTableName, namespaceId));
+	}
 
 	CreateSequencePipeline(pipelineName, definition->sourceRelationId,
 						   BatchCommand(definition, storageQualified),
@@ -187,7 +228,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	record.storageRelationId = storageId;
 	record.query = QueryText(definition->query);
 	record.realtime = options->realtime;
-	record.distinctMode = definition->hllSchema != NULL ? "hll" : NULL;
+	record.distinctMode = definition->hasExactDistinct ? "exact" :
+		definition->hllSchema != NULL ? "hll" : NULL;
 	InsertContinuousView(&record);
 
 	/*
@@ -196,6 +238,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	 */
 	RecordDependency(viewId, ExtensionRelationId, IncrementalExtensionId());
 	RecordDependency(storageId, ExtensionRelationId, IncrementalExtensionId());
+	foreach(cell, record.distinctTableIds)
+		RecordDependency(lfirst_oid(cell), ExtensionRelationId, IncrementalExtensionId());
 	if (!options->realtime)
 		RecordDependency(viewId, RelationRelationId, definition->sourceRelationId);
 

@@ -57,6 +57,17 @@ typedef struct CVAggregate
 	char	   *finalTemplate;
 	char	   *resultType;
 	char	   *finalName;		/* of its value's column, among the keys' */
+
+	/*
+	 * An exact distinct count keeps the values seen, per group, in a side
+	 * table; a batch counts those it adds.  Its one part is the count.
+	 */
+	bool		exactDistinct;
+	char	   *distinctColumn; /* batch column of the value, quoted */
+	char	   *filterColumn;	/* batch column of FILTER, quoted, or NULL */
+	char	   *distinctTypeName;
+	char	   *sideTableName;	/* set at creation */
+	char	   *sideTable;		/* the same, qualified and quoted */
 } CVAggregate;
 
 /* A GROUP BY key: a key column of the storage table */
@@ -90,6 +101,10 @@ typedef struct ContinuousViewDefinition
 	/* extensions the rules need, for schema-qualified calls */
 	char	   *hllSchema;		/* NULL when not needed */
 	char	   *tdigestSchema;
+
+	/* how distinct counts are kept: "hll", "exact", or NULL for the default */
+	const char *distinctMode;
+	bool		hasExactDistinct;
 } ContinuousViewDefinition;
 
 /* Options of a continuous view, from the function or the WITH clause */

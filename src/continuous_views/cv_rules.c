@@ -28,6 +28,7 @@
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_am.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_extension.h"
@@ -119,7 +120,6 @@ static void SetPart(CVAggregate *aggregate, const char *suffix, const char *type
 static char *FilterClause(const char *filterColumn, const char *extraCondition);
 static const char *ExtensionSchema(ContinuousViewDefinition *definition,
 								   const char *extensionName, const char *aggregateName);
-static char *SqlTypeName(Oid typeId, int32 typmod, Oid collationId);
 static char *ExtendedHashCall(Oid typeId, const char *argument, const char *hll);
 static char *DirectArgumentText(Aggref *aggref);
 static char *ArgumentsAsDeclared(CVRuleInput *input);
@@ -130,13 +130,14 @@ static void BuildRegressionRule(CVAggregate *aggregate, CVRuleInput *input,
 static Oid	ExtensionNamespace(Oid extensionId);
 static char *SpreadMerge(const char *stored, const char *new, const char *sumA1,
 						 const char *sumA2, const char *sumB1, const char *sumB2);
+static bool UseExactDistinct(ContinuousViewDefinition *definition);
 static void RefuseAggregate(Aggref *aggref, const char *detail, const char *hint);
 
 
 const char *
 SupportedAggregatesText(void)
 {
-	return "count, count(DISTINCT) (with the hll extension), sum, min, max, avg, "
+	return "count, count(DISTINCT), sum, min, max, avg, "
 		"variance, var_samp, var_pop, stddev, stddev_samp, stddev_pop, "
 		"bool_and, bool_or, every, bit_and, bit_or, regr_count, regr_sxx, regr_syy, "
 		"regr_sxy, regr_avgx, regr_avgy, regr_slope, regr_intercept, regr_r2, corr, "
@@ -319,6 +320,27 @@ ApplyAggregateRule(ContinuousViewDefinition *definition, CVAggregate *aggregate,
 			break;
 
 		case RULE_COUNT_DISTINCT:
+			if (UseExactDistinct(definition))
+			{
+				if (!OidIsValid(GetDefaultOpClass(argType, BTREE_AM_OID)))
+					RefuseAggregate(aggref,
+									psprintf("An exact distinct count keeps the values in a "
+											 "unique index, and type %s has no btree "
+											 "operator class.", format_type_be(argType)),
+									NULL);
+
+				/* the batch expression needs the side table: see cv_sql.c */
+				SetPart(aggregate, "count", "bigint", NULL, "%1$s + %2$s",
+						"sum(%1$s)::bigint");
+				aggregate->finalTemplate = "coalesce(%1$s, 0)";
+				aggregate->exactDistinct = true;
+				aggregate->distinctColumn = arg;
+				aggregate->filterColumn = input->filterColumn;
+				aggregate->distinctTypeName = SqlTypeName(argType, -1, aggref->inputcollid);
+				definition->hasExactDistinct = true;
+				break;
+			}
+			else
 			{
 				const char *hll = ExtensionSchema(definition, "hll", "count(DISTINCT ...)");
 				char	   *hash = ExtendedHashCall(argType, arg, hll);
@@ -604,6 +626,19 @@ ExtensionSchema(ContinuousViewDefinition *definition, const char *extensionName,
 }
 
 
+/*
+ * Distinct counts are exact when asked, and when hll is not installed and
+ * nothing was asked; otherwise HyperLogLog sketches.
+ */
+static bool
+UseExactDistinct(ContinuousViewDefinition *definition)
+{
+	if (definition->distinctMode != NULL)
+		return strcmp(definition->distinctMode, "exact") == 0;
+	return !OidIsValid(get_extension_oid("hll", true));
+}
+
+
 /* The schema an extension was installed in */
 static Oid
 ExtensionNamespace(Oid extensionId)
@@ -627,7 +662,7 @@ ExtensionNamespace(Oid extensionId)
 
 
 /* A type's SQL name with its modifier and, when not the default, collation */
-static char *
+char *
 SqlTypeName(Oid typeId, int32 typmod, Oid collationId)
 {
 	char	   *name = format_type_extended(typeId, typmod,

@@ -33,6 +33,9 @@ typedef struct CVRuleInput
 extern void ApplyAggregateRule(ContinuousViewDefinition *definition,
 							   CVAggregate *aggregate, CVRuleInput *input);
 
+/* A type's SQL name with its modifier and, when not the default, collation */
+extern char *SqlTypeName(Oid typeId, int32 typmod, Oid collationId);
+
 /* The aggregates the rule table supports, for messages and docs */
 extern const char *SupportedAggregatesText(void);
 

@@ -53,6 +53,9 @@ typedef struct ViewColumnMapping
 } ViewColumnMapping;
 
 static Query *BatchRowsQuery(ContinuousViewDefinition *definition);
+static char *ExactDistinctCount(ContinuousViewDefinition *definition, CVAggregate *aggregate);
+static void AppendSideTableInserts(StringInfo command, ContinuousViewDefinition *definition,
+								   const char *rangeCondition);
 static char *DeparseQualified(Query *query);
 static char *BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
 						 bool withKeyNames);
@@ -136,14 +139,116 @@ StorageTableCommand(ContinuousViewDefinition *definition, const char *storageNam
 }
 
 
+/*
+ * CREATE TABLE for the values an exact distinct count has seen: one row per
+ * group and value, the value first so that a batch's lookups by value can
+ * use the index whatever the keys hold (NULL keys compare with IS NOT
+ * DISTINCT FROM, which an index cannot).
+ */
+char *
+SideTableCommand(ContinuousViewDefinition *definition, CVAggregate *aggregate)
+{
+	StringInfoData command;
+	ListCell   *cell;
+
+	initStringInfo(&command);
+	appendStringInfo(&command, "CREATE TABLE %s (value %s NOT NULL", aggregate->sideTable,
+					 aggregate->distinctTypeName);
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		appendStringInfo(&command, ", %s %s%s%s", quote_identifier(key->columnName),
+						 key->typeName, key->collation ? " COLLATE " : "",
+						 key->collation ? key->collation : "");
+	}
+	appendStringInfo(&command, ", UNIQUE NULLS NOT DISTINCT (value%s%s))",
+					 definition->groupKeys != NIL ? ", " : "",
+					 definition->groupKeys != NIL ? KeyList(definition, NULL) : "");
+	return command.data;
+}
+
+
+/*
+ * The count of the values of an exact distinct count that its side table
+ * has not seen, per group of the batch (or of the pending rows): as of the
+ * statement's snapshot, so that the batch command's own insert of them
+ * into the side table does not hide them.
+ */
+static char *
+ExactDistinctCount(ContinuousViewDefinition *definition, CVAggregate *aggregate)
+{
+	StringInfoData count;
+	ListCell   *cell;
+
+	initStringInfo(&count);
+	appendStringInfo(&count, "count(DISTINCT %s) FILTER (WHERE ", aggregate->distinctColumn);
+	if (aggregate->filterColumn != NULL)
+		appendStringInfo(&count, "%s AND ", aggregate->filterColumn);
+	appendStringInfo(&count, "NOT EXISTS (SELECT FROM %s s WHERE s.value = %s",
+					 aggregate->sideTable, aggregate->distinctColumn);
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		appendStringInfo(&count, " AND s.%s IS NOT DISTINCT FROM b.%s",
+						 quote_identifier(key->columnName),
+						 quote_identifier(psprintf(BATCH_KEY_FORMAT,
+												   foreach_current_index(cell) + 1)));
+	}
+	appendStringInfoString(&count, "))");
+	return count.data;
+}
+
+
+/*
+ * The data-modifying WITH queries that add a batch's new values to the side
+ * tables of its exact distinct counts; they run to completion whether or not
+ * the rest of the command reads them.
+ */
+static void
+AppendSideTableInserts(StringInfo command, ContinuousViewDefinition *definition,
+					   const char *rangeCondition)
+{
+	ListCell   *cell;
+	int			number = 0;
+
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		if (!aggregate->exactDistinct)
+			continue;
+
+		appendStringInfo(command, "%s seen_%d AS (INSERT INTO %s (value",
+						 number == 0 ? "WITH" : ",", number + 1, aggregate->sideTable);
+		number++;
+		if (definition->groupKeys != NIL)
+			appendStringInfo(command, ", %s", KeyList(definition, NULL));
+		appendStringInfo(command, ") SELECT DISTINCT b.%s", aggregate->distinctColumn);
+		for (int key = 1; key <= list_length(definition->groupKeys); key++)
+			appendStringInfo(command, ", b.%s",
+							 quote_identifier(psprintf(BATCH_KEY_FORMAT, key)));
+		appendStringInfo(command, " FROM (%s) b WHERE %s AND b.%s IS NOT NULL",
+						 DeparseQualified(BatchRowsQuery(definition)), rangeCondition,
+						 aggregate->distinctColumn);
+		if (aggregate->filterColumn != NULL)
+			appendStringInfo(command, " AND b.%s", aggregate->filterColumn);
+		appendStringInfoString(command, " ON CONFLICT DO NOTHING) ");
+	}
+}
+
+
 char *
 BatchCommand(ContinuousViewDefinition *definition, const char *storageName)
 {
 	StringInfoData command;
 	ListCell   *cell;
 	bool		first = true;
+	const char *range = "b." BATCH_ID_COLUMN_QUOTED " BETWEEN $1 AND $2";
 
 	initStringInfo(&command);
+	AppendSideTableInserts(&command, definition, range);
 	appendStringInfo(&command, "INSERT INTO %s AS t (%s", storageName, KeyList(definition, NULL));
 	foreach(cell, definition->aggregates)
 	{
@@ -153,9 +258,7 @@ BatchCommand(ContinuousViewDefinition *definition, const char *storageName)
 			appendStringInfo(&command, ", %s", quote_identifier(aggregate->parts[i].columnName));
 	}
 	appendStringInfo(&command, ") %s ON CONFLICT (%s) DO ",
-					 BatchSelect(definition, "b." BATCH_ID_COLUMN_QUOTED " BETWEEN $1 AND $2",
-								 false),
-					 KeyList(definition, NULL));
+					 BatchSelect(definition, range, false), KeyList(definition, NULL));
 
 	if (definition->aggregates == NIL)
 	{
@@ -228,7 +331,10 @@ BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
 
 		for (int i = 0; i < aggregate->nparts; i++)
 		{
-			appendStringInfo(&select, ", %s", aggregate->parts[i].batchExpr);
+			appendStringInfo(&select, ", %s",
+							 aggregate->exactDistinct ?
+							 ExactDistinctCount(definition, aggregate) :
+							 aggregate->parts[i].batchExpr);
 			if (withKeyNames)
 				appendStringInfo(&select, " AS %s",
 								 quote_identifier(aggregate->parts[i].columnName));

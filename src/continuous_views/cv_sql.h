@@ -17,6 +17,9 @@ extern char *FillTemplate(const char *template, char **args, int nargs);
 extern char *StorageTableCommand(ContinuousViewDefinition *definition,
 								 const char *storageName);
 
+/* CREATE TABLE for the values an exact distinct count has seen */
+extern char *SideTableCommand(ContinuousViewDefinition *definition, CVAggregate *aggregate);
+
 /* The pipeline's command: merges the batch $1 .. $2 into the storage */
 extern char *BatchCommand(ContinuousViewDefinition *definition, const char *storageName);
 

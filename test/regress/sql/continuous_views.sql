@@ -20,9 +20,9 @@ SELECT '2026-01-01 00:00+00'::timestamptz + (g % 72) * interval '1 hour',
        g % 1000, g % 17, g % 5 <> 0
 FROM generate_series(1, 3000) g;
 
--- a distinct count needs hll, a percentile tdigest: named when missing
+-- HyperLogLog distinct counts need hll, percentiles tdigest: named when missing
 SELECT incremental.create_continuous_view('daily_distinct', $$
-    SELECT count(DISTINCT client_id) FROM events $$);
+    SELECT count(DISTINCT client_id) FROM events $$, "distinct" => 'hll');
 SELECT incremental.create_continuous_view('daily_p95', $$
     SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time) FROM events $$);
 
@@ -140,11 +140,33 @@ CALL incremental.execute_pipeline('cv.totals');
 SELECT n = (SELECT count(*) FROM events WHERE ok) AS rebuilt FROM totals;
 SELECT incremental.pause_continuous_view('daily_direct');
 
+-- exact distinct counts (the default without hll): the values seen per group
+-- in a side table, each batch counting those it adds
+CREATE VIEW uniques WITH (incremental.continuous, incremental.max_batch_size = 700) AS
+    SELECT path, count(DISTINCT client_id) AS clients,
+           count(DISTINCT bytes) FILTER (WHERE ok) AS ok_sizes, count(*) AS hits
+    FROM events GROUP BY path;
+SELECT distinct_mode, distinct_tables FROM incremental.continuous_views WHERE view_name = 'uniques'::regclass;
+\d uniques_clients_values
+CALL incremental.execute_pipeline('cv.uniques');
+INSERT INTO events (event_time, path, bytes, client_id, ok)
+VALUES (now(), '/p0', 1, 99, true), (now(), '/p0', 1, 99, true), (now(), NULL, 1, 99, true);
+CALL incremental.execute_pipeline('cv.uniques');
+(SELECT * FROM uniques EXCEPT
+ SELECT path, count(DISTINCT client_id), count(DISTINCT bytes) FILTER (WHERE ok), count(*)
+ FROM events GROUP BY path)
+UNION ALL
+(SELECT path, count(DISTINCT client_id), count(DISTINCT bytes) FILTER (WHERE ok), count(*)
+ FROM events GROUP BY path
+ EXCEPT SELECT * FROM uniques);
+SELECT * FROM uniques ORDER BY path;
+
 -- distinct counts in HyperLogLog sketches (exact for small sets), percentiles
 -- in t-digests; the extensions' own aggregates as they are
 CREATE EXTENSION hll;
 CREATE EXTENSION tdigest;
-CREATE VIEW sketches WITH (incremental.continuous, incremental.max_batch_size = 500) AS
+CREATE VIEW sketches WITH (incremental.continuous, incremental.max_batch_size = 500,
+                           incremental.distinct = 'hll') AS
     SELECT path, count(DISTINCT client_id) AS clients, count(DISTINCT ok) AS oks,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY bytes) AS median_bytes,
            percentile_disc(ARRAY[0.1, 0.9]) WITHIN GROUP (ORDER BY bytes) AS deciles,
@@ -191,6 +213,7 @@ CREATE VIEW bad WITH (incremental.continuous) AS SELECT sum(DISTINCT bytes) FROM
 CREATE VIEW bad WITH (incremental.continuous) AS SELECT array_agg(bytes ORDER BY id) FROM events;
 CREATE VIEW bad WITH (incremental.continuous) AS SELECT path, bytes, count(*) FROM events GROUP BY id;
 CREATE VIEW bad WITH (incremental.continuous) AS SELECT path FROM events;
+CREATE VIEW bad WITH (incremental.continuous) AS SELECT path, count(*), count(bytes) FROM events GROUP BY 1;
 CREATE VIEW bad WITH (incremental.continuous) AS SELECT count(*) FROM events UNION ALL SELECT 1;
 CREATE VIEW bad WITH (incremental.continuous) AS WITH e AS (SELECT * FROM events) SELECT count(*) FROM e;
 CREATE VIEW bad WITH (incremental.continuous) AS SELECT path, count(*) FROM events GROUP BY ROLLUP (path);
