@@ -18,6 +18,9 @@ CREATE TABLE incremental.continuous_view_definitions (
     realtime boolean NOT NULL,
     distinct_mode text,
     distinct_tables regclass[] NOT NULL DEFAULT '{}',
+    ttl interval CHECK (ttl > '0'),
+    ttl_column text,
+    ttl_pipeline text COLLATE "C",
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 SELECT pg_catalog.pg_extension_config_dump('incremental.continuous_view_definitions', '');
@@ -57,11 +60,13 @@ CREATE FUNCTION incremental.create_continuous_view(
     schedule text DEFAULT '* * * * *',
     max_batch_size bigint DEFAULT 100000,
     realtime boolean DEFAULT false,
-    "distinct" text DEFAULT NULL)
+    "distinct" text DEFAULT NULL,
+    ttl interval DEFAULT NULL,
+    ttl_column text DEFAULT NULL)
  RETURNS regclass
  LANGUAGE C
  AS 'MODULE_PATHNAME', 'incremental_create_continuous_view';
-COMMENT ON FUNCTION incremental.create_continuous_view(text, text, text, bigint, boolean, text)
+COMMENT ON FUNCTION incremental.create_continuous_view(text, text, text, bigint, boolean, text, interval, text)
  IS 'create a view of an aggregate query whose storage a sequence pipeline keeps up to date';
 
 /* The pipeline of a continuous view, for the functions below */
@@ -151,6 +156,13 @@ $function$;
 COMMENT ON FUNCTION incremental.rebuild_continuous_view(regclass)
  IS 'recompute a continuous view from all rows of its source, in committed batches';
 
+CREATE FUNCTION incremental.set_ttl(view regclass, ttl interval)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_set_ttl';
+COMMENT ON FUNCTION incremental.set_ttl(regclass, interval)
+ IS 'change how long a continuous view keeps its groups (NULL: forever)';
+
 /*
  * Dropping a continuous view drops its pipeline and storage, however the
  * view is dropped (DROP VIEW, DROP SCHEMA ... CASCADE, DROP OWNED).  The
@@ -172,11 +184,12 @@ BEGIN
             SELECT o.objid FROM pg_catalog.pg_event_trigger_dropped_objects() o
             WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
               AND o.objsubid OPERATOR(pg_catalog.=) 0)
-        RETURNING d.pipeline_name, d.storage_table::oid AS storage_id,
+        RETURNING d.pipeline_name, d.ttl_pipeline, d.storage_table::oid AS storage_id,
                   d.distinct_tables::oid[] AS side_ids
     LOOP
         DELETE FROM incremental.pipelines p
-        WHERE p.pipeline_name OPERATOR(pg_catalog.=) dropped.pipeline_name;
+        WHERE p.pipeline_name OPERATOR(pg_catalog.=) dropped.pipeline_name
+           OR p.pipeline_name OPERATOR(pg_catalog.=) dropped.ttl_pipeline;
         FOR table_id IN
             SELECT c.oid FROM pg_catalog.pg_class c
             WHERE c.oid OPERATOR(pg_catalog.=) ANY (dropped.storage_id OPERATOR(pg_catalog.||) dropped.side_ids)
@@ -201,6 +214,8 @@ SELECT d.view_name,
        d.realtime,
        d.distinct_mode,
        d.distinct_tables,
+       d.ttl,
+       d.ttl_column,
        p.schedule,
        s.max_batch_size,
        st.state,

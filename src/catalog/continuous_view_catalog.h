@@ -9,6 +9,7 @@
 #ifndef INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H
 #define INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H
 
+#include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
 /* A row of incremental.continuous_view_definitions */
@@ -22,8 +23,13 @@ typedef struct ContinuousViewRecord
 	bool		realtime;
 	const char *distinctMode;	/* NULL: the view counts nothing distinct */
 	List	   *distinctTableIds;	/* the side tables of exact distinct counts */
+	Interval   *ttl;			/* NULL: groups never expire */
+	const char *ttlColumn;		/* the storage's time key, or NULL */
+	const char *ttlPipelineName;	/* the pipeline deleting expired groups */
 } ContinuousViewRecord;
 
 extern void InsertContinuousView(const ContinuousViewRecord *record);
+extern bool ReadContinuousViewTtlColumn(Oid viewId, char **ttlColumn);
+extern void UpdateContinuousViewTtl(Oid viewId, Interval *ttl);
 
 #endif							/* INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H */

@@ -21,18 +21,33 @@
 static CatalogStatement InsertStatement = {
 	.sql = "INSERT INTO incremental.continuous_view_definitions "
 	"(view_name, pipeline_name, source_table, storage_table, query, realtime, "
-	"distinct_mode, distinct_tables) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-	.nargs = 8,
+	"distinct_mode, distinct_tables, ttl, ttl_column, ttl_pipeline) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	.nargs = 11,
 	.argtypes = {REGCLASSOID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, BOOLOID, TEXTOID,
-	REGCLASSARRAYOID},
+	REGCLASSARRAYOID, INTERVALOID, TEXTOID, TEXTOID},
+};
+
+static CatalogStatement ReadTtlColumnStatement = {
+	.sql = "SELECT ttl_column FROM incremental.continuous_view_definitions "
+	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {OIDOID},
+};
+
+static CatalogStatement UpdateTtlStatement = {
+	.sql = "UPDATE incremental.continuous_view_definitions SET ttl = $2 "
+	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {OIDOID, INTERVALOID},
 };
 
 
 void
 InsertContinuousView(const ContinuousViewRecord *record)
 {
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Datum	   *tableIds = palloc0(sizeof(Datum) * (list_length(record->distinctTableIds) + 1));
 	ListCell   *cell;
 
@@ -53,5 +68,40 @@ InsertContinuousView(const ContinuousViewRecord *record)
 												REGCLASSOID, sizeof(Oid), true,
 												TYPALIGN_INT));
 
+	values[8] = PointerGetDatum(record->ttl);
+	nulls[8] = record->ttl != NULL ? ' ' : 'n';
+	values[9] = record->ttlColumn ? CStringGetTextDatum(record->ttlColumn) : (Datum) 0;
+	nulls[9] = record->ttlColumn != NULL ? ' ' : 'n';
+	values[10] = record->ttlPipelineName ? CStringGetTextDatum(record->ttlPipelineName) : (Datum) 0;
+	nulls[10] = record->ttlPipelineName != NULL ? ' ' : 'n';
+
 	ModifyCatalog(&InsertStatement, values, nulls);
+}
+
+
+/*
+ * Whether a view is a continuous view; if so, *ttlColumn is its time key
+ * for TTL, or NULL when it was created without one.
+ */
+bool
+ReadContinuousViewTtlColumn(Oid viewId, char **ttlColumn)
+{
+	Datum		key = ObjectIdGetDatum(viewId);
+	Datum		result;
+	bool		isNull;
+
+	if (!QueryCatalog(&ReadTtlColumnStatement, &key, NULL, &result, &isNull, 1))
+		return false;
+	*ttlColumn = isNull ? NULL : TextDatumGetCString(result);
+	return true;
+}
+
+
+void
+UpdateContinuousViewTtl(Oid viewId, Interval *ttl)
+{
+	Datum		values[2] = {ObjectIdGetDatum(viewId), PointerGetDatum(ttl)};
+	char		nulls[2] = {' ', ttl != NULL ? ' ' : 'n'};
+
+	ModifyCatalog(&UpdateTtlStatement, values, nulls);
 }

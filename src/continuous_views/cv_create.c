@@ -31,6 +31,9 @@
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "catalog/pg_type.h"
+#include "nodes/nodeFuncs.h"
 
 #include "catalog/catalog_version.h"
 #include "catalog/continuous_view_catalog.h"
@@ -39,9 +42,12 @@
 #include "continuous_views/cv_sql.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
+#include "pipelines/time_interval.h"
 
 PG_FUNCTION_INFO_V1(incremental_create_continuous_view);
 
+static CVGroupKey *FindTtlKey(ContinuousViewDefinition *definition,
+							  ContinuousViewOptions *options);
 static void ExecuteGenerated(const char *command);
 static void RecordDependency(Oid dependentId, Oid classId, Oid referencedId);
 static void WarnWithoutIdIndex(ContinuousViewDefinition *definition);
@@ -69,6 +75,10 @@ incremental_create_continuous_view(PG_FUNCTION_ARGS)
 	options.realtime = PG_GETARG_BOOL(4);
 	if (!PG_ARGISNULL(5))
 		options.distinctMode = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	if (!PG_ARGISNULL(6))
+		options.ttl = PG_GETARG_INTERVAL_P(6);
+	if (!PG_ARGISNULL(7))
+		options.ttlColumn = text_to_cstring(PG_GETARG_TEXT_PP(7));
 
 	view = makeRangeVarFromNameList(stringToQualifiedNameList(viewName));
 
@@ -112,6 +122,9 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	Oid			storageId;
 	int64		maxBatchSize = options->maxBatchSize;
 	ListCell   *cell;
+	CVGroupKey *ttlKey;
+	char	   *ttlPipelineName = NULL;
+	char	   *ttlSource = NULL;
 
 	CheckInstalledVersion();
 
@@ -165,6 +178,15 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 				 errhint("Choose another name for the view, or rename \"%s\".",
 						 storageRelname)));
 
+	ttlKey = FindTtlKey(definition, options);
+	if (ttlKey != NULL)
+	{
+		ttlPipelineName = psprintf("%s:ttl", pipelineName);
+		ttlSource = psprintf("(SELECT d.ttl FROM incremental.continuous_view_definitions d "
+							 "WHERE d.pipeline_name OPERATOR(pg_catalog.=) %s)",
+							 quote_literal_cstr(pipelineName));
+	}
+
 	if (options->realtime)
 		watermark = psprintf("(SELECT p.last_processed_sequence_number "
 							 "FROM incremental.sequence_pipelines p "
@@ -203,7 +225,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 			ExecuteGenerated(SideTableCommand(definition, aggregate));
 	}
 	ExecuteGenerated(psprintf("CREATE VIEW %s AS %s", viewQualified,
-							  ViewQuery(definition, storageQualified, watermark, columnNames)));
+							  ViewQuery(definition, storageQualified, watermark, columnNames,
+										ttlKey ? ttlKey->columnName : NULL, ttlSource)));
 	SPI_finish();
 
 	viewId = get_relname_relid(viewName->relname, namespaceId);
@@ -222,12 +245,31 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 						   BatchCommand(definition, storageQualified),
 						   options->schedule, maxBatchSize, false);
 
+	/*
+	 * Expired groups are deleted every minute, at most EXPIRY_BATCH_ROWS per
+	 * table at a time, by a time interval pipeline of the view's owner.
+	 */
+	if (ttlKey != NULL)
+	{
+		TimeIntervalPipelineState expiry = {0};
+
+		expiry.timeInterval.time = USECS_PER_MINUTE;
+		expiry.batched = true;
+		CreateTimeIntervalPipeline(ttlPipelineName, &expiry, false, InvalidOid,
+								   ExpiryCommand(definition, storageQualified,
+												 ttlKey->columnName, ttlSource),
+								   "1 minute", false);
+	}
+
 	record.viewId = viewId;
 	record.pipelineName = pipelineName;
 	record.sourceRelationId = definition->sourceRelationId;
 	record.storageRelationId = storageId;
 	record.query = QueryText(definition->query);
 	record.realtime = options->realtime;
+	record.ttl = options->ttl;
+	record.ttlColumn = ttlKey ? ttlKey->columnName : NULL;
+	record.ttlPipelineName = ttlPipelineName;
 	record.distinctMode = definition->hasExactDistinct ? "exact" :
 		definition->hllSchema != NULL ? "hll" : NULL;
 	InsertContinuousView(&record);
@@ -247,6 +289,74 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 		WarnWithoutIdIndex(definition);
 
 	return viewId;
+}
+
+
+/*
+ * The group key whose age decides when a group expires: the ttl_column
+ * given, or the only key of a date or time type.  NULL without TTL.
+ */
+static CVGroupKey *
+FindTtlKey(ContinuousViewDefinition *definition, ContinuousViewOptions *options)
+{
+	CVGroupKey *found = NULL;
+	int			candidates = 0;
+	ListCell   *cell;
+
+	if (options->ttl == NULL && options->ttlColumn == NULL)
+		return NULL;
+
+	if (options->ttl != NULL &&
+		DatumGetBool(DirectFunctionCall2(interval_le, IntervalPGetDatum(options->ttl),
+										 IntervalPGetDatum(palloc0(sizeof(Interval))))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must be longer than zero"),
+				 errhint("Pass NULL to keep groups forever.")));
+
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+		Oid			typeId = exprType((Node *) key->expr);
+		bool		isTime = typeId == DATEOID || typeId == TIMESTAMPOID ||
+			typeId == TIMESTAMPTZOID;
+
+		if (options->ttlColumn != NULL)
+		{
+			if (strcmp(key->columnName, options->ttlColumn) != 0)
+				continue;
+			if (!isTime)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("ttl_column \"%s\" is of type %s", options->ttlColumn,
+								format_type_be(typeId)),
+						 errhint("The ttl_column must be a group key of type date, "
+								 "timestamp or timestamptz.")));
+			return key;
+		}
+		if (isTime)
+		{
+			found = key;
+			candidates++;
+		}
+	}
+
+	if (options->ttlColumn != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("ttl_column \"%s\" is not a group key of the view", options->ttlColumn),
+				 errhint("Name one of the GROUP BY columns, as the view names it.")));
+	if (candidates != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 candidates == 0 ?
+				 errmsg("a continuous view with a ttl needs a group key of type date, "
+						"timestamp or timestamptz") :
+				 errmsg("the continuous view has %d time keys", candidates),
+				 errhint(candidates == 0 ?
+						 "GROUP BY a time bucket, such as date_trunc('day', t, 'UTC')." :
+						 "Say which one expires with ttl_column.")));
+	return found;
 }
 
 

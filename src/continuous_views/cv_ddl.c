@@ -19,6 +19,7 @@
 #include "parser/analyze.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_ddl.h"
@@ -132,7 +133,8 @@ ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
 					 errmsg("a continuous view takes no view option \"%s\"", option->defname),
 					 errhint("Options of continuous views are incremental.continuous, "
 							 "incremental.schedule, incremental.max_batch_size, "
-							 "incremental.realtime and incremental.distinct.")));
+							 "incremental.realtime, incremental.distinct, incremental.ttl and "
+							 "incremental.ttl_column.")));
 
 		if (strcmp(option->defname, "continuous") == 0)
 			continuous = defGetBoolean(option);
@@ -150,13 +152,21 @@ ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
 			options->realtime = defGetBoolean(option);
 		else if (strcmp(option->defname, "distinct") == 0)
 			options->distinctMode = defGetString(option);
+		else if (strcmp(option->defname, "ttl") == 0)
+			options->ttl = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+																 CStringGetDatum(defGetString(option)),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+		else if (strcmp(option->defname, "ttl_column") == 0)
+			options->ttlColumn = defGetString(option);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unrecognized option \"incremental.%s\"", option->defname),
 					 errhint("Options of continuous views are incremental.continuous, "
 							 "incremental.schedule, incremental.max_batch_size, "
-							 "incremental.realtime and incremental.distinct.")));
+							 "incremental.realtime, incremental.distinct, incremental.ttl and "
+							 "incremental.ttl_column.")));
 	}
 
 	if (!continuous)

@@ -17,6 +17,7 @@
 #ifndef INCREMENTAL_CV_DEFINITION_H
 #define INCREMENTAL_CV_DEFINITION_H
 
+#include "datatype/timestamp.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 
@@ -113,7 +114,9 @@ typedef struct ContinuousViewOptions
 	char	   *schedule;		/* NULL: the default */
 	int64		maxBatchSize;
 	bool		realtime;
-	char	   *distinctMode;	/* "hll", or NULL for the default */
+	char	   *distinctMode;	/* "hll", "exact", or NULL for the default */
+	Interval   *ttl;			/* NULL: groups never expire */
+	char	   *ttlColumn;		/* NULL: the only time key, when ttl is set */
 } ContinuousViewOptions;
 
 #endif							/* INCREMENTAL_CV_DEFINITION_H */

@@ -413,7 +413,8 @@ BatchRowsQuery(ContinuousViewDefinition *definition)
  */
 char *
 ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
-		  const char *watermark, List *columnNames)
+		  const char *watermark, List *columnNames, const char *ttlColumn,
+		  const char *ttlSource)
 {
 	StringInfoData finals;
 	bool		combine = watermark != NULL || definition->groupKeys == NIL;
@@ -491,6 +492,11 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 			appendStringInfo(&finals, " GROUP BY %s", KeyList(definition, "u"));
 		appendStringInfoString(&finals, ") c");
 	}
+
+	/* expired groups are hidden whether or not they are deleted yet */
+	if (ttlColumn != NULL)
+		appendStringInfo(&finals, " WHERE coalesce(%s.%s >= now() - %s, true)", qualifier,
+						 quote_identifier(ttlColumn), ttlSource);
 
 	rawStatements = raw_parser(finals.data, RAW_PARSE_DEFAULT);
 	finalsQuery = parse_analyze_fixedparams(linitial_node(RawStmt, rawStatements), finals.data,
@@ -668,6 +674,38 @@ KeyList(ContinuousViewDefinition *definition, const char *qualifier)
 						 quote_identifier(key->columnName));
 	}
 	return keys.data;
+}
+
+
+/* Rows deleted per table by one run of a view's expiry pipeline */
+#define EXPIRY_BATCH_ROWS 50000
+
+char *
+ExpiryCommand(ContinuousViewDefinition *definition, const char *storageName,
+			  const char *ttlColumn, const char *ttlSource)
+{
+	StringInfoData command;
+	ListCell   *cell;
+	int			number = 0;
+	const char *expiryFormat = "DELETE FROM %s WHERE ctid = ANY (ARRAY(SELECT ctid FROM %s "
+		"WHERE %s < $2 - %s LIMIT " CppAsString2(EXPIRY_BATCH_ROWS) "))";
+	const char *column = quote_identifier(ttlColumn);
+
+	initStringInfo(&command);
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		if (!aggregate->exactDistinct)
+			continue;
+		appendStringInfo(&command, "%s expired_%d AS (", number == 0 ? "WITH" : ",", number + 1);
+		appendStringInfo(&command, expiryFormat, aggregate->sideTable, aggregate->sideTable,
+						 column, ttlSource);
+		appendStringInfoString(&command, ") ");
+		number++;
+	}
+	appendStringInfo(&command, expiryFormat, storageName, storageName, column, ttlSource);
+	return command.data;
 }
 
 

@@ -26,10 +26,20 @@ extern char *BatchCommand(ContinuousViewDefinition *definition, const char *stor
 /*
  * The view's query over the storage.  With a watermark (an SQL expression
  * for the pipeline's progress) the view also aggregates the source's rows
- * above it.  columnNames (String nodes) rename the view's columns.
+ * above it.  columnNames (String nodes) rename the view's columns.  With a
+ * ttlColumn, groups whose time key is older than now() minus the interval
+ * ttlSource (an SQL expression, NULL: none expire) are hidden.
  */
 extern char *ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
-					   const char *watermark, List *columnNames);
+					   const char *watermark, List *columnNames, const char *ttlColumn,
+					   const char *ttlSource);
+
+/*
+ * The pipeline command that deletes groups whose time key ttlColumn is
+ * older than $2 minus the interval ttlSource, in bounded batches.
+ */
+extern char *ExpiryCommand(ContinuousViewDefinition *definition, const char *storageName,
+						   const char *ttlColumn, const char *ttlSource);
 
 /* A query's text, with every name schema-qualified */
 extern char *QueryText(Query *query);

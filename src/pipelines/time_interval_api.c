@@ -23,6 +23,7 @@
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_create.h"
+#include "pipelines/time_interval.h"
 
 PG_FUNCTION_INFO_V1(incremental_create_time_interval_pipeline);
 
@@ -43,9 +44,8 @@ incremental_create_time_interval_pipeline(PG_FUNCTION_ARGS)
 	char	   *schedule = NULL;
 	Oid			sourceRelationId = InvalidOid;
 	bool		executeImmediately;
-	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	bool		hasStartTime = false;
 	TimeIntervalPipelineState state = {0};
-	Pipeline   *pipeline;
 
 	CheckArgumentNotNull(fcinfo, 1, "time_interval");
 	state.timeInterval = *PG_GETARG_INTERVAL_P(1);
@@ -61,6 +61,37 @@ incremental_create_time_interval_pipeline(PG_FUNCTION_ARGS)
 	CheckArgumentNotNull(fcinfo, 8, "execute_immediately");
 	executeImmediately = PG_GETARG_BOOL(8);
 
+	if (!PG_ARGISNULL(4))
+	{
+		state.startTime = PG_GETARG_TIMESTAMPTZ(4);
+		if (TIMESTAMP_NOT_FINITE(state.startTime))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("start_time must be a finite time")));
+		hasStartTime = true;
+	}
+
+	CreateTimeIntervalPipeline(pipelineName, &state, hasStartTime, sourceRelationId, command,
+							   schedule, executeImmediately);
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * CreateTimeIntervalPipeline creates a time interval pipeline from its
+ * interval, batched and minimum delay in 'given', and its start time when
+ * hasStartTime.  Layers above the pipelines (continuous views) create their
+ * pipelines through this function.
+ */
+void
+CreateTimeIntervalPipeline(const char *pipelineName, const TimeIntervalPipelineState *given,
+						   bool hasStartTime, Oid sourceRelationId, const char *command,
+						   const char *schedule, bool executeImmediately)
+{
+	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	TimeIntervalPipelineState state = *given;
+	Pipeline   *pipeline;
+
 	CheckIntervalNotNegative(&state.timeInterval, "time_interval");
 	if (state.timeInterval.month == 0 && state.timeInterval.day == 0 &&
 		state.timeInterval.time == 0)
@@ -75,22 +106,14 @@ incremental_create_time_interval_pipeline(PG_FUNCTION_ARGS)
 
 	state.timeZone = pstrdup(pg_get_timezone_name(session_timezone));
 
-	if (!PG_ARGISNULL(4))
-	{
-		state.startTime = PG_GETARG_TIMESTAMPTZ(4);
-		if (TIMESTAMP_NOT_FINITE(state.startTime))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("start_time must be a finite time")));
-	}
-	else if (!state.batched)
+	if (!hasStartTime && !state.batched)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("start_time is required when batched is false"),
 				 errdetail("Without it, every interval since 2000-01-01 would be processed "
 						   "one at a time."),
 				 errhint("Pass the start of the first interval to process.")));
-	else
+	else if (!hasStartTime)
 	{
 		/* 2000-01-01 00:00 in the pipeline's time zone */
 		state.startTime = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz,
@@ -103,9 +126,8 @@ incremental_create_time_interval_pipeline(PG_FUNCTION_ARGS)
 									 lengthof(argtypes), argtypes);
 	InsertTimeIntervalPipelineState(pipelineName, &state);
 	FinishPipelineCreation(pipeline, executeImmediately);
-
-	PG_RETURN_VOID();
 }
+
 
 
 static void

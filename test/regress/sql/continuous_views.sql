@@ -184,6 +184,36 @@ FROM sketches s JOIN (
     FROM events GROUP BY path) d ON s.path IS NOT DISTINCT FROM d.path
 ORDER BY 1;
 
+-- a TTL hides expired groups at once; a time interval pipeline deletes them
+CREATE VIEW recent WITH (incremental.continuous, incremental.ttl = '1000 days',
+                         incremental.distinct = 'exact') AS
+    SELECT date_trunc('day', event_time, 'UTC') AS day, count(*) AS hits,
+           count(DISTINCT client_id) AS clients
+    FROM events GROUP BY 1;
+SELECT pipeline_name, pipeline_type, schedule FROM incremental.pipelines
+WHERE pipeline_name LIKE 'cv.recent%' ORDER BY 1;
+CALL incremental.execute_pipeline('cv.recent');
+SELECT count(*) AS visible, (SELECT count(*) FROM recent_storage) AS stored FROM recent;
+SELECT incremental.set_ttl('recent', '1 day');
+SELECT count(*) AS visible, (SELECT count(*) FROM recent_storage) AS stored FROM recent;
+CALL incremental.execute_pipeline('cv.recent:ttl');
+SELECT count(*) AS visible, (SELECT count(*) FROM recent_storage) AS stored,
+       (SELECT count(*) FROM recent_clients_values) AS values_kept FROM recent;
+INSERT INTO events (event_time, path, client_id, ok) VALUES (now(), '/p1', 5, true);
+CALL incremental.execute_pipeline('cv.recent');
+SELECT hits, clients FROM recent;
+SELECT ttl, ttl_column FROM incremental.continuous_views WHERE view_name = 'recent'::regclass;
+SELECT incremental.set_ttl('recent', '0 days');
+SELECT incremental.set_ttl('busy', '1 day');
+CREATE VIEW bad WITH (incremental.continuous, incremental.ttl = '1 day') AS
+    SELECT path, count(*) FROM events GROUP BY 1;
+CREATE VIEW bad WITH (incremental.continuous, incremental.ttl_column = 'path') AS
+    SELECT path, count(*) FROM events GROUP BY 1;
+CREATE VIEW bad WITH (incremental.continuous, incremental.ttl = '1 day', incremental.ttl_column = 'nope') AS
+    SELECT date_trunc('day', event_time, 'UTC') AS day, count(*) FROM events GROUP BY 1;
+DROP VIEW recent;
+SELECT count(*) FROM incremental.pipelines WHERE pipeline_name LIKE 'cv.recent%';
+
 -- renaming the view keeps it working
 ALTER VIEW busy RENAME TO very_busy;
 INSERT INTO events (event_time, path, ok) VALUES (now(), '/p1', true);

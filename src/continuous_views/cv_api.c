@@ -1,0 +1,69 @@
+/*-------------------------------------------------------------------------
+ *
+ * cv_api.c
+ *	  SQL functions that change a continuous view after its creation and
+ *	  need more than the pipeline functions: incremental.set_ttl().
+ *
+ * Pausing, resuming, truncating and rebuilding are SQL functions over the
+ * pipeline functions (sql/pg_incremental--2.1--2.2.sql).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "catalog/catalog_version.h"
+#include "catalog/continuous_view_catalog.h"
+#include "pipelines/pipeline_access.h"
+#include "pipelines/sequence.h"
+
+PG_FUNCTION_INFO_V1(incremental_set_ttl);
+
+
+/*
+ * incremental.set_ttl(view, ttl): from now on the view hides, and its
+ * expiry pipeline deletes, the groups whose time key is older than ttl;
+ * NULL keeps them all.  For the view's owner.
+ */
+Datum
+incremental_set_ttl(PG_FUNCTION_ARGS)
+{
+	Oid			viewId;
+	Interval   *ttl = PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1);
+	char	   *ttlColumn;
+
+	CheckInstalledVersion();
+	CheckArgumentNotNull(fcinfo, 0, "view");
+	viewId = PG_GETARG_OID(0);
+
+	if (!ReadContinuousViewTtlColumn(viewId, &ttlColumn))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a continuous view", QualifiedRelationName(viewId)),
+				 errhint("incremental.continuous_views lists the continuous views.")));
+	if (!pg_class_ownercheck(viewId, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_VIEW, get_rel_name(viewId));
+	if (ttlColumn == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view %s was created without a ttl", QualifiedRelationName(viewId)),
+				 errdetail("A view's expiry is set up when it is created."),
+				 errhint("Create the view again with ttl (and ttl_column), then change it here.")));
+	if (ttl != NULL &&
+		DatumGetBool(DirectFunctionCall2(interval_le, IntervalPGetDatum(ttl),
+										 IntervalPGetDatum(palloc0(sizeof(Interval))))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must be longer than zero"),
+				 errhint("Pass NULL to keep groups forever.")));
+
+	UpdateContinuousViewTtl(viewId, ttl);
+	PG_RETURN_VOID();
+}
