@@ -21,6 +21,7 @@ CREATE TABLE incremental.continuous_view_definitions (
     ttl interval CHECK (ttl > '0'),
     ttl_column text,
     ttl_pipeline text COLLATE "C",
+    sliding_window interval,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 SELECT pg_catalog.pg_extension_config_dump('incremental.continuous_view_definitions', '');
@@ -62,11 +63,13 @@ CREATE FUNCTION incremental.create_continuous_view(
     realtime boolean DEFAULT false,
     "distinct" text DEFAULT NULL,
     ttl interval DEFAULT NULL,
-    ttl_column text DEFAULT NULL)
+    ttl_column text DEFAULT NULL,
+    sliding_window interval DEFAULT NULL,
+    sliding_column text DEFAULT NULL)
  RETURNS regclass
  LANGUAGE C
  AS 'MODULE_PATHNAME', 'incremental_create_continuous_view';
-COMMENT ON FUNCTION incremental.create_continuous_view(text, text, text, bigint, boolean, text, interval, text)
+COMMENT ON FUNCTION incremental.create_continuous_view(text, text, text, bigint, boolean, text, interval, text, interval, text)
  IS 'create a view of an aggregate query whose storage a sequence pipeline keeps up to date';
 
 /* The pipeline of a continuous view, for the functions below */
@@ -216,6 +219,7 @@ SELECT d.view_name,
        d.distinct_tables,
        d.ttl,
        d.ttl_column,
+       d.sliding_window,
        p.schedule,
        s.max_batch_size,
        st.state,

@@ -26,6 +26,7 @@ typedef struct ContinuousViewRecord
 	Interval   *ttl;			/* NULL: groups never expire */
 	const char *ttlColumn;		/* the storage's time key, or NULL */
 	const char *ttlPipelineName;	/* the pipeline deleting expired groups */
+	Interval   *slidingWindow;	/* NULL: none */
 } ContinuousViewRecord;
 
 extern void InsertContinuousView(const ContinuousViewRecord *record);

@@ -21,11 +21,11 @@
 static CatalogStatement InsertStatement = {
 	.sql = "INSERT INTO incremental.continuous_view_definitions "
 	"(view_name, pipeline_name, source_table, storage_table, query, realtime, "
-	"distinct_mode, distinct_tables, ttl, ttl_column, ttl_pipeline) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-	.nargs = 11,
+	"distinct_mode, distinct_tables, ttl, ttl_column, ttl_pipeline, sliding_window) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	.nargs = 12,
 	.argtypes = {REGCLASSOID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, BOOLOID, TEXTOID,
-	REGCLASSARRAYOID, INTERVALOID, TEXTOID, TEXTOID},
+	REGCLASSARRAYOID, INTERVALOID, TEXTOID, TEXTOID, INTERVALOID},
 };
 
 static CatalogStatement ReadTtlColumnStatement = {
@@ -46,8 +46,8 @@ static CatalogStatement UpdateTtlStatement = {
 void
 InsertContinuousView(const ContinuousViewRecord *record)
 {
-	Datum		values[11];
-	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[12];
+	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Datum	   *tableIds = palloc0(sizeof(Datum) * (list_length(record->distinctTableIds) + 1));
 	ListCell   *cell;
 
@@ -74,6 +74,8 @@ InsertContinuousView(const ContinuousViewRecord *record)
 	nulls[9] = record->ttlColumn != NULL ? ' ' : 'n';
 	values[10] = record->ttlPipelineName ? CStringGetTextDatum(record->ttlPipelineName) : (Datum) 0;
 	nulls[10] = record->ttlPipelineName != NULL ? ' ' : 'n';
+	values[11] = PointerGetDatum(record->slidingWindow);
+	nulls[11] = record->slidingWindow != NULL ? ' ' : 'n';
 
 	ModifyCatalog(&InsertStatement, values, nulls);
 }

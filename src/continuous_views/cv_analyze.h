@@ -16,6 +16,6 @@
  * keep.
  */
 extern ContinuousViewDefinition *AnalyzeContinuousViewQuery(Query *query,
-															 const char *distinctMode);
+															 ContinuousViewOptions *options);
 
 #endif							/* INCREMENTAL_CV_ANALYZE_H */

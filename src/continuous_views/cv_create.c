@@ -79,6 +79,10 @@ incremental_create_continuous_view(PG_FUNCTION_ARGS)
 		options.ttl = PG_GETARG_INTERVAL_P(6);
 	if (!PG_ARGISNULL(7))
 		options.ttlColumn = text_to_cstring(PG_GETARG_TEXT_PP(7));
+	if (!PG_ARGISNULL(8))
+		options.slidingWindow = PG_GETARG_INTERVAL_P(8);
+	if (!PG_ARGISNULL(9))
+		options.slidingColumn = text_to_cstring(PG_GETARG_TEXT_PP(9));
 
 	view = makeRangeVarFromNameList(stringToQualifiedNameList(viewName));
 
@@ -151,7 +155,20 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 				 errdetail("Its batches run in other sessions, which do not see "
 						   "this session's temporary objects.")));
 
-	definition = AnalyzeContinuousViewQuery(query, options->distinctMode);
+	definition = AnalyzeContinuousViewQuery(query, options);
+	if (definition->slidingWindow != NULL && (options->ttl != NULL || options->ttlColumn != NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a continuous view with a sliding window cannot have a ttl"),
+				 errdetail("Its steps expire as they leave the window.")));
+	if (definition->slidingWindow != NULL && definition->hasExactDistinct)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a sliding window cannot keep exact distinct counts"),
+				 errdetail("The window combines the counts of its steps, and exact counts of "
+						   "distinct values do not add up across steps; HyperLogLog sketches "
+						   "do."),
+				 errhint("Pass distinct => 'hll' (CREATE EXTENSION hll first).")));
 
 	namespaceId = RangeVarGetCreationNamespace(viewName);
 	if (isAnyTempNamespace(namespaceId))
@@ -179,7 +196,15 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 						 storageRelname)));
 
 	ttlKey = FindTtlKey(definition, options);
-	if (ttlKey != NULL)
+	if (definition->slidingWindow != NULL)
+	{
+		/* steps are deleted one step after they left the window */
+		ttlKey = llast(definition->groupKeys);
+		ttlPipelineName = psprintf("%s:ttl", pipelineName);
+		ttlSource = psprintf("(%s + %s)", IntervalLiteral(definition->slidingWindow),
+							 IntervalLiteral(definition->slidingStep));
+	}
+	else if (ttlKey != NULL)
 	{
 		ttlPipelineName = psprintf("%s:ttl", pipelineName);
 		ttlSource = psprintf("(SELECT d.ttl FROM incremental.continuous_view_definitions d "
@@ -226,7 +251,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	}
 	ExecuteGenerated(psprintf("CREATE VIEW %s AS %s", viewQualified,
 							  ViewQuery(definition, storageQualified, watermark, columnNames,
-										ttlKey ? ttlKey->columnName : NULL, ttlSource)));
+										ttlKey && definition->slidingWindow == NULL ?
+										ttlKey->columnName : NULL, ttlSource)));
 	SPI_finish();
 
 	viewId = get_relname_relid(viewName->relname, namespaceId);
@@ -268,7 +294,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	record.query = QueryText(definition->query);
 	record.realtime = options->realtime;
 	record.ttl = options->ttl;
-	record.ttlColumn = ttlKey ? ttlKey->columnName : NULL;
+	record.ttlColumn = ttlKey && definition->slidingWindow == NULL ? ttlKey->columnName : NULL;
+	record.slidingWindow = definition->slidingWindow;
 	record.ttlPipelineName = ttlPipelineName;
 	record.distinctMode = definition->hasExactDistinct ? "exact" :
 		definition->hllSchema != NULL ? "hll" : NULL;

@@ -133,8 +133,9 @@ ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
 					 errmsg("a continuous view takes no view option \"%s\"", option->defname),
 					 errhint("Options of continuous views are incremental.continuous, "
 							 "incremental.schedule, incremental.max_batch_size, "
-							 "incremental.realtime, incremental.distinct, incremental.ttl and "
-							 "incremental.ttl_column.")));
+							 "incremental.realtime, incremental.distinct, incremental.ttl, "
+							 "incremental.ttl_column, incremental.sliding_window and "
+							 "incremental.sliding_column.")));
 
 		if (strcmp(option->defname, "continuous") == 0)
 			continuous = defGetBoolean(option);
@@ -159,14 +160,22 @@ ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
 																 Int32GetDatum(-1)));
 		else if (strcmp(option->defname, "ttl_column") == 0)
 			options->ttlColumn = defGetString(option);
+		else if (strcmp(option->defname, "sliding_window") == 0)
+			options->slidingWindow = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+																		   CStringGetDatum(defGetString(option)),
+																		   ObjectIdGetDatum(InvalidOid),
+																		   Int32GetDatum(-1)));
+		else if (strcmp(option->defname, "sliding_column") == 0)
+			options->slidingColumn = defGetString(option);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unrecognized option \"incremental.%s\"", option->defname),
 					 errhint("Options of continuous views are incremental.continuous, "
 							 "incremental.schedule, incremental.max_batch_size, "
-							 "incremental.realtime, incremental.distinct, incremental.ttl and "
-							 "incremental.ttl_column.")));
+							 "incremental.realtime, incremental.distinct, incremental.ttl, "
+							 "incremental.ttl_column, incremental.sliding_window and "
+							 "incremental.sliding_column.")));
 	}
 
 	if (!continuous)

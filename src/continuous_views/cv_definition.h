@@ -78,6 +78,7 @@ typedef struct CVGroupKey
 	char	   *columnName;
 	char	   *typeName;
 	char	   *collation;		/* quoted COLLATE name, or NULL */
+	bool		isWindowStep;	/* a sliding window's step, not shown */
 } CVGroupKey;
 
 /* A batch input column: an aggregate argument or FILTER condition */
@@ -106,6 +107,15 @@ typedef struct ContinuousViewDefinition
 	/* how distinct counts are kept: "hll", "exact", or NULL for the default */
 	const char *distinctMode;
 	bool		hasExactDistinct;
+
+	/*
+	 * A sliding window: the storage keeps a group per step (one more key,
+	 * the step's start), and the view combines the steps that start
+	 * within the window.  NULL window: none.
+	 */
+	Interval   *slidingWindow;
+	Interval   *slidingStep;
+	int			viewKeyCount;	/* group keys shown: all but the step */
 } ContinuousViewDefinition;
 
 /* Options of a continuous view, from the function or the WITH clause */
@@ -117,6 +127,8 @@ typedef struct ContinuousViewOptions
 	char	   *distinctMode;	/* "hll", "exact", or NULL for the default */
 	Interval   *ttl;			/* NULL: groups never expire */
 	char	   *ttlColumn;		/* NULL: the only time key, when ttl is set */
+	Interval   *slidingWindow;	/* NULL: from the query's WHERE, or none */
+	char	   *slidingColumn;	/* the source's time column of the window */
 } ContinuousViewOptions;
 
 #endif							/* INCREMENTAL_CV_DEFINITION_H */

@@ -35,6 +35,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
+#include "utils/timestamp.h"
 
 #include "continuous_views/cv_sql.h"
 
@@ -64,6 +65,7 @@ static char *FinalExpression(CVAggregate *aggregate, const char *qualifier);
 static char *KeyList(ContinuousViewDefinition *definition, const char *qualifier);
 static Node *MapToFinals(Node *node, ViewColumnMapping *mapping);
 static Var *FinalsColumn(Query *finals, int position);
+static char *ViewKeyList(ContinuousViewDefinition *definition, const char *qualifier);
 
 
 /*
@@ -417,8 +419,10 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 		  const char *ttlSource)
 {
 	StringInfoData finals;
-	bool		combine = watermark != NULL || definition->groupKeys == NIL;
+	bool		sliding = definition->slidingWindow != NULL;
+	bool		combine = watermark != NULL || definition->viewKeyCount == 0 || sliding;
 	const char *qualifier = combine ? "c" : "s";
+	bool		firstKey = true;
 	List	   *rawStatements;
 	Query	   *finalsQuery;
 	Query	   *view;
@@ -436,10 +440,13 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 	{
 		CVGroupKey *key = lfirst(cell);
 
-		appendStringInfo(&finals, "%s%s.%s", foreach_current_index(cell) > 0 ? ", " : "",
+		if (key->isWindowStep)
+			continue;
+		appendStringInfo(&finals, "%s%s.%s", firstKey ? "" : ", ",
 						 qualifier, quote_identifier(key->columnName));
+		firstKey = false;
 	}
-	if (definition->groupKeys == NIL)
+	if (definition->viewKeyCount == 0)
 		appendStringInfoString(&finals, "true AS " SINGLE_ROW_COLUMN);
 	foreach(cell, definition->aggregates)
 	{
@@ -455,12 +462,11 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 	{
 		/* combine the stored rows (and the pending batch) with the parts' aggregates */
 		StringInfoData stored;
-		bool		first = definition->groupKeys == NIL;
+		bool		first = definition->viewKeyCount == 0;
 
 		initStringInfo(&stored);
 		appendStringInfo(&stored, "SELECT %s", KeyList(definition, NULL));
-		appendStringInfo(&finals, " FROM (SELECT %s",
-						 definition->groupKeys != NIL ? KeyList(definition, "u") : "");
+		appendStringInfo(&finals, " FROM (SELECT %s", ViewKeyList(definition, "u"));
 		foreach(cell, definition->aggregates)
 		{
 			CVAggregate *aggregate = lfirst(cell);
@@ -488,8 +494,18 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 										 psprintf("b." BATCH_ID_COLUMN_QUOTED " > %s", watermark),
 										 true));
 		appendStringInfoString(&finals, ") u");
-		if (definition->groupKeys != NIL)
-			appendStringInfo(&finals, " GROUP BY %s", KeyList(definition, "u"));
+
+		/* the steps that start within the window */
+		if (sliding)
+		{
+			CVGroupKey *step = llast(definition->groupKeys);
+
+			appendStringInfo(&finals, " WHERE u.%s > now() - %s",
+							 quote_identifier(step->columnName),
+							 IntervalLiteral(definition->slidingWindow));
+		}
+		if (definition->viewKeyCount > 0)
+			appendStringInfo(&finals, " GROUP BY %s", ViewKeyList(definition, "u"));
 		appendStringInfoString(&finals, ") c");
 	}
 
@@ -587,11 +603,15 @@ MapToFinals(Node *node, ViewColumnMapping *mapping)
 
 	foreach(cell, definition->groupKeys)
 	{
+		CVGroupKey *key = lfirst(cell);
+
+		if (key->isWindowStep)
+			continue;
 		position++;
-		if (equal(node, ((CVGroupKey *) lfirst(cell))->expr))
+		if (equal(node, key->expr))
 			return (Node *) FinalsColumn(mapping->finals, position);
 	}
-	position = definition->groupKeys == NIL ? 1 : list_length(definition->groupKeys);
+	position = definition->viewKeyCount == 0 ? 1 : definition->viewKeyCount;
 
 	if (IsA(node, Aggref))
 	{
@@ -651,6 +671,38 @@ PartArguments(CVAggregate *aggregate, const char *qualifier, char **args)
 		args[i] = psprintf("%s.%s", qualifier,
 						   quote_identifier(aggregate->parts[i].columnName));
 	return args[0];
+}
+
+
+/* The keys the view shows (all but a window's step), qualified; "" for none */
+static char *
+ViewKeyList(ContinuousViewDefinition *definition, const char *qualifier)
+{
+	StringInfoData keys;
+	ListCell   *cell;
+
+	initStringInfo(&keys);
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		if (key->isWindowStep)
+			continue;
+		appendStringInfo(&keys, "%s%s.%s", keys.len > 0 ? ", " : "", qualifier,
+						 quote_identifier(key->columnName));
+	}
+	return keys.data;
+}
+
+
+/* An interval as a typed SQL literal */
+char *
+IntervalLiteral(Interval *interval)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(interval_out,
+														   IntervalPGetDatum(interval)));
+
+	return psprintf("%s::interval", quote_literal_cstr(text));
 }
 
 

@@ -41,6 +41,9 @@ extern char *ViewQuery(ContinuousViewDefinition *definition, const char *storage
 extern char *ExpiryCommand(ContinuousViewDefinition *definition, const char *storageName,
 						   const char *ttlColumn, const char *ttlSource);
 
+/* An interval as a typed SQL literal */
+extern char *IntervalLiteral(Interval *interval);
+
 /* A query's text, with every name schema-qualified */
 extern char *QueryText(Query *query);
 
