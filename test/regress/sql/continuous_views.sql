@@ -216,6 +216,40 @@ CREATE VIEW bad WITH (incremental.continuous, incremental.ttl = '1 day', increme
 DROP VIEW recent;
 SELECT count(*) FROM incremental.pipelines WHERE pipeline_name LIKE 'cv.recent%';
 
+-- sliding windows: PipelineDB's form, or the options; steps of 1/20 window
+CREATE TABLE clicks (id bigserial PRIMARY KEY, arrival timestamptz NOT NULL, url text, u int);
+INSERT INTO clicks (arrival, url, u)
+SELECT now() - interval '1 minute', '/' || (g % 2), g % 3 FROM generate_series(1, 10) g
+UNION ALL
+SELECT now() - interval '1 hour', '/0', 7 FROM generate_series(1, 5) g;
+CREATE VIEW last_5_minutes WITH (incremental.continuous) AS
+    SELECT url, count(*) AS hits, count(DISTINCT u) AS users FROM clicks
+    WHERE arrival > clock_timestamp() - interval '5 minutes' GROUP BY url;
+\d last_5_minutes_storage
+CALL incremental.execute_pipeline('cv.last_5_minutes');
+SELECT * FROM last_5_minutes ORDER BY url;
+SELECT url, count(*) AS hits, count(DISTINCT u) AS users FROM clicks
+WHERE arrival > now() - interval '5 minutes' GROUP BY url ORDER BY url;
+SELECT incremental.create_continuous_view('last_day', 'SELECT count(*) FROM cv.clicks',
+    sliding_window => '1 day', sliding_column => 'arrival', realtime => true);
+SELECT * FROM last_day;
+SELECT sliding_window FROM incremental.continuous_views WHERE view_name = 'last_day'::regclass;
+SELECT pipeline_name, schedule FROM incremental.pipelines WHERE pipeline_name LIKE 'cv.last%' ORDER BY 1;
+CREATE VIEW bad WITH (incremental.continuous, incremental.distinct = 'exact') AS
+    SELECT count(DISTINCT u) FROM clicks WHERE arrival > now() - interval '1 hour';
+CREATE VIEW bad WITH (incremental.continuous, incremental.ttl = '1 day') AS
+    SELECT count(*) FROM clicks WHERE arrival > now() - interval '1 hour';
+CREATE VIEW bad WITH (incremental.continuous, incremental.sliding_window = '1 hour') AS
+    SELECT count(*) FROM clicks;
+CREATE VIEW bad WITH (incremental.continuous, incremental.sliding_window = '1 month',
+                      incremental.sliding_column = 'arrival') AS
+    SELECT count(*) FROM clicks;
+CREATE VIEW bad WITH (incremental.continuous, incremental.sliding_window = '1 hour',
+                      incremental.sliding_column = 'url') AS
+    SELECT count(*) FROM clicks;
+CREATE VIEW bad WITH (incremental.continuous, incremental.sliding_column = 'arrival') AS
+    SELECT count(*) FROM clicks;
+
 -- renaming the view keeps it working
 ALTER VIEW busy RENAME TO very_busy;
 INSERT INTO events (event_time, path, ok) VALUES (now(), '/p1', true);
