@@ -31,6 +31,7 @@ typedef struct ContinuousViewRecord
 
 extern void InsertContinuousView(const ContinuousViewRecord *record);
 extern bool ReadContinuousViewTtlColumn(Oid viewId, char **ttlColumn);
+extern Oid	ContinuousViewOfPipeline(const char *pipelineName);
 extern void UpdateContinuousViewTtl(Oid viewId, Interval *ttl);
 
 #endif							/* INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H */

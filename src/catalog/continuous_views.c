@@ -35,6 +35,13 @@ static CatalogStatement ReadTtlColumnStatement = {
 	.argtypes = {OIDOID},
 };
 
+static CatalogStatement ReadViewOfPipelineStatement = {
+	.sql = "SELECT view_name::pg_catalog.oid FROM incremental.continuous_view_definitions "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1 OR ttl_pipeline OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {TEXTOID},
+};
+
 static CatalogStatement UpdateTtlStatement = {
 	.sql = "UPDATE incremental.continuous_view_definitions SET ttl = $2 "
 	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
@@ -96,6 +103,20 @@ ReadContinuousViewTtlColumn(Oid viewId, char **ttlColumn)
 		return false;
 	*ttlColumn = isNull ? NULL : TextDatumGetCString(result);
 	return true;
+}
+
+
+/* The continuous view a pipeline keeps up to date, or InvalidOid */
+Oid
+ContinuousViewOfPipeline(const char *pipelineName)
+{
+	Datum		key = CStringGetTextDatum(pipelineName);
+	Datum		result;
+	bool		isNull;
+
+	if (!QueryCatalog(&ReadViewOfPipelineStatement, &key, NULL, &result, &isNull, 1))
+		return InvalidOid;
+	return DatumGetObjectId(result);
 }
 
 

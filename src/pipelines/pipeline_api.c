@@ -26,12 +26,14 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "catalog/continuous_view_catalog.h"
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_hooks.h"
 #include "pipelines/pipeline_kinds.h"
 #include "pipelines/pipeline_lock.h"
 #include "pipelines/pipeline_run.h"
+#include "pipelines/sequence.h"
 
 PG_FUNCTION_INFO_V1(incremental_execute_pipeline);
 PG_FUNCTION_INFO_V1(incremental_reset_pipeline);
@@ -105,6 +107,15 @@ incremental_drop_pipeline(PG_FUNCTION_ARGS)
 {
 	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
 	Pipeline   *pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_DROP);
+	Oid			viewId = ContinuousViewOfPipeline(pipelineName);
+
+	/* the view would go on showing what it had, unchanged and unexplained */
+	if (OidIsValid(viewId))
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("pipeline \"%s\" keeps continuous view %s up to date", pipelineName,
+						QualifiedRelationName(viewId)),
+				 errhint("Drop the view instead: DROP VIEW %s;", QualifiedRelationName(viewId))));
 
 	DeletePipeline(pipelineName);
 	FirePipelineEvent(PIPELINE_EVENT_DROPPED, pipeline);

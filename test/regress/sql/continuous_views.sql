@@ -305,6 +305,7 @@ SELECT incremental.create_continuous_view('daily', 'SELECT count(*) FROM events'
 CREATE TABLE bad_storage (x int);
 SELECT incremental.create_continuous_view('bad', 'SELECT count(*) FROM events');
 SELECT incremental.pause_continuous_view('events');
+SELECT incremental.drop_pipeline('cv.daily');
 -- nothing was left behind by the refusals
 SELECT relname FROM pg_class WHERE relnamespace = 'cv'::regnamespace AND relname LIKE 'bad%' ORDER BY 1;
 SELECT pipeline_name FROM incremental.pipelines ORDER BY 1;
