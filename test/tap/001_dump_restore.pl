@@ -39,6 +39,11 @@ $node->safe_psql(
 	SELECT incremental.create_file_list_pipeline('files', '%', $$ INSERT INTO loaded VALUES ($1) $$,
 		list_function := 'list_inbox', schedule := NULL);
 	SELECT incremental.skip_file('files', 'f3');
+	CREATE VIEW per_client WITH (incremental.continuous, incremental.max_batch_size = 30,
+	                             incremental.distinct = 'exact') AS
+		SELECT client, count(*) AS n, count(DISTINCT date_trunc('day', at, 'UTC')) AS days
+		FROM events GROUP BY client;
+	CALL incremental.execute_pipeline('public.per_client');
 	RESET ROLE;
 	SELECT incremental.create_sequence_pipeline('paused-later', 'events', $$ SELECT $1, $2 $$);
 });
@@ -50,6 +55,9 @@ my $catalog_query = q{
 	SELECT * FROM incremental.time_interval_pipelines ORDER BY 1;
 	SELECT * FROM incremental.file_list_pipelines ORDER BY 1;
 	SELECT * FROM incremental.processed_files ORDER BY 1, 2;
+	SELECT view_name, pipeline_name, source_table, storage_table, query, realtime,
+	       distinct_mode, distinct_tables FROM incremental.continuous_view_definitions;
+	SELECT * FROM per_client ORDER BY client;
 };
 my $before = $node->safe_psql('source_db', $catalog_query);
 like($before, qr/totals\|s\|tap_owner\|events/, 'owner recorded by name');
@@ -72,6 +80,7 @@ $node->safe_psql(
 	INSERT INTO inbox VALUES ('f3'), ('f4');
 	CALL incremental.execute_pipeline('totals');
 	CALL incremental.execute_pipeline('files');
+	CALL incremental.execute_pipeline('public.per_client');
 });
 is( $node->safe_psql(
 		'restored_db', q{
@@ -80,6 +89,18 @@ is( $node->safe_psql(
 		        FROM (SELECT client, count(*) AS n FROM events GROUP BY 1) c)}),
 	't',
 	'after the restore each row is counted once');
+is( $node->safe_psql(
+		'restored_db', q{
+		SELECT count(*) FROM (
+		    (SELECT * FROM per_client
+		     EXCEPT SELECT client, count(*), count(DISTINCT date_trunc('day', at, 'UTC'))
+		            FROM events GROUP BY client)
+		    UNION ALL
+		    (SELECT client, count(*), count(DISTINCT date_trunc('day', at, 'UTC'))
+		     FROM events GROUP BY client
+		     EXCEPT SELECT * FROM per_client)) d}),
+	'0',
+	'the restored continuous view continues where it was, exactly');
 is($node->safe_psql('restored_db', 'SELECT string_agg(path, \',\' ORDER BY path) FROM loaded'),
 	'f1,f2,f4', 'skipped and processed files stay done after the restore');
 
@@ -89,6 +110,12 @@ is( $node->safe_psql(
 		q{SELECT owner_id::text FROM incremental.pipelines WHERE pipeline_name = 'totals'}),
 	'tap_owner',
 	'owner restored as the same role');
+
+$node->safe_psql('restored_db', 'DROP VIEW per_client');
+is( $node->safe_psql(
+		'restored_db', q{
+		SELECT count(*) FROM pg_class WHERE relname LIKE 'per_client%'}),
+	'0', 'dropping the restored view drops its storage and side table');
 
 $node->safe_psql('restored_db', 'DROP EXTENSION pg_incremental');
 is($node->safe_psql('restored_db', q{SELECT count(*) FROM pg_namespace WHERE nspname = 'incremental'}),
