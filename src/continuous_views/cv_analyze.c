@@ -30,12 +30,10 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
-#include "utils/timestamp.h"
-#include "catalog/pg_type.h"
-#include "parser/parse_func.h"
 
 #include "continuous_views/cv_analyze.h"
 #include "continuous_views/cv_rules.h"
+#include "continuous_views/cv_window.h"
 #include "pipelines/sequence.h"
 
 static void CheckQueryShape(Query *query);
@@ -48,12 +46,7 @@ static void AddGroupKeys(ContinuousViewDefinition *definition, List **names);
 static bool CollectAggregates(Node *node, List **aggrefs);
 static char *AddBatchColumn(ContinuousViewDefinition *definition, Expr *expr);
 static char *AggregateName(Query *query, Aggref *aggref, int number);
-static char *UniqueName(const char *base, List **names);
 static void Refuse(const char *what, const char *hint);
-static Node *TakeSlidingWindowCondition(Query *query, Interval **window);
-static bool IsSlidingWindowCondition(Node *node, Node **column, Interval **window);
-static void AddWindowStep(ContinuousViewDefinition *definition,
-						  ContinuousViewOptions *options, Node *windowColumn, List **names);
 
 
 ContinuousViewDefinition *
@@ -111,7 +104,7 @@ AnalyzeContinuousViewQuery(Query *query, ContinuousViewOptions *options)
 		aggregate->aggref = aggref;
 		aggregate->name = AggregateName(query, aggref, ++number);
 		ApplyAggregateRule(definition, aggregate, &input);
-		aggregate->finalName = UniqueName(aggregate->name, &finalNames);
+		aggregate->finalName = UniqueColumnName(aggregate->name, &finalNames);
 
 		for (int i = 0; i < aggregate->nparts; i++)
 		{
@@ -119,9 +112,9 @@ AnalyzeContinuousViewQuery(Query *query, ContinuousViewOptions *options)
 
 			/* a single part that is the value itself takes the plain name */
 			if (aggregate->nparts == 1 && strcmp(part->typeName, aggregate->resultType) == 0)
-				part->columnName = UniqueName(aggregate->name, &names);
+				part->columnName = UniqueColumnName(aggregate->name, &names);
 			else
-				part->columnName = UniqueName(psprintf("%s_%s", aggregate->name, part->suffix),
+				part->columnName = UniqueColumnName(psprintf("%s_%s", aggregate->name, part->suffix),
 											  &names);
 		}
 		definition->aggregates = lappend(definition->aggregates, aggregate);
@@ -331,7 +324,7 @@ AddGroupKeys(ContinuousViewDefinition *definition, List **names)
 							 "to text.")));
 
 		key->expr = entry->expr;
-		key->columnName = UniqueName(!entry->resjunk && entry->resname != NULL ?
+		key->columnName = UniqueColumnName(!entry->resjunk && entry->resname != NULL ?
 									 entry->resname : psprintf("key_%d", number), names);
 		key->typeName = format_type_extended(typeId, exprTypmod((Node *) entry->expr),
 											 FORMAT_TYPE_TYPEMOD_GIVEN |
@@ -409,8 +402,8 @@ AggregateName(Query *query, Aggref *aggref, int number)
 
 
 /* A column name not taken yet, within NAMEDATALEN */
-static char *
-UniqueName(const char *base, List **names)
+char *
+UniqueColumnName(const char *base, List **names)
 {
 	char	   *name = pnstrdup(base, NAMEDATALEN - 1);
 
@@ -433,169 +426,6 @@ UniqueName(const char *base, List **names)
 	}
 	*names = lappend(*names, name);
 	return name;
-}
-
-
-/*
- * A top-level condition "column > clock_timestamp() - interval" (or >=, or
- * now()) of WHERE asks for a sliding window, as in PipelineDB: it is taken
- * out of the query, which a batch could not evaluate, and the window and
- * its column returned.  NULL when there is none.
- */
-static Node *
-TakeSlidingWindowCondition(Query *query, Interval **window)
-{
-	Node	   *quals;
-	List	   *conditions;
-	ListCell   *cell;
-
-	if (query->jointree == NULL || query->jointree->quals == NULL)
-		return NULL;
-
-	quals = query->jointree->quals;
-	conditions = is_andclause(quals) ? ((BoolExpr *) quals)->args : list_make1(quals);
-	foreach(cell, conditions)
-	{
-		Node	   *column;
-
-		if (IsSlidingWindowCondition(lfirst(cell), &column, window))
-		{
-			List	   *rest = list_delete_cell(list_copy(conditions), cell);
-
-			query->jointree->quals = rest == NIL ? NULL :
-				list_length(rest) == 1 ? linitial(rest) : (Node *) makeBoolExpr(AND_EXPR, rest, -1);
-			return column;
-		}
-	}
-	return NULL;
-}
-
-
-static bool
-IsSlidingWindowCondition(Node *node, Node **column, Interval **window)
-{
-	OpExpr	   *comparison;
-	OpExpr	   *difference;
-	Node	   *now;
-	Node	   *width;
-	char	   *name;
-
-	if (!IsA(node, OpExpr) || list_length(((OpExpr *) node)->args) != 2)
-		return false;
-	comparison = (OpExpr *) node;
-	name = get_opname(comparison->opno);
-	if (name == NULL || (strcmp(name, ">") != 0 && strcmp(name, ">=") != 0))
-		return false;
-	if (!IsA(linitial(comparison->args), Var) || !IsA(lsecond(comparison->args), OpExpr))
-		return false;
-
-	difference = (OpExpr *) lsecond(comparison->args);
-	name = get_opname(difference->opno);
-	if (name == NULL || strcmp(name, "-") != 0 || list_length(difference->args) != 2)
-		return false;
-	now = linitial(difference->args);
-	width = lsecond(difference->args);
-	if (!IsA(now, FuncExpr) || !IsA(width, Const) || ((Const *) width)->constisnull ||
-		((Const *) width)->consttype != INTERVALOID)
-		return false;
-	name = get_func_name(((FuncExpr *) now)->funcid);
-	if (strcmp(name, "clock_timestamp") != 0 && strcmp(name, "now") != 0 &&
-		strcmp(name, "statement_timestamp") != 0 && strcmp(name, "transaction_timestamp") != 0)
-		return false;
-
-	*column = linitial(comparison->args);
-	*window = DatumGetIntervalP(((Const *) width)->constvalue);
-	return true;
-}
-
-
-/*
- * A sliding window's step key: date_bin(step, column, 2000-01-01), the step
- * a twentieth of the window (PipelineDB's default step factor of 5%).
- */
-static void
-AddWindowStep(ContinuousViewDefinition *definition, ContinuousViewOptions *options,
-			  Node *windowColumn, List **names)
-{
-	CVGroupKey *key;
-	Oid			columnType;
-	Oid			argumentTypes[3];
-	Oid			binFunction;
-	Const	   *step;
-	Const	   *origin;
-
-	if (options->slidingWindow != NULL)
-	{
-		if (windowColumn != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the sliding window is given twice, in WHERE and as an option"),
-					 errhint("Keep one of them.")));
-		definition->slidingWindow = options->slidingWindow;
-	}
-	else if (options->slidingColumn != NULL && windowColumn == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sliding_column needs sliding_window")));
-
-	if (definition->slidingWindow == NULL)
-		return;
-
-	if (DatumGetBool(DirectFunctionCall2(interval_le,
-										 IntervalPGetDatum(definition->slidingWindow),
-										 IntervalPGetDatum(palloc0(sizeof(Interval))))) ||
-		definition->slidingWindow->month != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a sliding window must be longer than zero and given in days or less"),
-				 errhint("Use an interval such as '5 minutes' or '7 days'.")));
-
-	if (windowColumn == NULL)
-	{
-		AttrNumber	attnum;
-
-		if (options->slidingColumn == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a sliding window needs its time column"),
-					 errhint("Name the source's column with sliding_column.")));
-		attnum = get_attnum(definition->sourceRelationId, options->slidingColumn);
-		if (attnum == InvalidAttrNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of the source does not exist",
-							options->slidingColumn)));
-		columnType = get_atttype(definition->sourceRelationId, attnum);
-		windowColumn = (Node *) makeVar(definition->sourceRangeIndex, attnum, columnType, -1,
-										InvalidOid, 0);
-	}
-
-	columnType = exprType(windowColumn);
-	if (columnType != TIMESTAMPTZOID && columnType != TIMESTAMPOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the time column of a sliding window must be of type timestamptz or timestamp")));
-
-	definition->slidingStep = DatumGetIntervalP(DirectFunctionCall2(interval_div,
-																	IntervalPGetDatum(definition->slidingWindow),
-																	Float8GetDatum(20.0)));
-	argumentTypes[0] = INTERVALOID;
-	argumentTypes[1] = columnType;
-	argumentTypes[2] = columnType;
-	binFunction = LookupFuncName(list_make1(makeString("date_bin")), 3, argumentTypes, false);
-	step = makeConst(INTERVALOID, -1, InvalidOid, sizeof(Interval),
-					 IntervalPGetDatum(definition->slidingStep), false, false);
-	origin = makeConst(columnType, -1, InvalidOid, sizeof(Timestamp),
-					   TimestampGetDatum(0), false, FLOAT8PASSBYVAL);
-
-	key = palloc0(sizeof(CVGroupKey));
-	key->expr = (Expr *) makeFuncExpr(binFunction, columnType,
-									  list_make3(step, copyObject(windowColumn), origin),
-									  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-	key->columnName = UniqueName("window_step", names);
-	key->typeName = format_type_be(columnType);
-	key->isWindowStep = true;
-	definition->groupKeys = lappend(definition->groupKeys, key);
 }
 
 

@@ -18,4 +18,7 @@
 extern ContinuousViewDefinition *AnalyzeContinuousViewQuery(Query *query,
 															 ContinuousViewOptions *options);
 
+/* A column name not in *names yet (within NAMEDATALEN), added to them */
+extern char *UniqueColumnName(const char *base, List **names);
+
 #endif							/* INCREMENTAL_CV_ANALYZE_H */
