@@ -9,6 +9,14 @@
 
 \echo Use "ALTER EXTENSION pg_incremental UPDATE" to load this file. \quit
 
+/*
+ * A sequence pipeline may run its command in a time zone of its own, as
+ * time interval pipelines do: a continuous view's batches compute its time
+ * buckets in the zone the view was created in, whoever runs them.  NULL,
+ * for pipelines created with create_sequence_pipeline: the session's.
+ */
+ALTER TABLE incremental.sequence_pipelines ADD COLUMN time_zone text;
+
 CREATE TABLE incremental.continuous_view_definitions (
     view_name regclass NOT NULL PRIMARY KEY,
     pipeline_name text COLLATE "C" NOT NULL UNIQUE,
@@ -140,22 +148,8 @@ COMMENT ON FUNCTION incremental.truncate_continuous_view(regclass)
  */
 CREATE FUNCTION incremental.rebuild_continuous_view(view regclass)
  RETURNS void
- LANGUAGE plpgsql
- SET search_path = pg_catalog, pg_temp
- AS $function$
-DECLARE
-    definition record;
-BEGIN
-    PERFORM incremental._continuous_view_pipeline(view);
-    SELECT d.pipeline_name, pg_catalog.array_to_string(
-               d.storage_table OPERATOR(pg_catalog.||) d.distinct_tables, ', ') AS tables
-    INTO definition
-    FROM incremental.continuous_view_definitions d
-    WHERE d.view_name OPERATOR(pg_catalog.=) view;
-    PERFORM incremental.reset_pipeline(definition.pipeline_name, false);
-    EXECUTE pg_catalog.format('TRUNCATE %s', definition.tables);
-END;
-$function$;
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_rebuild_continuous_view';
 COMMENT ON FUNCTION incremental.rebuild_continuous_view(regclass)
  IS 'recompute a continuous view from all rows of its source, in committed batches';
 

@@ -45,12 +45,13 @@ typedef enum CatalogTable
 #define Anum_pipelines_cron_job_id				11
 
 /* incremental.sequence_pipelines */
-#define Natts_sequence_pipelines				5
+#define Natts_sequence_pipelines				6
 #define Anum_sequence_pipelines_pipeline_name	1
 #define Anum_sequence_pipelines_sequence_name	2
 #define Anum_sequence_pipelines_last_processed	3
 #define Anum_sequence_pipelines_max_batch_size	4
 #define Anum_sequence_pipelines_initial_value	5
+#define Anum_sequence_pipelines_time_zone		6
 
 /* incremental.time_interval_pipelines */
 #define Natts_time_interval_pipelines			7

@@ -32,6 +32,7 @@ typedef struct ContinuousViewRecord
 extern void InsertContinuousView(const ContinuousViewRecord *record);
 extern bool ReadContinuousViewTtlColumn(Oid viewId, char **ttlColumn);
 extern Oid	ContinuousViewOfPipeline(const char *pipelineName);
+extern bool ReadContinuousViewTables(Oid viewId, char **pipelineName, List **tableIds);
 extern void UpdateContinuousViewTtl(Oid viewId, Interval *ttl);
 
 #endif							/* INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H */

@@ -35,6 +35,14 @@ static CatalogStatement ReadTtlColumnStatement = {
 	.argtypes = {OIDOID},
 };
 
+static CatalogStatement ReadTablesStatement = {
+	.sql = "SELECT pipeline_name, storage_table::pg_catalog.oid, "
+	"distinct_tables::pg_catalog.oid[] FROM incremental.continuous_view_definitions "
+	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {OIDOID},
+};
+
 static CatalogStatement ReadViewOfPipelineStatement = {
 	.sql = "SELECT view_name::pg_catalog.oid FROM incremental.continuous_view_definitions "
 	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1 OR ttl_pipeline OPERATOR(pg_catalog.=) $1",
@@ -102,6 +110,32 @@ ReadContinuousViewTtlColumn(Oid viewId, char **ttlColumn)
 	if (!QueryCatalog(&ReadTtlColumnStatement, &key, NULL, &result, &isNull, 1))
 		return false;
 	*ttlColumn = isNull ? NULL : TextDatumGetCString(result);
+	return true;
+}
+
+
+/*
+ * The pipeline of a continuous view, and its tables: the storage first,
+ * then the side tables.  False when the view is not a continuous view.
+ */
+bool
+ReadContinuousViewTables(Oid viewId, char **pipelineName, List **tableIds)
+{
+	Datum		key = ObjectIdGetDatum(viewId);
+	Datum		result[3];
+	bool		isNull[3];
+	Datum	   *sideIds;
+	int			sideCount;
+
+	if (!QueryCatalog(&ReadTablesStatement, &key, NULL, result, isNull, 3))
+		return false;
+
+	*pipelineName = TextDatumGetCString(result[0]);
+	*tableIds = list_make1_oid(DatumGetObjectId(result[1]));
+	deconstruct_array(DatumGetArrayTypeP(result[2]), OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &sideIds, NULL, &sideCount);
+	for (int i = 0; i < sideCount; i++)
+		*tableIds = lappend_oid(*tableIds, DatumGetObjectId(sideIds[i]));
 	return true;
 }
 

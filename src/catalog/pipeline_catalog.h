@@ -58,6 +58,7 @@ typedef struct SequencePipelineState
 	int64		lastProcessed;	/* highest value handed to the command */
 	int64		maxBatchSize;	/* 0: no limit */
 	int64		initialValue;	/* lastProcessed after creation or reset */
+	char	   *timeZone;		/* the command's TimeZone; NULL: the session's */
 } SequencePipelineState;
 
 /* A row of incremental.time_interval_pipelines */

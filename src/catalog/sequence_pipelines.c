@@ -17,10 +17,10 @@
 static CatalogStatement InsertStatement = {
 	.sql = "INSERT INTO incremental.sequence_pipelines "
 	"(pipeline_name, sequence_name, last_processed_sequence_number, "
-	"max_batch_size, initial_sequence_number) "
-	"VALUES ($1, $2, $3, $4, $5)",
-	.nargs = 5,
-	.argtypes = {TEXTOID, REGCLASSOID, INT8OID, INT8OID, INT8OID},
+	"max_batch_size, initial_sequence_number, time_zone) "
+	"VALUES ($1, $2, $3, $4, $5, $6)",
+	.nargs = 6,
+	.argtypes = {TEXTOID, REGCLASSOID, INT8OID, INT8OID, INT8OID, TEXTOID},
 };
 
 static CatalogStatement UpdateProgressStatement = {
@@ -52,6 +52,8 @@ ReadSequencePipelineState(const char *pipelineName)
 	state->initialValue = DatumGetInt64(values[Anum_sequence_pipelines_initial_value - 1]);
 	if (!nulls[Anum_sequence_pipelines_max_batch_size - 1])
 		state->maxBatchSize = DatumGetInt64(values[Anum_sequence_pipelines_max_batch_size - 1]);
+	if (!nulls[Anum_sequence_pipelines_time_zone - 1])
+		state->timeZone = TextDatumGetCString(values[Anum_sequence_pipelines_time_zone - 1]);
 
 	return state;
 }
@@ -60,8 +62,8 @@ ReadSequencePipelineState(const char *pipelineName)
 void
 InsertSequencePipelineState(const char *pipelineName, const SequencePipelineState *state)
 {
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 
 	values[0] = CStringGetTextDatum(pipelineName);
 	values[1] = ObjectIdGetDatum(state->sequenceId);
@@ -70,6 +72,10 @@ InsertSequencePipelineState(const char *pipelineName, const SequencePipelineStat
 	if (state->maxBatchSize == 0)
 		nulls[3] = 'n';
 	values[4] = Int64GetDatum(state->initialValue);
+	if (state->timeZone != NULL)
+		values[5] = CStringGetTextDatum(state->timeZone);
+	else
+		nulls[5] = 'n';
 
 	ModifyCatalog(&InsertStatement, values, nulls);
 }

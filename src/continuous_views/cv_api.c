@@ -2,16 +2,18 @@
  *
  * cv_api.c
  *	  SQL functions that change a continuous view after its creation and
- *	  need more than the pipeline functions: incremental.set_ttl().
+ *	  need more than the pipeline functions: rebuild_continuous_view() and
+ *	  set_ttl().
  *
- * Pausing, resuming, truncating and rebuilding are SQL functions over the
- * pipeline functions (sql/pg_incremental--2.1--2.2.sql).
+ * Pausing, resuming and truncating are SQL functions over the pipeline
+ * functions (sql/pg_incremental--2.1--2.2.sql).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_class.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -24,7 +26,55 @@
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
 
+PG_FUNCTION_INFO_V1(incremental_rebuild_continuous_view);
 PG_FUNCTION_INFO_V1(incremental_set_ttl);
+
+
+/*
+ * incremental.rebuild_continuous_view(view): forgets the pipeline's
+ * progress and empties the storage (and side tables) in one transaction,
+ * holding the pipeline's lock, so that no batch runs in between; the
+ * pipeline then processes the whole source again, in committed batches.
+ * TRUNCATE needs its privilege on the tables, as for the caller's own
+ * TRUNCATE.
+ */
+Datum
+incremental_rebuild_continuous_view(PG_FUNCTION_ARGS)
+{
+	Oid			viewId;
+	char	   *pipelineName;
+	List	   *tableIds;
+	Pipeline   *pipeline;
+	StringInfoData truncate;
+	ListCell   *cell;
+
+	CheckInstalledVersion();
+	CheckArgumentNotNull(fcinfo, 0, "view");
+	viewId = PG_GETARG_OID(0);
+
+	if (!ReadContinuousViewTables(viewId, &pipelineName, &tableIds))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a continuous view", QualifiedRelationName(viewId)),
+				 errhint("incremental.continuous_views lists the continuous views.")));
+
+	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_RESET);
+	ResetPipelineProgress(pipeline);
+
+	initStringInfo(&truncate);
+	appendStringInfoString(&truncate, "TRUNCATE ");
+	foreach(cell, tableIds)
+		appendStringInfo(&truncate, "%s%s", foreach_current_index(cell) > 0 ? ", " : "",
+						 QualifiedRelationName(lfirst_oid(cell)));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(truncate.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not empty the storage of continuous view %u", viewId);
+	SPI_finish();
+
+	PG_RETURN_VOID();
+}
 
 
 /*

@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
+#include "pgtime.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -269,7 +270,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 
 	CreateSequencePipeline(pipelineName, definition->sourceRelationId,
 						   BatchCommand(definition, storageQualified),
-						   options->schedule, maxBatchSize, false);
+						   options->schedule, maxBatchSize,
+						   pg_get_timezone_name(session_timezone), false);
 
 	/*
 	 * Expired groups are deleted every minute, at most EXPIRY_BATCH_ROWS per

@@ -432,11 +432,13 @@ BuildVarianceRule(CVAggregate *aggregate, CVRuleInput *input, const char *name,
 	{
 		SetPart(aggregate, "n", "bigint", psprintf("count(%s)%s", arg, filter),
 				"%1$s + %2$s",
-				"(" MOMENTS_COMBINE "(ARRAY[%1$s::double precision, %2$s, %3$s]))[1]::bigint");
+				"(" MOMENTS_COMBINE "(ARRAY[%1$s::double precision, %2$s, %3$s]) "
+				"FILTER (WHERE %1$s IS NOT NULL))[1]::bigint");
 		SetPart(aggregate, "sx", "double precision",
 				psprintf("coalesce(sum(%s::double precision)%s, 0)", arg, filter),
 				"%3$s + %4$s",
-				"(" MOMENTS_COMBINE "(ARRAY[%1$s::double precision, %2$s, %3$s]))[2]");
+				"(" MOMENTS_COMBINE "(ARRAY[%1$s::double precision, %2$s, %3$s]) "
+				"FILTER (WHERE %1$s IS NOT NULL))[2]");
 		SetPart(aggregate, "sxx", "double precision",
 				psprintf("coalesce(var_pop(%s::double precision)%s * count(%s)%s, 0)",
 						 arg, filter, arg, filter),
@@ -444,7 +446,8 @@ BuildVarianceRule(CVAggregate *aggregate, CVRuleInput *input, const char *name,
 				"ELSE %5$s + %6$s + %1$s::double precision * %2$s::double precision "
 				"* (%3$s / %1$s - %4$s / %2$s) * (%3$s / %1$s - %4$s / %2$s) "
 				"/ (%1$s + %2$s)::double precision END",
-				"(" MOMENTS_COMBINE "(ARRAY[%1$s::double precision, %2$s, %3$s]))[3]");
+				"(" MOMENTS_COMBINE "(ARRAY[%1$s::double precision, %2$s, %3$s]) "
+				"FILTER (WHERE %1$s IS NOT NULL))[3]");
 		variance = sample ?
 			"CASE WHEN %1$s > 1 THEN %3$s / (%1$s - 1)::double precision END" :
 			"CASE WHEN %1$s > 0 THEN %3$s / %1$s::double precision END";
@@ -494,7 +497,7 @@ BuildRegressionRule(CVAggregate *aggregate, CVRuleInput *input, const char *name
 									 psprintf("%s IS NOT NULL AND %s IS NOT NULL", y, x));
 	char	   *filter = FilterClause(input->filterColumn, NULL);
 	const char *combine = "(" REGR_MOMENTS_COMBINE "(ARRAY[%1$s::double precision, %2$s, "
-		"%3$s, %4$s, %5$s, %6$s]))";
+		"%3$s, %4$s, %5$s, %6$s]) FILTER (WHERE %1$s IS NOT NULL))";
 	struct
 	{
 		const char *name;

@@ -54,18 +54,24 @@ typedef struct ViewColumnMapping
 } ViewColumnMapping;
 
 static Query *BatchRowsQuery(ContinuousViewDefinition *definition);
-static char *ExactDistinctCount(ContinuousViewDefinition *definition, CVAggregate *aggregate);
+static char *ExactDistinctRows(ContinuousViewDefinition *definition, CVAggregate *target,
+							   const char *source, const char *leading);
+static char *PendingDistinctPairs(ContinuousViewDefinition *definition,
+								  CVAggregate *aggregate, const char *condition);
 static void AppendSideTableInserts(StringInfo command, ContinuousViewDefinition *definition,
 								   const char *rangeCondition);
+static void AppendRegroupedBatch(StringInfo command, ContinuousViewDefinition *definition,
+								 const char *range);
 static char *DeparseQualified(Query *query);
 static char *BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
-						 bool withKeyNames);
+						 bool withKeyNames, const char *leading);
 static char *PartArguments(CVAggregate *aggregate, const char *qualifier, char **args);
 static char *FinalExpression(CVAggregate *aggregate, const char *qualifier);
 static char *KeyList(ContinuousViewDefinition *definition, const char *qualifier);
 static Node *MapToFinals(Node *node, ViewColumnMapping *mapping);
 static Var *FinalsColumn(Query *finals, int position);
 static char *ViewKeyList(ContinuousViewDefinition *definition, const char *qualifier);
+static const char *IdTypeMaximum(ContinuousViewDefinition *definition);
 
 
 /*
@@ -172,34 +178,69 @@ SideTableCommand(ContinuousViewDefinition *definition, CVAggregate *aggregate)
 
 
 /*
- * The count of the values of an exact distinct count that its side table
- * has not seen, per group of the batch (or of the pending rows): as of the
- * statement's snapshot, so that the batch command's own insert of them
- * into the side table does not hide them.
+ * The rows that carry the new values of an exact distinct count, one per
+ * group, for a UNION ALL beside the batch's (or the pending rows') own
+ * grouped row: the group's keys, NULL for every other part, and the number
+ * of values the side table did not hold yet.  'source' yields the new
+ * (keys, value) pairs, with the storage's key column names.  The
+ * combination groups by the keys, which matches NULL keys as GROUP BY
+ * does and can hash, where a lookup by keys could not use an index.
  */
 static char *
-ExactDistinctCount(ContinuousViewDefinition *definition, CVAggregate *aggregate)
+ExactDistinctRows(ContinuousViewDefinition *definition, CVAggregate *target,
+				  const char *source, const char *leading)
 {
-	StringInfoData count;
+	StringInfoData rows;
 	ListCell   *cell;
 
-	initStringInfo(&count);
-	appendStringInfo(&count, "count(DISTINCT %s) FILTER (WHERE ", aggregate->distinctColumn);
-	if (aggregate->filterColumn != NULL)
-		appendStringInfo(&count, "%s AND ", aggregate->filterColumn);
-	appendStringInfo(&count, "NOT EXISTS (SELECT FROM %s s WHERE s.value = %s",
-					 aggregate->sideTable, aggregate->distinctColumn);
-	foreach(cell, definition->groupKeys)
+	initStringInfo(&rows);
+	appendStringInfo(&rows, "SELECT %s%s", leading,
+					 definition->groupKeys != NIL ? KeyList(definition, "n") : "true");
+	foreach(cell, definition->aggregates)
 	{
-		CVGroupKey *key = lfirst(cell);
+		CVAggregate *aggregate = lfirst(cell);
 
-		appendStringInfo(&count, " AND s.%s IS NOT DISTINCT FROM b.%s",
-						 quote_identifier(key->columnName),
-						 quote_identifier(psprintf(BATCH_KEY_FORMAT,
-												   foreach_current_index(cell) + 1)));
+		for (int i = 0; i < aggregate->nparts; i++)
+			appendStringInfo(&rows, ", %s", aggregate == target ? "count(*)" :
+							 psprintf("NULL::%s", aggregate->parts[i].typeName));
 	}
-	appendStringInfoString(&count, "))");
-	return count.data;
+	appendStringInfo(&rows, " FROM %s n", source);
+	if (definition->groupKeys != NIL)
+		appendStringInfo(&rows, " GROUP BY %s", KeyList(definition, "n"));
+	return rows.data;
+}
+
+
+/*
+ * The (keys, value) pairs of an exact distinct count among the rows that
+ * meet the condition which its side table does not hold, for a real-time
+ * view: EXCEPT compares NULL keys as equal, and only the side table's rows
+ * with the values at hand are read.
+ */
+static char *
+PendingDistinctPairs(ContinuousViewDefinition *definition, CVAggregate *aggregate,
+					 const char *condition)
+{
+	StringInfoData pairs;
+	char	   *rows = DeparseQualified(BatchRowsQuery(definition));
+
+	initStringInfo(&pairs);
+	appendStringInfoString(&pairs, "(SELECT DISTINCT ");
+	for (int key = 1; key <= list_length(definition->groupKeys); key++)
+		appendStringInfo(&pairs, "b.%s AS %s, ",
+						 quote_identifier(psprintf(BATCH_KEY_FORMAT, key)),
+						 quote_identifier(((CVGroupKey *) list_nth(definition->groupKeys,
+																   key - 1))->columnName));
+	appendStringInfo(&pairs, "b.%s AS value FROM (%s) b WHERE %s AND b.%s IS NOT NULL",
+					 aggregate->distinctColumn, rows, condition, aggregate->distinctColumn);
+	if (aggregate->filterColumn != NULL)
+		appendStringInfo(&pairs, " AND b.%s", aggregate->filterColumn);
+	appendStringInfo(&pairs, " EXCEPT SELECT %s%svalue FROM %s s WHERE value IN "
+					 "(SELECT b.%s FROM (%s) b WHERE %s))",
+					 definition->groupKeys != NIL ? KeyList(definition, "s") : "",
+					 definition->groupKeys != NIL ? ", " : "",
+					 aggregate->sideTable, aggregate->distinctColumn, rows, condition);
+	return pairs.data;
 }
 
 
@@ -236,8 +277,56 @@ AppendSideTableInserts(StringInfo command, ContinuousViewDefinition *definition,
 						 aggregate->distinctColumn);
 		if (aggregate->filterColumn != NULL)
 			appendStringInfo(command, " AND b.%s", aggregate->filterColumn);
-		appendStringInfoString(command, " ON CONFLICT DO NOTHING) ");
+		appendStringInfo(command, " ON CONFLICT DO NOTHING RETURNING %s) ",
+						 definition->groupKeys != NIL ? KeyList(definition, NULL) : "value");
 	}
+}
+
+
+/*
+ * The SELECT of a batch with exact distinct counts: the batch's grouped row
+ * (tag 0, its distinct counts 0) and, for each count, the row of its new
+ * values from the side table's insert (tag 1), combined per group.
+ */
+static void
+AppendRegroupedBatch(StringInfo command, ContinuousViewDefinition *definition,
+					 const char *range)
+{
+	ListCell   *cell;
+	int			number = 0;
+
+	appendStringInfo(command, ") SELECT %s",
+					 definition->groupKeys != NIL ? KeyList(definition, "u") : "true");
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		for (int i = 0; i < aggregate->nparts; i++)
+		{
+			const char *column = quote_identifier(aggregate->parts[i].columnName);
+
+			if (aggregate->exactDistinct)
+				appendStringInfo(command, ", sum(u.%s)::bigint", column);
+			else
+				appendStringInfo(command,
+								 ", (array_agg(u.%s) FILTER (WHERE u.\"$tag\" = 0))[1]",
+								 column);
+		}
+	}
+	appendStringInfo(command, " FROM (%s",
+					 BatchSelect(definition, range, true, "0 AS \"$tag\", "));
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		if (aggregate->exactDistinct)
+			appendStringInfo(command, " UNION ALL %s",
+							 ExactDistinctRows(definition, aggregate,
+											   psprintf("seen_%d", ++number), "1, "));
+	}
+	appendStringInfoString(command, ") u");
+	if (definition->groupKeys != NIL)
+		appendStringInfo(command, " GROUP BY %s", KeyList(definition, "u"));
 }
 
 
@@ -259,8 +348,11 @@ BatchCommand(ContinuousViewDefinition *definition, const char *storageName)
 		for (int i = 0; i < aggregate->nparts; i++)
 			appendStringInfo(&command, ", %s", quote_identifier(aggregate->parts[i].columnName));
 	}
-	appendStringInfo(&command, ") %s ON CONFLICT (%s) DO ",
-					 BatchSelect(definition, range, false), KeyList(definition, NULL));
+	if (!definition->hasExactDistinct)
+		appendStringInfo(&command, ") %s", BatchSelect(definition, range, false, ""));
+	else
+		AppendRegroupedBatch(&command, definition, range);
+	appendStringInfo(&command, " ON CONFLICT (%s) DO ", KeyList(definition, NULL));
 
 	if (definition->aggregates == NIL)
 	{
@@ -301,7 +393,7 @@ BatchCommand(ContinuousViewDefinition *definition, const char *storageName)
  */
 static char *
 BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
-			bool withKeyNames)
+			bool withKeyNames, const char *leading)
 {
 	StringInfoData select;
 	StringInfoData groupBy;
@@ -309,7 +401,7 @@ BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
 
 	initStringInfo(&select);
 	initStringInfo(&groupBy);
-	appendStringInfoString(&select, "SELECT ");
+	appendStringInfo(&select, "SELECT %s", leading);
 
 	if (definition->groupKeys == NIL)
 		appendStringInfoString(&select, "true");
@@ -334,8 +426,7 @@ BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
 		for (int i = 0; i < aggregate->nparts; i++)
 		{
 			appendStringInfo(&select, ", %s",
-							 aggregate->exactDistinct ?
-							 ExactDistinctCount(definition, aggregate) :
+							 aggregate->exactDistinct ? "0::bigint" :
 							 aggregate->parts[i].batchExpr);
 			if (withKeyNames)
 				appendStringInfo(&select, " AS %s",
@@ -489,10 +580,31 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 
 		appendStringInfo(&finals, " FROM (%s", stored.data);
 		if (watermark != NULL)
+		{
+			/*
+			 * The rows above the pipeline's progress.  The upper bound,
+			 * the largest value of the column's type, changes nothing but
+			 * the planner's estimate: a range of two bounds, one of them
+			 * unknown, is thought small, where "above an unknown value"
+			 * alone is thought a third of the table.
+			 */
+			char	   *pending = psprintf("b." BATCH_ID_COLUMN_QUOTED " > %s AND b."
+										   BATCH_ID_COLUMN_QUOTED " <= %s", watermark,
+										   IdTypeMaximum(definition));
+
 			appendStringInfo(&finals, " UNION ALL %s",
-							 BatchSelect(definition,
-										 psprintf("b." BATCH_ID_COLUMN_QUOTED " > %s", watermark),
-										 true));
+							 BatchSelect(definition, pending, true, ""));
+			foreach(cell, definition->aggregates)
+			{
+				CVAggregate *aggregate = lfirst(cell);
+
+				if (aggregate->exactDistinct)
+					appendStringInfo(&finals, " UNION ALL %s",
+									 ExactDistinctRows(definition, aggregate,
+													   PendingDistinctPairs(definition, aggregate,
+																			pending), ""));
+			}
+		}
 		appendStringInfoString(&finals, ") u");
 
 		/* the steps that start within the window */
@@ -692,6 +804,22 @@ ViewKeyList(ContinuousViewDefinition *definition, const char *qualifier)
 						 quote_identifier(key->columnName));
 	}
 	return keys.data;
+}
+
+
+/* The largest value of the source's sequence column's type */
+static const char *
+IdTypeMaximum(ContinuousViewDefinition *definition)
+{
+	switch (get_atttype(definition->sourceRelationId, definition->idColumn))
+	{
+		case INT2OID:
+			return "32767";
+		case INT4OID:
+			return "2147483647";
+		default:
+			return "9223372036854775807";
+	}
 }
 
 

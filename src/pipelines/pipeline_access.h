@@ -37,5 +37,6 @@ extern void CheckArgumentNotNull(FunctionCallInfo fcinfo, int argumentNumber,
 extern void CheckPipelinePermission(const Pipeline *pipeline, PipelineAction action);
 extern Pipeline *LockAndReadPipeline(const char *pipelineName, PipelineAction action);
 extern void CheckOwnerMayReadSource(Oid relationId, Oid ownerId);
+extern void ResetPipelineProgress(const Pipeline *pipeline);
 
 #endif							/* INCREMENTAL_PIPELINE_ACCESS_H */

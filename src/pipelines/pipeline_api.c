@@ -43,6 +43,8 @@ PG_FUNCTION_INFO_V1(incremental_pause_pipeline);
 PG_FUNCTION_INFO_V1(incremental_resume_pipeline);
 
 static void SetPausedFromSql(FunctionCallInfo fcinfo, bool paused);
+static void RefuseForContinuousView(const char *pipelineName, const char *action,
+									const char *hintFormat) pg_attribute_printf(3, 0);
 
 
 /*
@@ -78,7 +80,25 @@ incremental_reset_pipeline(PG_FUNCTION_ARGS)
 	executeImmediately = PG_GETARG_BOOL(1);
 
 	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_RESET);
+	RefuseForContinuousView(pipelineName, "reset",
+							"incremental.rebuild_continuous_view(%s) recomputes the view "
+							"from its source.");
+	ResetPipelineProgress(pipeline);
 
+	if (executeImmediately)
+		ExecutePipelineToCompletion(pipelineName, false);
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * ResetPipelineProgress forgets the progress of a pipeline the caller has
+ * locked with LockAndReadPipeline(..., PIPELINE_ACTION_RESET).
+ */
+void
+ResetPipelineProgress(const Pipeline *pipeline)
+{
 	switch (pipeline->type)
 	{
 		case PIPELINE_TYPE_SEQUENCE:
@@ -93,11 +113,24 @@ incremental_reset_pipeline(PG_FUNCTION_ARGS)
 	}
 
 	FirePipelineEvent(PIPELINE_EVENT_RESET, pipeline);
+}
 
-	if (executeImmediately)
-		ExecutePipelineToCompletion(pipelineName, false);
 
-	PG_RETURN_VOID();
+/*
+ * A continuous view's pipelines are changed through the view: dropping one
+ * would leave the view frozen, resetting one would count every row twice.
+ */
+static void
+RefuseForContinuousView(const char *pipelineName, const char *action, const char *hintFormat)
+{
+	Oid			viewId = ContinuousViewOfPipeline(pipelineName);
+
+	if (OidIsValid(viewId))
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot %s pipeline \"%s\": it keeps continuous view %s up to date",
+						action, pipelineName, QualifiedRelationName(viewId)),
+				 errhint(hintFormat, QualifiedRelationName(viewId))));
 }
 
 
@@ -107,15 +140,8 @@ incremental_drop_pipeline(PG_FUNCTION_ARGS)
 {
 	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
 	Pipeline   *pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_DROP);
-	Oid			viewId = ContinuousViewOfPipeline(pipelineName);
 
-	/* the view would go on showing what it had, unchanged and unexplained */
-	if (OidIsValid(viewId))
-		ereport(ERROR,
-				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("pipeline \"%s\" keeps continuous view %s up to date", pipelineName,
-						QualifiedRelationName(viewId)),
-				 errhint("Drop the view instead: DROP VIEW %s;", QualifiedRelationName(viewId))));
+	RefuseForContinuousView(pipelineName, "drop", "Drop the view instead: DROP VIEW %s;");
 
 	DeletePipeline(pipelineName);
 	FirePipelineEvent(PIPELINE_EVENT_DROPPED, pipeline);

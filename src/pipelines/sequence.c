@@ -174,6 +174,10 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 			(errmsg("pipeline \"%s\": processing sequence values from " INT64_FORMAT
 					" to " INT64_FORMAT, pipeline->name, rangeStart, rangeEnd)));
 
+	/* a continuous view's batches compute its time buckets in one zone */
+	if (state->timeZone != NULL)
+		SetPipelineTimeZone(state->timeZone);
+
 	values[0] = Int64GetDatum(rangeStart);
 	values[1] = Int64GetDatum(rangeEnd);
 	result->rowsProcessed = ExecutePipelineCommand(pipeline, 2, argtypes, values);

@@ -22,10 +22,14 @@ extern int64 CheckSequenceUsable(Oid sequenceId, Oid ownerId);
  */
 extern void ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId);
 
-/* Creates a sequence pipeline (maxBatchSize 0: no limit) */
+/*
+ * Creates a sequence pipeline (maxBatchSize 0: no limit; timeZone NULL:
+ * the command runs in the session's TimeZone)
+ */
 extern void CreateSequencePipeline(const char *pipelineName, Oid sourceRelationId,
 								   const char *command, const char *schedule,
-								   int64 maxBatchSize, bool executeImmediately);
+								   int64 maxBatchSize, const char *timeZone,
+								   bool executeImmediately);
 
 /* The relation's schema-qualified, quoted name, for hints that give SQL */
 extern char *QualifiedRelationName(Oid relationId);

@@ -115,19 +115,21 @@ CreateSequencePipelineFromSql(FunctionCallInfo fcinfo, int scheduleArg, int maxB
 	}
 
 	CreateSequencePipeline(pipelineName, PG_GETARG_OID(1), command, schedule,
-						   maxBatchSize, executeImmediately);
+						   maxBatchSize, NULL, executeImmediately);
 }
 
 
 /*
  * CreateSequencePipeline creates a sequence pipeline on a table with one
  * owned sequence, or on a sequence owned by a table.  maxBatchSize 0 means
- * no limit.  Layers above the pipelines (continuous views) create their
- * pipelines through this function.
+ * no limit; a timeZone is the command's TimeZone (NULL: the session's, as
+ * in pg_incremental 1.x).  Layers above the pipelines (continuous views)
+ * create their pipelines through this function.
  */
 void
 CreateSequencePipeline(const char *pipelineName, Oid sourceRelationId, const char *command,
-					   const char *schedule, int64 maxBatchSize, bool executeImmediately)
+					   const char *schedule, int64 maxBatchSize, const char *timeZone,
+					   bool executeImmediately)
 {
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	Oid			tableId;
@@ -136,6 +138,7 @@ CreateSequencePipeline(const char *pipelineName, Oid sourceRelationId, const cha
 
 	Assert(maxBatchSize >= 0);
 	state.maxBatchSize = maxBatchSize;
+	state.timeZone = timeZone != NULL ? pstrdup(timeZone) : NULL;
 
 	ResolveSourceSequence(sourceRelationId, &tableId, &state.sequenceId);
 	CheckOwnerMayReadSource(tableId, GetUserId());
