@@ -30,11 +30,29 @@ CREATE TABLE incremental.continuous_view_definitions (
     ttl_column text,
     ttl_pipeline text COLLATE "C",
     sliding_window interval,
+    read_tables regclass[] NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 SELECT pg_catalog.pg_extension_config_dump('incremental.continuous_view_definitions', '');
 REVOKE ALL ON incremental.continuous_view_definitions FROM PUBLIC;
 GRANT SELECT ON incremental.continuous_view_definitions TO PUBLIC;
+
+/*
+ * A continuous view depends on the tables its query reads, and it and its
+ * tables on the extension: DROP TABLE of a source or lookup table and DROP
+ * EXTENSION need CASCADE.  pg_dump keeps no such dependency, so they are
+ * recorded whenever a row arrives, by creation or by pg_restore.
+ */
+CREATE FUNCTION incremental._record_continuous_view_dependencies()
+ RETURNS trigger
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_record_continuous_view_dependencies';
+REVOKE ALL ON FUNCTION incremental._record_continuous_view_dependencies() FROM PUBLIC;
+
+CREATE TRIGGER record_dependencies
+ AFTER INSERT ON incremental.continuous_view_definitions
+ FOR EACH ROW
+ EXECUTE FUNCTION incremental._record_continuous_view_dependencies();
 
 /*
  * Merging float moments across stored rows, as PostgreSQL's own parallel
@@ -218,7 +236,6 @@ SELECT d.view_name,
        s.max_batch_size,
        st.state,
        st.pending,
-       st.lag,
        st.last_run_end,
        st.last_error,
        d.created_at

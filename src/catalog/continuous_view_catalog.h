@@ -27,11 +27,13 @@ typedef struct ContinuousViewRecord
 	const char *ttlColumn;		/* the storage's time key, or NULL */
 	const char *ttlPipelineName;	/* the pipeline deleting expired groups */
 	Interval   *slidingWindow;	/* NULL: none */
+	List	   *readTableIds;	/* the relations the view's query reads */
 } ContinuousViewRecord;
 
 extern void InsertContinuousView(const ContinuousViewRecord *record);
 extern bool ReadContinuousViewTtlColumn(Oid viewId, char **ttlColumn);
 extern Oid	ContinuousViewOfPipeline(const char *pipelineName);
+extern Oid	ContinuousViewUsingRelation(Oid relationId);
 extern bool ReadContinuousViewTables(Oid viewId, char **pipelineName, List **tableIds);
 extern void UpdateContinuousViewTtl(Oid viewId, Interval *ttl);
 

@@ -21,11 +21,11 @@
 static CatalogStatement InsertStatement = {
 	.sql = "INSERT INTO incremental.continuous_view_definitions "
 	"(view_name, pipeline_name, source_table, storage_table, query, realtime, "
-	"distinct_mode, distinct_tables, ttl, ttl_column, ttl_pipeline, sliding_window) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-	.nargs = 12,
+	"distinct_mode, distinct_tables, ttl, ttl_column, ttl_pipeline, sliding_window, "
+	"read_tables) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	.nargs = 13,
 	.argtypes = {REGCLASSOID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, BOOLOID, TEXTOID,
-	REGCLASSARRAYOID, INTERVALOID, TEXTOID, TEXTOID, INTERVALOID},
+	REGCLASSARRAYOID, INTERVALOID, TEXTOID, TEXTOID, INTERVALOID, REGCLASSARRAYOID},
 };
 
 static CatalogStatement ReadTtlColumnStatement = {
@@ -50,6 +50,15 @@ static CatalogStatement ReadViewOfPipelineStatement = {
 	.argtypes = {TEXTOID},
 };
 
+static CatalogStatement ReadViewUsingStatement = {
+	.sql = "SELECT view_name::pg_catalog.oid FROM incremental.continuous_view_definitions "
+	"WHERE $1 OPERATOR(pg_catalog.=) ANY (read_tables::pg_catalog.oid[]) "
+	"OR storage_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
+	"OR $1 OPERATOR(pg_catalog.=) ANY (distinct_tables::pg_catalog.oid[]) LIMIT 1",
+	.nargs = 1,
+	.argtypes = {OIDOID},
+};
+
 static CatalogStatement UpdateTtlStatement = {
 	.sql = "UPDATE incremental.continuous_view_definitions SET ttl = $2 "
 	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
@@ -58,13 +67,25 @@ static CatalogStatement UpdateTtlStatement = {
 };
 
 
+/* A regclass[] of the relations in a list of OIDs */
+static Datum
+RegclassArray(List *relationIds)
+{
+	Datum	   *elements = palloc0(sizeof(Datum) * (list_length(relationIds) + 1));
+	ListCell   *cell;
+
+	foreach(cell, relationIds)
+		elements[foreach_current_index(cell)] = ObjectIdGetDatum(lfirst_oid(cell));
+	return PointerGetDatum(construct_array(elements, list_length(relationIds), REGCLASSOID,
+										   sizeof(Oid), true, TYPALIGN_INT));
+}
+
+
 void
 InsertContinuousView(const ContinuousViewRecord *record)
 {
-	Datum		values[12];
-	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	Datum	   *tableIds = palloc0(sizeof(Datum) * (list_length(record->distinctTableIds) + 1));
-	ListCell   *cell;
+	Datum		values[13];
+	char		nulls[13] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	values[0] = ObjectIdGetDatum(record->viewId);
 	values[1] = CStringGetTextDatum(record->pipelineName);
@@ -77,11 +98,7 @@ InsertContinuousView(const ContinuousViewRecord *record)
 	else
 		nulls[6] = 'n';
 
-	foreach(cell, record->distinctTableIds)
-		tableIds[foreach_current_index(cell)] = ObjectIdGetDatum(lfirst_oid(cell));
-	values[7] = PointerGetDatum(construct_array(tableIds, list_length(record->distinctTableIds),
-												REGCLASSOID, sizeof(Oid), true,
-												TYPALIGN_INT));
+	values[7] = RegclassArray(record->distinctTableIds);
 
 	values[8] = PointerGetDatum(record->ttl);
 	nulls[8] = record->ttl != NULL ? ' ' : 'n';
@@ -91,6 +108,7 @@ InsertContinuousView(const ContinuousViewRecord *record)
 	nulls[10] = record->ttlPipelineName != NULL ? ' ' : 'n';
 	values[11] = PointerGetDatum(record->slidingWindow);
 	nulls[11] = record->slidingWindow != NULL ? ' ' : 'n';
+	values[12] = RegclassArray(record->readTableIds);
 
 	ModifyCatalog(&InsertStatement, values, nulls);
 }
@@ -137,6 +155,23 @@ ReadContinuousViewTables(Oid viewId, char **pipelineName, List **tableIds)
 	for (int i = 0; i < sideCount; i++)
 		*tableIds = lappend_oid(*tableIds, DatumGetObjectId(sideIds[i]));
 	return true;
+}
+
+
+/*
+ * A continuous view whose pipeline reads or writes a relation by name (its
+ * query's tables, its storage, its side tables), or InvalidOid
+ */
+Oid
+ContinuousViewUsingRelation(Oid relationId)
+{
+	Datum		key = ObjectIdGetDatum(relationId);
+	Datum		result;
+	bool		isNull;
+
+	if (!QueryCatalog(&ReadViewUsingStatement, &key, NULL, &result, &isNull, 1))
+		return InvalidOid;
+	return DatumGetObjectId(result);
 }
 
 

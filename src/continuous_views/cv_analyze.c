@@ -143,7 +143,9 @@ CheckQueryShape(Query *query)
 		Refuse("UNION, INTERSECT or EXCEPT",
 			   "Create one continuous view per query, and combine them in a plain view.");
 	if (query->cteList != NIL)
-		Refuse("WITH queries", "Write the WITH query as a subquery in FROM or a view.");
+		Refuse("WITH queries",
+			   "Put the source table first in FROM; other tables may be joined as "
+			   "subqueries or views.");
 	if (query->hasWindowFuncs)
 		Refuse("window functions",
 			   "Apply window functions when reading the view, in a query over it.");

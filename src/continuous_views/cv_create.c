@@ -22,6 +22,7 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -31,6 +32,7 @@
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
@@ -46,11 +48,16 @@
 #include "pipelines/time_interval.h"
 
 PG_FUNCTION_INFO_V1(incremental_create_continuous_view);
+PG_FUNCTION_INFO_V1(incremental_record_continuous_view_dependencies);
 
 static CVGroupKey *FindTtlKey(ContinuousViewDefinition *definition,
 							  ContinuousViewOptions *options);
 static void ExecuteGenerated(const char *command);
 static void RecordDependency(Oid dependentId, Oid classId, Oid referencedId);
+static List *QueryRelations(Query *query);
+static bool CollectRelations(Node *node, List **relationIds);
+static Datum RowAttribute(HeapTuple row, TupleDesc descriptor, const char *name);
+static List *OidArrayToList(Datum array);
 static void WarnWithoutIdIndex(ContinuousViewDefinition *definition);
 
 
@@ -71,7 +78,14 @@ incremental_create_continuous_view(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(2))
 		options.schedule = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (!PG_ARGISNULL(3))
+	{
 		options.maxBatchSize = PG_GETARG_INT64(3);
+		if (options.maxBatchSize <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_batch_size must be positive"),
+					 errhint("The default is %d rows per batch.", CV_DEFAULT_MAX_BATCH_SIZE)));
+	}
 	CheckArgumentNotNull(fcinfo, 4, "realtime");
 	options.realtime = PG_GETARG_BOOL(4);
 	if (!PG_ARGISNULL(5))
@@ -133,13 +147,9 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 
 	CheckInstalledVersion();
 
-	if (maxBatchSize == 0)
+	/* 0: not given; creation never processes the source in one batch */
+	if (maxBatchSize <= 0)
 		maxBatchSize = CV_DEFAULT_MAX_BATCH_SIZE;
-	else if (maxBatchSize < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_batch_size must be positive"),
-				 errhint("The default is %d rows per batch.", CV_DEFAULT_MAX_BATCH_SIZE)));
 
 	if (options->distinctMode != NULL && strcmp(options->distinctMode, "hll") != 0 &&
 		strcmp(options->distinctMode, "exact") != 0)
@@ -298,21 +308,11 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	record.ttl = options->ttl;
 	record.ttlColumn = ttlKey && definition->slidingWindow == NULL ? ttlKey->columnName : NULL;
 	record.slidingWindow = definition->slidingWindow;
+	record.readTableIds = QueryRelations(query);
 	record.ttlPipelineName = ttlPipelineName;
 	record.distinctMode = definition->hasExactDistinct ? "exact" :
 		definition->hllSchema != NULL ? "hll" : NULL;
-	InsertContinuousView(&record);
-
-	/*
-	 * DROP EXTENSION needs CASCADE while continuous views exist, and then
-	 * drops them; DROP TABLE of the source needs CASCADE too.
-	 */
-	RecordDependency(viewId, ExtensionRelationId, IncrementalExtensionId());
-	RecordDependency(storageId, ExtensionRelationId, IncrementalExtensionId());
-	foreach(cell, record.distinctTableIds)
-		RecordDependency(lfirst_oid(cell), ExtensionRelationId, IncrementalExtensionId());
-	if (!options->realtime)
-		RecordDependency(viewId, RelationRelationId, definition->sourceRelationId);
+	InsertContinuousView(&record);	/* its trigger records the dependencies */
 
 	if (options->realtime)
 		WarnWithoutIdIndex(definition);
@@ -396,6 +396,115 @@ ExecuteGenerated(const char *command)
 
 	if (result != SPI_OK_UTILITY)
 		elog(ERROR, "generated statement failed (%d): %s", result, command);
+}
+
+
+/*
+ * The trigger on incremental.continuous_view_definitions that records, for
+ * a row inserted by creation or by pg_restore, that the view depends on the
+ * tables its query reads, and the view and its tables on the extension.
+ */
+Datum
+incremental_record_continuous_view_dependencies(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigger = (TriggerData *) fcinfo->context;
+	TupleDesc	descriptor;
+	HeapTuple	row;
+	Oid			extensionId = IncrementalExtensionId();
+	Oid			viewId;
+	List	   *tableIds;
+	List	   *readIds;
+	ListCell   *cell;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(trigger->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
+		elog(ERROR, "incremental_record_continuous_view_dependencies: not an insert trigger");
+
+	descriptor = RelationGetDescr(trigger->tg_relation);
+	row = trigger->tg_trigtuple;
+	viewId = DatumGetObjectId(RowAttribute(row, descriptor, "view_name"));
+	tableIds = lcons_oid(DatumGetObjectId(RowAttribute(row, descriptor, "storage_table")),
+						 OidArrayToList(RowAttribute(row, descriptor, "distinct_tables")));
+	readIds = OidArrayToList(RowAttribute(row, descriptor, "read_tables"));
+
+	if (!OidIsValid(get_rel_relkind(viewId)))
+		return PointerGetDatum(row);
+
+	RecordDependency(viewId, ExtensionRelationId, extensionId);
+	foreach(cell, tableIds)
+	{
+		if (OidIsValid(get_rel_relkind(lfirst_oid(cell))))
+			RecordDependency(lfirst_oid(cell), ExtensionRelationId, extensionId);
+	}
+	foreach(cell, readIds)
+	{
+		if (OidIsValid(get_rel_relkind(lfirst_oid(cell))))
+			RecordDependency(viewId, RelationRelationId, lfirst_oid(cell));
+	}
+	return PointerGetDatum(row);
+}
+
+
+/* A column of a catalog row, by name; it must not be NULL */
+static Datum
+RowAttribute(HeapTuple row, TupleDesc descriptor, const char *name)
+{
+	int			attnum = SPI_fnumber(descriptor, name);
+	bool		isNull;
+	Datum		value;
+
+	if (attnum <= 0)
+		elog(ERROR, "continuous_view_definitions has no column \"%s\"", name);
+	value = heap_getattr(row, attnum, descriptor, &isNull);
+	if (isNull)
+		elog(ERROR, "continuous_view_definitions.%s is NULL", name);
+	return value;
+}
+
+
+static List *
+OidArrayToList(Datum array)
+{
+	Datum	   *elements;
+	int			count;
+	List	   *oids = NIL;
+
+	deconstruct_array(DatumGetArrayTypeP(array), OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &elements, NULL, &count);
+	for (int i = 0; i < count; i++)
+		oids = lappend_oid(oids, DatumGetObjectId(elements[i]));
+	return oids;
+}
+
+
+/* The relations a query reads, each once, in subqueries too */
+static List *
+QueryRelations(Query *query)
+{
+	List	   *relationIds = NIL;
+
+	(void) CollectRelations((Node *) query, &relationIds);
+	return relationIds;
+}
+
+
+static bool
+CollectRelations(Node *node, List **relationIds)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		if (rte->rtekind == RTE_RELATION)
+			*relationIds = list_append_unique_oid(*relationIds, rte->relid);
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, CollectRelations, relationIds,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, CollectRelations, relationIds);
 }
 
 

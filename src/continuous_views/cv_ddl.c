@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
 #include "parser/analyze.h"
@@ -21,8 +22,11 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "catalog/catalog_version.h"
+#include "catalog/continuous_view_catalog.h"
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_ddl.h"
+#include "pipelines/sequence.h"
 
 #define OPTION_NAMESPACE "incremental"
 
@@ -34,6 +38,8 @@ static void ContinuousViewProcessUtility(PlannedStmt *plannedStatement,
 										 QueryEnvironment *queryEnv, DestReceiver *dest,
 										 QueryCompletion *completion);
 static bool HasIncrementalOption(ViewStmt *statement);
+static void RefuseRenamesUnderContinuousViews(Node *statement);
+static void RefuseForRelation(RangeVar *relation, const char *action);
 static void ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options);
 
 
@@ -84,12 +90,83 @@ ContinuousViewProcessUtility(PlannedStmt *plannedStatement, const char *queryStr
 		return;
 	}
 
+	RefuseRenamesUnderContinuousViews(statement);
+
 	if (previousProcessUtilityHook != NULL)
 		previousProcessUtilityHook(plannedStatement, queryString, readOnlyTree, context,
 								   params, queryEnv, dest, completion);
 	else
 		standard_ProcessUtility(plannedStatement, queryString, readOnlyTree, context,
 								params, queryEnv, dest, completion);
+}
+
+
+/*
+ * A continuous view's pipeline names its tables and columns in its command
+ * text: renaming them, moving them to another schema or dropping a column
+ * would make every later batch fail.  (Renaming the view itself is fine:
+ * nothing refers to its name.)
+ */
+static void
+RefuseRenamesUnderContinuousViews(Node *statement)
+{
+	if (IsA(statement, RenameStmt))
+	{
+		RenameStmt *rename = (RenameStmt *) statement;
+
+		if (rename->relation != NULL &&
+			(rename->renameType == OBJECT_TABLE || rename->renameType == OBJECT_VIEW ||
+			 rename->renameType == OBJECT_MATVIEW || rename->renameType == OBJECT_FOREIGN_TABLE ||
+			 rename->renameType == OBJECT_COLUMN))
+			RefuseForRelation(rename->relation,
+							  rename->renameType == OBJECT_COLUMN ? "rename a column of" :
+							  "rename");
+	}
+	else if (IsA(statement, AlterObjectSchemaStmt))
+	{
+		AlterObjectSchemaStmt *move = (AlterObjectSchemaStmt *) statement;
+
+		if (move->relation != NULL)
+			RefuseForRelation(move->relation, "move");
+	}
+	else if (IsA(statement, AlterTableStmt))
+	{
+		AlterTableStmt *alter = (AlterTableStmt *) statement;
+		ListCell   *cell;
+
+		foreach(cell, alter->cmds)
+		{
+			AlterTableCmd *command = lfirst(cell);
+
+			if (command->subtype == AT_DropColumn)
+				RefuseForRelation(alter->relation, "drop a column of");
+		}
+	}
+}
+
+
+static void
+RefuseForRelation(RangeVar *relation, const char *action)
+{
+	Oid			relationId;
+	Oid			viewId;
+
+	if (!InstalledVersionMatchesLibrary())
+		return;
+	relationId = RangeVarGetRelid(relation, NoLock, true);
+	if (!OidIsValid(relationId))
+		return;
+	viewId = ContinuousViewUsingRelation(relationId);
+	if (!OidIsValid(viewId) || viewId == relationId)
+		return;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot %s %s: continuous view %s reads it by name", action,
+					QualifiedRelationName(relationId), QualifiedRelationName(viewId)),
+			 errdetail("The batches of a continuous view run a command that names its "
+					   "tables and columns."),
+			 errhint("Drop the continuous view first, and create it again afterwards.")));
 }
 
 
@@ -140,7 +217,12 @@ ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
 		if (strcmp(option->defname, "continuous") == 0)
 			continuous = defGetBoolean(option);
 		else if (strcmp(option->defname, "schedule") == 0)
+		{
+			/* = NULL (read as the word "null"): run only when executed by hand */
 			options->schedule = defGetString(option);
+			if (pg_strcasecmp(options->schedule, "null") == 0)
+				options->schedule = NULL;
+		}
 		else if (strcmp(option->defname, "max_batch_size") == 0)
 		{
 			options->maxBatchSize = defGetInt64(option);

@@ -122,7 +122,7 @@ typedef struct ContinuousViewDefinition
 typedef struct ContinuousViewOptions
 {
 	char	   *schedule;		/* NULL: the default */
-	int64		maxBatchSize;
+	int64		maxBatchSize;	/* 0: the default */
 	bool		realtime;
 	char	   *distinctMode;	/* "hll", "exact", or NULL for the default */
 	Interval   *ttl;			/* NULL: groups never expire */

@@ -81,8 +81,8 @@ incremental_reset_pipeline(PG_FUNCTION_ARGS)
 
 	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_RESET);
 	RefuseForContinuousView(pipelineName, "reset",
-							"incremental.rebuild_continuous_view(%s) recomputes the view "
-							"from its source.");
+							"SELECT incremental.rebuild_continuous_view('%s'); recomputes "
+							"the view from its source.");
 	ResetPipelineProgress(pipeline);
 
 	if (executeImmediately)

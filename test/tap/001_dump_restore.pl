@@ -111,6 +111,9 @@ is( $node->safe_psql(
 	'tap_owner',
 	'owner restored as the same role');
 
+my ($rc, $out, $err) = $node->psql('restored_db', 'DROP TABLE events');
+like($err, qr/view per_client depends on table events/,
+	'the restored view still depends on its source');
 $node->safe_psql('restored_db', 'DROP VIEW per_client');
 is( $node->safe_psql(
 		'restored_db', q{

@@ -86,9 +86,10 @@ SELECT hits, failures FROM daily WHERE day = '2026-01-01 00:00+00' AND path = '/
 SELECT * FROM differences();
 
 -- the DDL form, with options, column names, HAVING and expressions
-CREATE VIEW busy (path, hits, share_ok) WITH (incremental.continuous, incremental.schedule = '1 minute')
+CREATE VIEW busy (path, hits, share_ok) WITH (incremental.continuous, incremental.schedule = NULL)
 AS SELECT path, count(*), round(100.0 * count(*) FILTER (WHERE ok) / count(*), 1)
    FROM events GROUP BY path HAVING count(*) > 900;
+SELECT schedule FROM incremental.pipelines WHERE pipeline_name = 'cv.busy';
 CALL incremental.execute_pipeline('cv.busy');
 SELECT * FROM busy ORDER BY path;
 SELECT path, count(*), round(100.0 * count(*) FILTER (WHERE ok) / count(*), 1)
@@ -306,6 +307,20 @@ CREATE TABLE bad_storage (x int);
 SELECT incremental.create_continuous_view('bad', 'SELECT count(*) FROM events');
 SELECT incremental.pause_continuous_view('events');
 SELECT incremental.drop_pipeline('cv.daily');
+SELECT incremental.reset_pipeline('cv.daily');
+SELECT incremental.create_continuous_view('bad', 'SELECT count(*) FROM cv.events', max_batch_size => 0);
+-- what the batches name cannot be renamed, moved or lose a column
+ALTER TABLE events RENAME TO events2;
+ALTER TABLE events RENAME COLUMN bytes TO size;
+ALTER TABLE events DROP COLUMN client_id;
+ALTER TABLE daily_storage RENAME TO d2;
+ALTER TABLE paths RENAME TO paths2;
+CREATE SCHEMA elsewhere;
+ALTER TABLE events SET SCHEMA elsewhere;
+DROP SCHEMA elsewhere;
+ALTER TABLE paths RENAME CONSTRAINT paths_pkey TO paths_key;
+ALTER TABLE paths RENAME CONSTRAINT paths_key TO paths_pkey;
+DROP TABLE paths;
 -- nothing was left behind by the refusals
 SELECT relname FROM pg_class WHERE relnamespace = 'cv'::regnamespace AND relname LIKE 'bad%' ORDER BY 1;
 SELECT pipeline_name FROM incremental.pipelines ORDER BY 1;
