@@ -37,6 +37,7 @@
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
+#include "parser/parse_coerce.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "utils/builtins.h"
@@ -477,7 +478,23 @@ BuildVarianceRule(CVAggregate *aggregate, CVRuleInput *input, const char *name,
 		return;
 	}
 
-	aggregate->finalTemplate = root ? psprintf("sqrt(%s)", variance) : variance;
+	if (!root)
+		aggregate->finalTemplate = variance;
+	else if (argType == FLOAT4OID || argType == FLOAT8OID)
+		aggregate->finalTemplate = psprintf("sqrt(%s)", variance);
+	else
+	{
+		/*
+		 * PostgreSQL takes the root at the variance's own scale, rounded;
+		 * sqrt() of numeric picks a scale of its own.  Thirty more digits
+		 * first, then rounding to that scale, gives the same digits (a
+		 * square root is not a decimal that ends in 5 at that point, unless
+		 * it ends there).
+		 */
+		aggregate->finalTemplate =
+			psprintf("round(sqrt((%s) + 0.000000000000000000000000000000), scale(%s))",
+					 variance, variance);
+	}
 }
 
 
@@ -693,6 +710,15 @@ ExtendedHashCall(Oid typeId, const char *argument, const char *hll)
 	Oid			functionId;
 	Oid		   *argumentTypes;
 	int			nargs;
+	const char *castTo = "";
+
+	/*
+	 * numeric's hash function leaves out the sign (-3 and 3 collide, which
+	 * a hash table can afford and a sketch cannot): hash the shortest text
+	 * instead, equal exactly for equal values.
+	 */
+	if (typeId == NUMERICOID)
+		return psprintf("%s.hll_hash_text(pg_catalog.trim_scale(%s)::text)", hll, argument);
 
 	if (!OidIsValid(opclass))
 		return NULL;
@@ -703,16 +729,22 @@ ExtendedHashCall(Oid typeId, const char *argument, const char *hll)
 		return NULL;
 
 	/*
-	 * Some types share another type's hash function (boolean hashes as
-	 * "char"); their values are equal exactly when their bytes are.
+	 * varchar hashes as text, keeping its collation through the cast; a
+	 * type that shares an unrelated type's function (boolean hashes as
+	 * "char") is one whose values are equal exactly when their bytes are.
 	 */
 	(void) get_func_signature(functionId, &argumentTypes, &nargs);
-	if (nargs < 1 || (argumentTypes[0] != typeId && !IsPolymorphicType(argumentTypes[0])))
-		return psprintf("%s.hll_hash_any(%s)", hll, argument);
+	if (nargs >= 1 && argumentTypes[0] != typeId && !IsPolymorphicType(argumentTypes[0]))
+	{
+		if (!IsBinaryCoercible(typeId, argumentTypes[0]))
+			return psprintf("%s.hll_hash_any(%s)", hll, argument);
+		castTo = psprintf("::%s", format_type_extended(argumentTypes[0], -1,
+													   FORMAT_TYPE_FORCE_QUALIFY));
+	}
 
-	return psprintf("%s.hll_hash_bigint(%s.%s(%s, 0))", hll,
+	return psprintf("%s.hll_hash_bigint(%s.%s(%s%s, 0))", hll,
 					quote_identifier(get_namespace_name(get_func_namespace(functionId))),
-					quote_identifier(get_func_name(functionId)), argument);
+					quote_identifier(get_func_name(functionId)), argument, castTo);
 }
 
 

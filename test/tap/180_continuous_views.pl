@@ -16,8 +16,10 @@
 # is compared with its query run on the source, group by group (keys joined
 # with IS NOT DISTINCT FROM): exact aggregates equal, float ones within
 # 1e-9 relative, numeric stddev within 1e-12, count(DISTINCT) exact, or
-# within 3 standard errors of hll (exact below 100), percentiles between the direct
-# percentiles 0.03 below and above.  Mismatching groups are printed.
+# within 3 standard errors of hll (exact below 100), percentiles between
+# the direct percentiles at p - 0.03 and p + 0.03.  Mismatching groups are
+# printed.  Last, DROP VIEW of two views removes their storage, side tables
+# and pipelines.
 #
 # Randomized: INCREMENTAL_CV_SEED reproduces the parameters (numbers of
 # keys, NULL and late fractions, batch sizes, thresholds), not the
@@ -240,21 +242,25 @@ push @views, {
 	create => $ddl->(
 		'cv_distinct', q{SELECT g, count(DISTINCT k) AS d_k, count(DISTINCT vi) AS d_i,
   count(DISTINCT vn) FILTER (WHERE vbool) AS d_n_t, count(DISTINCT vf) AS d_f, count(DISTINCT vb) AS d_b,
-  count(DISTINCT vi / 10) AS d_i10, hll_add_agg(hll_hash_integer(vi)) AS h_i,
-  hll_union_agg(hll_add(hll_empty(), hll_hash_bigint(vb))) AS h_b, tdigest(vf, 100) AS td_f
+  count(DISTINCT vi / 10) AS d_i10, count(DISTINCT round(vn)) AS d_n_round, hll_add_agg(hll_hash_integer(vi)) AS h_i,
+  hll_union_agg(hll_add(hll_empty(), hll_hash_bigint(vb))) AS h_b, tdigest(vf, 100) AS td_f,
+  tdigest(tdigest_add(NULL::tdigest, vi, 100)) FILTER (WHERE vi IS NOT NULL) AS td_i
 FROM ev GROUP BY g}, "incremental.distinct = 'hll'"),
-	view => q{SELECT g, d_k, d_i, d_n_t, d_f, d_b, d_i10, hll_cardinality(h_i) AS h_i, hll_cardinality(h_b) AS h_b,
+	view => q{SELECT g, d_k, d_i, d_n_t, d_f, d_b, d_i10, d_n_round, hll_cardinality(h_i) AS h_i, hll_cardinality(h_b) AS h_b,
   coalesce(tdigest_count(td_f), 0) AS td_n,
-  (SELECT tdigest_percentile(t.d, 0.5) FROM (VALUES (td_f)) t(d)) AS td_med FROM cv_distinct},
+  (SELECT tdigest_percentile(t.d, 0.5) FROM (VALUES (td_f)) t(d)) AS td_med,
+  coalesce(tdigest_count(td_i), 0) AS td_i_n,
+  (SELECT tdigest_percentile(t.d, 0.9) FROM (VALUES (td_i)) t(d)) AS td_i_p90 FROM cv_distinct},
 	direct => q{SELECT g, count(DISTINCT k) AS d_k, count(DISTINCT vi) AS d_i,
   count(DISTINCT vn) FILTER (WHERE vbool) AS d_n_t, count(DISTINCT vf) AS d_f, count(DISTINCT vb) AS d_b,
-  count(DISTINCT vi / 10) AS d_i10, hll_cardinality(hll_add_agg(hll_hash_integer(vi))) AS h_i,
-  hll_cardinality(hll_union_agg(hll_add(hll_empty(), hll_hash_bigint(vb)))) AS h_b, count(vf) AS td_n, }
-	  . band('td_med', 0.5, 'vf') . q{ FROM ev GROUP BY g},
+  count(DISTINCT vi / 10) AS d_i10, count(DISTINCT round(vn)) AS d_n_round, hll_cardinality(hll_add_agg(hll_hash_integer(vi))) AS h_i,
+  hll_cardinality(hll_union_agg(hll_add(hll_empty(), hll_hash_bigint(vb)))) AS h_b, count(vf) AS td_n, count(vi) AS td_i_n, }
+	  . band('td_med', 0.5, 'vf') . ', '
+	  . band('td_i_p90', 0.9, 'vi') . q{ FROM ev GROUP BY g},
 	keys => [qw(g)],
-	distinct => [qw(d_k d_i d_n_t d_f d_b d_i10)],
+	distinct => [qw(d_k d_i d_n_t d_f d_b d_i10 d_n_round)],
 	float => [qw(h_i h_b)],
-	pct => [qw(td_med)],
+	pct => [qw(td_med td_i_p90)],
 };
 
 # count(DISTINCT) of types whose hash function is declared for another type
@@ -272,7 +278,8 @@ push @views, {
 # exact distinct counts: the values seen are kept in side tables
 my $q_dexact = q{SELECT g, count(*) AS n, count(DISTINCT k) AS d_k, count(DISTINCT vi) AS d_i,
   count(DISTINCT vn) FILTER (WHERE vbool) AS d_n_t, count(DISTINCT vf) AS d_f, count(DISTINCT at) AS d_at,
-  count(DISTINCT vbool) AS d_bool, count(DISTINCT vi / 100) FILTER (WHERE k IS NULL) AS d_i100_nok
+  count(DISTINCT vbool) AS d_bool, count(DISTINCT vi / 100) FILTER (WHERE k IS NULL) AS d_i100_nok,
+  count(DISTINCT round(vn)) AS d_n_round
 FROM ev GROUP BY g};
 push @views, {
 	name => 'cv_distinct_exact',
@@ -417,7 +424,7 @@ push @views, {
 my %created;
 for my $v (@views)
 {
-	my ($ok, $out, $err) = (0, '', '');
+	my ($out, $err) = ('', '');
 	my $ret = $node->psql('postgres', $v->{create}, stdout => \$out, stderr => \$err, on_error_stop => 1);
 	$created{ $v->{name} } = $ret == 0;
 	ok($ret == 0, "$v->{name} is created") or diag($err);
@@ -682,19 +689,27 @@ my ($min_batches, $batch_list) = split /\|/, $batches;
 diag("batches: $batch_list");
 cmp_ok($min_batches, '>=', 10, 'every view was merged from at least 10 batches');
 
-# --- DROP VIEW drops the storage and the pipeline
-$node->safe_psql('postgres', 'DROP VIEW cv_ljoin');
-is( $node->safe_psql(
-		'postgres', q{
-SELECT to_regclass('cv_ljoin_storage') IS NULL
-   AND NOT EXISTS (SELECT FROM incremental.pipelines WHERE pipeline_name = 'public.cv_ljoin')
-   AND NOT EXISTS (SELECT FROM incremental.sequence_pipelines WHERE pipeline_name = 'public.cv_ljoin')
-   AND NOT EXISTS (SELECT FROM incremental.continuous_view_definitions WHERE pipeline_name = 'public.cv_ljoin')}),
-	't',
-	'DROP VIEW removes the storage table and the pipeline');
+# --- DROP VIEW drops the storage, side tables and pipeline
+for my $name (qw(cv_ljoin cv_distinct_exact))
+{
+	my $storage = $node->safe_psql('postgres',
+		"SELECT storage_table::oid FROM incremental.continuous_view_definitions WHERE pipeline_name = 'public.$name'");
+	my $tables = $node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_class WHERE relname LIKE '${name}\\_%' AND relkind = 'r'");
+	$node->safe_psql('postgres', "DROP VIEW $name");
+	is( $node->safe_psql(
+			'postgres', qq{
+SELECT NOT EXISTS (SELECT FROM pg_class WHERE oid = '$storage')
+   AND NOT EXISTS (SELECT FROM pg_class WHERE relname LIKE '${name}\\_%')
+   AND NOT EXISTS (SELECT FROM incremental.pipelines WHERE pipeline_name = 'public.$name')
+   AND NOT EXISTS (SELECT FROM incremental.sequence_pipelines WHERE pipeline_name = 'public.$name')
+   AND NOT EXISTS (SELECT FROM incremental.continuous_view_definitions WHERE pipeline_name = 'public.$name')}),
+		't',
+		"DROP VIEW $name removes its storage table ($tables tables in all) and its pipeline");
+}
 is( $node->safe_psql('postgres',
 		"SELECT count(*) FROM incremental.continuous_views WHERE view_name::text LIKE 'cv%'"),
-	scalar(grep { $created{$_} } keys %created) - 1,
+	scalar(grep { $created{$_} } keys %created) - 2,
 	'the other continuous views remain');
 
 $node->stop;
