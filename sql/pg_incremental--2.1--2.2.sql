@@ -28,9 +28,13 @@ CREATE TABLE incremental.continuous_view_definitions (
     distinct_tables regclass[] NOT NULL DEFAULT '{}',
     ttl interval CHECK (ttl > '0'),
     ttl_column text,
-    ttl_pipeline text COLLATE "C",
+    maintenance_pipeline text COLLATE "C",
     sliding_window interval,
     read_tables regclass[] NOT NULL DEFAULT '{}',
+    window_column text,
+    sliding_column text,
+    partition_column text,
+    partition_duration interval,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 SELECT pg_catalog.pg_extension_config_dump('incremental.continuous_view_definitions', '');
@@ -91,11 +95,13 @@ CREATE FUNCTION incremental.create_continuous_view(
     ttl interval DEFAULT NULL,
     ttl_column text DEFAULT NULL,
     sliding_window interval DEFAULT NULL,
-    sliding_column text DEFAULT NULL)
+    sliding_column text DEFAULT NULL,
+    partition_by text DEFAULT NULL,
+    partition_duration interval DEFAULT NULL)
  RETURNS regclass
  LANGUAGE C
  AS 'MODULE_PATHNAME', 'incremental_create_continuous_view';
-COMMENT ON FUNCTION incremental.create_continuous_view(text, text, text, bigint, boolean, text, interval, text, interval, text)
+COMMENT ON FUNCTION incremental.create_continuous_view(text, text, text, bigint, boolean, text, interval, text, interval, text, text, interval)
  IS 'create a view of an aggregate query whose storage a sequence pipeline keeps up to date';
 
 /* The pipeline of a continuous view, for the functions below */
@@ -171,6 +177,139 @@ CREATE FUNCTION incremental.rebuild_continuous_view(view regclass)
 COMMENT ON FUNCTION incremental.rebuild_continuous_view(regclass)
  IS 'recompute a continuous view from all rows of its source, in committed batches';
 
+/*
+ * The work of a continuous view's maintenance pipeline (<pipeline>:maintenance,
+ * every minute, as the view's owner; 'at' is the end of the passed interval):
+ *  - partitioned storage: partitions for the next three durations, and for
+ *    rows that landed in the DEFAULT partition (a backfill, late rows),
+ *    which are moved into them; partitions wholly expired are dropped;
+ *  - expired groups (older than the TTL, or steps one step past a sliding
+ *    window) are deleted, at most 50,000 rows per table per run, from the
+ *    storage and the side tables of exact distinct counts.
+ * The definition is read at every run, so set_ttl takes effect at the next.
+ */
+CREATE FUNCTION incremental._maintain_continuous_view(view_pipeline text, at timestamptz)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SET search_path = pg_catalog, pg_temp
+ AS $function$
+DECLARE
+    d incremental.continuous_view_definitions;
+    storage_name text;
+    storage_schema text;
+    default_partition text;
+    key_type regtype;
+    bin_type text;
+    expiry_column text;
+    cutoff timestamptz;
+    part record;
+    part_name text;
+    locked boolean := false;
+    changed bigint := 0;
+    deleted bigint;
+    t regclass;
+BEGIN
+    SELECT * INTO d FROM incremental.continuous_view_definitions c
+    WHERE c.pipeline_name OPERATOR(pg_catalog.=) view_pipeline;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+
+    cutoff := CASE
+        WHEN d.ttl IS NOT NULL THEN at OPERATOR(pg_catalog.-) d.ttl
+        WHEN d.sliding_window IS NOT NULL
+        THEN (at OPERATOR(pg_catalog.-) d.sliding_window)
+                OPERATOR(pg_catalog.-) (d.sliding_window OPERATOR(pg_catalog./) 20)
+    END;
+    expiry_column := coalesce(d.ttl_column, d.window_column);
+
+    IF d.partition_column IS NOT NULL THEN
+        SELECT c.relname, n.nspname INTO storage_name, storage_schema
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+        WHERE c.oid OPERATOR(pg_catalog.=) d.storage_table::oid;
+        default_partition := pg_catalog.format('%I.%I', storage_schema,
+                                pg_catalog.left(storage_name, 55) OPERATOR(pg_catalog.||) '_default');
+        SELECT a.atttypid::regtype INTO key_type FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid OPERATOR(pg_catalog.=) d.storage_table::oid
+          AND a.attname OPERATOR(pg_catalog.=) d.partition_column;
+        -- timestamps bin as such, dates as the midnight of their day; time
+        -- zones bin from midnight UTC, and partitions are named in UTC
+        bin_type := CASE WHEN key_type OPERATOR(pg_catalog.=) 'timestamptz'::regtype
+                         THEN 'timestamptz' ELSE 'timestamp' END;
+
+        -- the partitions the next batches write, and those of rows in DEFAULT
+        FOR part IN EXECUTE pg_catalog.format(
+            'SELECT b::%2$s::text AS low, (b OPERATOR(pg_catalog.+) %1$L::interval)::%2$s::text AS high, '
+            '       pg_catalog.to_char(b%6$s, ''YYYYMMDD_HH24MISS'') AS label '
+            'FROM (SELECT pg_catalog.date_bin(%1$L, $1::%3$s, %7$L::%3$s) '
+            '             OPERATOR(pg_catalog.+) (k OPERATOR(pg_catalog.*) %1$L::interval) AS b '
+            '      FROM pg_catalog.generate_series(0, 2) k '
+            '      UNION SELECT * FROM (SELECT DISTINCT pg_catalog.date_bin(%1$L, %4$I::%3$s, %7$L::%3$s) '
+            '                           FROM %5$s WHERE %4$I IS NOT NULL LIMIT 16) r) bins '
+            'WHERE $2 IS NULL OR b OPERATOR(pg_catalog.+) %1$L::interval OPERATOR(pg_catalog.>) $2 '
+            'ORDER BY b',
+            d.partition_duration, key_type, bin_type, d.partition_column, default_partition,
+            CASE WHEN bin_type OPERATOR(pg_catalog.=) 'timestamptz' THEN ' AT TIME ZONE ''UTC''' ELSE '' END,
+            CASE WHEN bin_type OPERATOR(pg_catalog.=) 'timestamptz' THEN '2000-01-01 00:00:00+00'
+                 ELSE '2000-01-01 00:00:00' END)
+            USING at, cutoff
+        LOOP
+            part_name := pg_catalog.format('%I.%I', storage_schema,
+                pg_catalog.left(storage_name, 40) OPERATOR(pg_catalog.||) '_p' OPERATOR(pg_catalog.||) part.label);
+            CONTINUE WHEN pg_catalog.to_regclass(part_name) IS NOT NULL;
+            IF NOT locked THEN
+                -- batches wait for the move; taken first, so none deadlocks with it
+                EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', d.storage_table);
+                locked := true;
+            END IF;
+            EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                                      part_name, d.storage_table);
+            EXECUTE pg_catalog.format('WITH moved AS (DELETE FROM %1$s WHERE %2$I >= %3$L::%6$s AND %2$I < %4$L::%6$s '
+                                      'RETURNING *) INSERT INTO %5$s SELECT * FROM moved',
+                                      default_partition, d.partition_column, part.low, part.high, part_name,
+                                      key_type);
+            EXECUTE pg_catalog.format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
+                                      d.storage_table, part_name, part.low, part.high);
+            changed := changed OPERATOR(pg_catalog.+) 1;
+        END LOOP;
+
+        -- partitions that hold only expired groups go whole
+        IF cutoff IS NOT NULL THEN
+            FOR t IN
+                SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits i
+                JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+                WHERE i.inhparent OPERATOR(pg_catalog.=) d.storage_table::oid
+                  AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) OPERATOR(pg_catalog.~) '^FOR VALUES FROM'
+                  AND (pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+                                               'TO \(''([^'']*)''\)'))[1]::timestamptz
+                      OPERATOR(pg_catalog.<=) cutoff
+            LOOP
+                IF NOT locked THEN
+                    EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', d.storage_table);
+                    locked := true;
+                END IF;
+                EXECUTE pg_catalog.format('DROP TABLE %s', t);
+                changed := changed OPERATOR(pg_catalog.+) 1;
+            END LOOP;
+        END IF;
+    END IF;
+
+    -- expired groups, in bounded batches; (tableoid, ctid) is unique across partitions
+    IF cutoff IS NOT NULL THEN
+        FOR t IN SELECT unnest(d.storage_table OPERATOR(pg_catalog.||) d.distinct_tables) LOOP
+            EXECUTE pg_catalog.format(
+                'DELETE FROM %1$s WHERE (tableoid, ctid) IN '
+                '(SELECT tableoid, ctid FROM %1$s WHERE %2$I < $1 LIMIT 50000)', t, expiry_column)
+                USING cutoff;
+            GET DIAGNOSTICS deleted = ROW_COUNT;
+            changed := changed OPERATOR(pg_catalog.+) deleted;
+        END LOOP;
+    END IF;
+
+    RETURN changed;
+END;
+$function$;
+
 CREATE FUNCTION incremental.set_ttl(view regclass, ttl interval)
  RETURNS void
  LANGUAGE C
@@ -199,12 +338,12 @@ BEGIN
             SELECT o.objid FROM pg_catalog.pg_event_trigger_dropped_objects() o
             WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
               AND o.objsubid OPERATOR(pg_catalog.=) 0)
-        RETURNING d.pipeline_name, d.ttl_pipeline, d.storage_table::oid AS storage_id,
+        RETURNING d.pipeline_name, d.maintenance_pipeline, d.storage_table::oid AS storage_id,
                   d.distinct_tables::oid[] AS side_ids
     LOOP
         DELETE FROM incremental.pipelines p
         WHERE p.pipeline_name OPERATOR(pg_catalog.=) dropped.pipeline_name
-           OR p.pipeline_name OPERATOR(pg_catalog.=) dropped.ttl_pipeline;
+           OR p.pipeline_name OPERATOR(pg_catalog.=) dropped.maintenance_pipeline;
         FOR table_id IN
             SELECT c.oid FROM pg_catalog.pg_class c
             WHERE c.oid OPERATOR(pg_catalog.=) ANY (dropped.storage_id OPERATOR(pg_catalog.||) dropped.side_ids)
@@ -232,6 +371,9 @@ SELECT d.view_name,
        d.ttl,
        d.ttl_column,
        d.sliding_window,
+       d.partition_column,
+       d.partition_duration,
+       d.maintenance_pipeline,
        p.schedule,
        s.max_batch_size,
        st.state,

@@ -25,8 +25,12 @@ typedef struct ContinuousViewRecord
 	List	   *distinctTableIds;	/* the side tables of exact distinct counts */
 	Interval   *ttl;			/* NULL: groups never expire */
 	const char *ttlColumn;		/* the storage's time key, or NULL */
-	const char *ttlPipelineName;	/* the pipeline deleting expired groups */
+	const char *maintenancePipelineName;	/* expiry and partitions, or NULL */
 	Interval   *slidingWindow;	/* NULL: none */
+	const char *windowColumn;	/* the storage's window step key */
+	const char *slidingColumn;	/* the source's column of the window option */
+	const char *partitionColumn;	/* NULL: the storage is not partitioned */
+	Interval   *partitionDuration;
 	List	   *readTableIds;	/* the relations the view's query reads */
 } ContinuousViewRecord;
 

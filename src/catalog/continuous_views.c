@@ -21,11 +21,13 @@
 static CatalogStatement InsertStatement = {
 	.sql = "INSERT INTO incremental.continuous_view_definitions "
 	"(view_name, pipeline_name, source_table, storage_table, query, realtime, "
-	"distinct_mode, distinct_tables, ttl, ttl_column, ttl_pipeline, sliding_window, "
-	"read_tables) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-	.nargs = 13,
+	"distinct_mode, distinct_tables, ttl, ttl_column, maintenance_pipeline, sliding_window, "
+	"read_tables, window_column, partition_column, partition_duration, sliding_column) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+	.nargs = 17,
 	.argtypes = {REGCLASSOID, TEXTOID, REGCLASSOID, REGCLASSOID, TEXTOID, BOOLOID, TEXTOID,
-	REGCLASSARRAYOID, INTERVALOID, TEXTOID, TEXTOID, INTERVALOID, REGCLASSARRAYOID},
+	REGCLASSARRAYOID, INTERVALOID, TEXTOID, TEXTOID, INTERVALOID, REGCLASSARRAYOID,
+	TEXTOID, TEXTOID, INTERVALOID, TEXTOID},
 };
 
 static CatalogStatement ReadTtlColumnStatement = {
@@ -45,7 +47,8 @@ static CatalogStatement ReadTablesStatement = {
 
 static CatalogStatement ReadViewOfPipelineStatement = {
 	.sql = "SELECT view_name::pg_catalog.oid FROM incremental.continuous_view_definitions "
-	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1 OR ttl_pipeline OPERATOR(pg_catalog.=) $1",
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1 "
+	"OR maintenance_pipeline OPERATOR(pg_catalog.=) $1",
 	.nargs = 1,
 	.argtypes = {TEXTOID},
 };
@@ -67,6 +70,15 @@ static CatalogStatement UpdateTtlStatement = {
 };
 
 
+/* A text Datum, or NULL */
+static Datum
+NullableText(const char *text, char *null)
+{
+	*null = text != NULL ? ' ' : 'n';
+	return text != NULL ? CStringGetTextDatum(text) : (Datum) 0;
+}
+
+
 /* A regclass[] of the relations in a list of OIDs */
 static Datum
 RegclassArray(List *relationIds)
@@ -84,9 +96,10 @@ RegclassArray(List *relationIds)
 void
 InsertContinuousView(const ContinuousViewRecord *record)
 {
-	Datum		values[13];
-	char		nulls[13] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[17];
+	char		nulls[17];
 
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = ObjectIdGetDatum(record->viewId);
 	values[1] = CStringGetTextDatum(record->pipelineName);
 	values[2] = ObjectIdGetDatum(record->sourceRelationId);
@@ -102,13 +115,16 @@ InsertContinuousView(const ContinuousViewRecord *record)
 
 	values[8] = PointerGetDatum(record->ttl);
 	nulls[8] = record->ttl != NULL ? ' ' : 'n';
-	values[9] = record->ttlColumn ? CStringGetTextDatum(record->ttlColumn) : (Datum) 0;
-	nulls[9] = record->ttlColumn != NULL ? ' ' : 'n';
-	values[10] = record->ttlPipelineName ? CStringGetTextDatum(record->ttlPipelineName) : (Datum) 0;
-	nulls[10] = record->ttlPipelineName != NULL ? ' ' : 'n';
+	values[9] = NullableText(record->ttlColumn, &nulls[9]);
+	values[10] = NullableText(record->maintenancePipelineName, &nulls[10]);
 	values[11] = PointerGetDatum(record->slidingWindow);
 	nulls[11] = record->slidingWindow != NULL ? ' ' : 'n';
 	values[12] = RegclassArray(record->readTableIds);
+	values[13] = NullableText(record->windowColumn, &nulls[13]);
+	values[14] = NullableText(record->partitionColumn, &nulls[14]);
+	values[15] = PointerGetDatum(record->partitionDuration);
+	nulls[15] = record->partitionDuration != NULL ? ' ' : 'n';
+	values[16] = NullableText(record->slidingColumn, &nulls[16]);
 
 	ModifyCatalog(&InsertStatement, values, nulls);
 }

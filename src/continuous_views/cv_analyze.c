@@ -47,6 +47,7 @@ static bool CollectAggregates(Node *node, List **aggrefs);
 static char *AddBatchColumn(ContinuousViewDefinition *definition, Expr *expr);
 static char *AggregateName(Query *query, Aggref *aggref, int number);
 static void Refuse(const char *what, const char *hint);
+static void CheckNoCurrentTime(ContinuousViewDefinition *definition);
 
 
 ContinuousViewDefinition *
@@ -119,6 +120,8 @@ AnalyzeContinuousViewQuery(Query *query, ContinuousViewOptions *options)
 		}
 		definition->aggregates = lappend(definition->aggregates, aggregate);
 	}
+
+	CheckNoCurrentTime(definition);
 
 	if (definition->aggregates == NIL && definition->groupKeys == NIL)
 		Refuse("a query without aggregates or GROUP BY",
@@ -428,6 +431,41 @@ UniqueColumnName(const char *base, List **names)
 	}
 	*names = lappend(*names, name);
 	return name;
+}
+
+
+/*
+ * What a batch computes must not depend on when it runs: the current time
+ * in WHERE, in a group key or in an aggregate's argument would be the
+ * batch's, not the row's.  (The select list outside aggregates and HAVING
+ * are evaluated when the view is read, where now() means now.)
+ */
+static void
+CheckNoCurrentTime(ContinuousViewDefinition *definition)
+{
+	bool		found = ContainsCurrentTime((Node *) definition->query->jointree);
+	ListCell   *cell;
+
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		if (!key->isWindowStep)
+			found |= ContainsCurrentTime((Node *) key->expr);
+	}
+	foreach(cell, definition->batchColumns)
+		found |= ContainsCurrentTime((Node *) ((CVBatchColumn *) lfirst(cell))->expr);
+
+	if (found)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a continuous view cannot use the current time in WHERE, GROUP BY or "
+						"an aggregate's arguments"),
+				 errdetail("A batch would compute it when it runs, not when the row arrived."),
+				 errhint("For the last minutes or days, write \"WHERE t > clock_timestamp() - "
+						 "interval '5 minutes'\" at the top of WHERE: a sliding window.  In the "
+						 "select list outside aggregates and in HAVING, now() is the time of "
+						 "reading.")));
 }
 
 

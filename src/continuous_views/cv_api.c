@@ -29,6 +29,8 @@
 PG_FUNCTION_INFO_V1(incremental_rebuild_continuous_view);
 PG_FUNCTION_INFO_V1(incremental_set_ttl);
 
+static void CheckRelationExists(Oid relationId);
+
 
 /*
  * incremental.rebuild_continuous_view(view): forgets the pipeline's
@@ -51,6 +53,7 @@ incremental_rebuild_continuous_view(PG_FUNCTION_ARGS)
 	CheckInstalledVersion();
 	CheckArgumentNotNull(fcinfo, 0, "view");
 	viewId = PG_GETARG_OID(0);
+	CheckRelationExists(viewId);
 
 	if (!ReadContinuousViewTables(viewId, &pipelineName, &tableIds))
 		ereport(ERROR,
@@ -92,6 +95,7 @@ incremental_set_ttl(PG_FUNCTION_ARGS)
 	CheckInstalledVersion();
 	CheckArgumentNotNull(fcinfo, 0, "view");
 	viewId = PG_GETARG_OID(0);
+	CheckRelationExists(viewId);
 
 	if (!ReadContinuousViewTtlColumn(viewId, &ttlColumn))
 		ereport(ERROR,
@@ -116,4 +120,15 @@ incremental_set_ttl(PG_FUNCTION_ARGS)
 
 	UpdateContinuousViewTtl(viewId, ttl);
 	PG_RETURN_VOID();
+}
+
+
+/* regclass accepts any number: 0 or a dropped view's OID is not a view */
+static void
+CheckRelationExists(Oid relationId)
+{
+	if (get_rel_relkind(relationId) == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relationId)));
 }

@@ -42,22 +42,15 @@
 #include "catalog/continuous_view_catalog.h"
 #include "continuous_views/cv_analyze.h"
 #include "continuous_views/cv_create.h"
+#include "continuous_views/cv_dependencies.h"
+#include "continuous_views/cv_maintenance.h"
 #include "continuous_views/cv_sql.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
-#include "pipelines/time_interval.h"
 
 PG_FUNCTION_INFO_V1(incremental_create_continuous_view);
-PG_FUNCTION_INFO_V1(incremental_record_continuous_view_dependencies);
 
-static CVGroupKey *FindTtlKey(ContinuousViewDefinition *definition,
-							  ContinuousViewOptions *options);
 static void ExecuteGenerated(const char *command);
-static void RecordDependency(Oid dependentId, Oid classId, Oid referencedId);
-static List *QueryRelations(Query *query);
-static bool CollectRelations(Node *node, List **relationIds);
-static Datum RowAttribute(HeapTuple row, TupleDesc descriptor, const char *name);
-static List *OidArrayToList(Datum array);
 static void WarnWithoutIdIndex(ContinuousViewDefinition *definition);
 
 
@@ -98,6 +91,10 @@ incremental_create_continuous_view(PG_FUNCTION_ARGS)
 		options.slidingWindow = PG_GETARG_INTERVAL_P(8);
 	if (!PG_ARGISNULL(9))
 		options.slidingColumn = text_to_cstring(PG_GETARG_TEXT_PP(9));
+	if (!PG_ARGISNULL(10))
+		options.partitionBy = text_to_cstring(PG_GETARG_TEXT_PP(10));
+	if (!PG_ARGISNULL(11))
+		options.partitionDuration = PG_GETARG_INTERVAL_P(11);
 
 	view = makeRangeVarFromNameList(stringToQualifiedNameList(viewName));
 
@@ -141,9 +138,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	Oid			storageId;
 	int64		maxBatchSize = options->maxBatchSize;
 	ListCell   *cell;
-	CVGroupKey *ttlKey;
-	char	   *ttlPipelineName = NULL;
-	char	   *ttlSource = NULL;
+	CVMaintenance maintenance;
 
 	CheckInstalledVersion();
 
@@ -166,20 +161,9 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 				 errdetail("Its batches run in other sessions, which do not see "
 						   "this session's temporary objects.")));
 
+	/* as written, before the analysis takes a sliding window's condition out */
+	record.query = QueryText(copyObject(query));
 	definition = AnalyzeContinuousViewQuery(query, options);
-	if (definition->slidingWindow != NULL && (options->ttl != NULL || options->ttlColumn != NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a continuous view with a sliding window cannot have a ttl"),
-				 errdetail("Its steps expire as they leave the window.")));
-	if (definition->slidingWindow != NULL && definition->hasExactDistinct)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a sliding window cannot keep exact distinct counts"),
-				 errdetail("The window combines the counts of its steps, and exact counts of "
-						   "distinct values do not add up across steps; HyperLogLog sketches "
-						   "do."),
-				 errhint("Pass distinct => 'hll' (CREATE EXTENSION hll first).")));
 
 	namespaceId = RangeVarGetCreationNamespace(viewName);
 	if (isAnyTempNamespace(namespaceId))
@@ -206,22 +190,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 				 errhint("Choose another name for the view, or rename \"%s\".",
 						 storageRelname)));
 
-	ttlKey = FindTtlKey(definition, options);
-	if (definition->slidingWindow != NULL)
-	{
-		/* steps are deleted one step after they left the window */
-		ttlKey = llast(definition->groupKeys);
-		ttlPipelineName = psprintf("%s:ttl", pipelineName);
-		ttlSource = psprintf("(%s + %s)", IntervalLiteral(definition->slidingWindow),
-							 IntervalLiteral(definition->slidingStep));
-	}
-	else if (ttlKey != NULL)
-	{
-		ttlPipelineName = psprintf("%s:ttl", pipelineName);
-		ttlSource = psprintf("(SELECT d.ttl FROM incremental.continuous_view_definitions d "
-							 "WHERE d.pipeline_name OPERATOR(pg_catalog.=) %s)",
-							 quote_literal_cstr(pipelineName));
-	}
+	PlanMaintenance(definition, options, pipelineName, &maintenance);
 
 	if (options->realtime)
 		watermark = psprintf("(SELECT p.last_processed_sequence_number "
@@ -252,7 +221,14 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ExecuteGenerated(StorageTableCommand(definition, storageQualified));
+	ExecuteGenerated(StorageTableCommand(definition, storageQualified,
+										 maintenance.partitionKey));
+	if (maintenance.partitionKey != NULL)
+		ExecuteGenerated(psprintf("CREATE TABLE %s PARTITION OF %s DEFAULT",
+								  quote_qualified_identifier(schemaName,
+															 psprintf("%.*s_default", NAMEDATALEN - 1 - 8,
+																	  storageRelname)),
+								  storageQualified));
 	foreach(cell, definition->aggregates)
 	{
 		CVAggregate *aggregate = lfirst(cell);
@@ -262,8 +238,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	}
 	ExecuteGenerated(psprintf("CREATE VIEW %s AS %s", viewQualified,
 							  ViewQuery(definition, storageQualified, watermark, columnNames,
-										ttlKey && definition->slidingWindow == NULL ?
-										ttlKey->columnName : NULL, ttlSource)));
+										maintenance.ttlKey ? maintenance.ttlKey->columnName : NULL,
+										maintenance.ttlSource)));
 	SPI_finish();
 
 	viewId = get_relname_relid(viewName->relname, namespaceId);
@@ -283,33 +259,23 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 						   options->schedule, maxBatchSize,
 						   pg_get_timezone_name(session_timezone), false);
 
-	/*
-	 * Expired groups are deleted every minute, at most EXPIRY_BATCH_ROWS per
-	 * table at a time, by a time interval pipeline of the view's owner.
-	 */
-	if (ttlKey != NULL)
-	{
-		TimeIntervalPipelineState expiry = {0};
-
-		expiry.timeInterval.time = USECS_PER_MINUTE;
-		expiry.batched = true;
-		CreateTimeIntervalPipeline(ttlPipelineName, &expiry, false, InvalidOid,
-								   ExpiryCommand(definition, storageQualified,
-												 ttlKey->columnName, ttlSource),
-								   "1 minute", false);
-	}
+	if (maintenance.pipelineName != NULL)
+		CreateMaintenancePipeline(maintenance.pipelineName, pipelineName);
 
 	record.viewId = viewId;
 	record.pipelineName = pipelineName;
 	record.sourceRelationId = definition->sourceRelationId;
 	record.storageRelationId = storageId;
-	record.query = QueryText(definition->query);
 	record.realtime = options->realtime;
 	record.ttl = options->ttl;
-	record.ttlColumn = ttlKey && definition->slidingWindow == NULL ? ttlKey->columnName : NULL;
+	record.ttlColumn = maintenance.ttlKey ? maintenance.ttlKey->columnName : NULL;
 	record.slidingWindow = definition->slidingWindow;
+	record.slidingColumn = options->slidingColumn;
+	record.windowColumn = maintenance.windowKey ? maintenance.windowKey->columnName : NULL;
+	record.partitionColumn = maintenance.partitionKey ? maintenance.partitionKey->columnName : NULL;
+	record.partitionDuration = options->partitionDuration;
 	record.readTableIds = QueryRelations(query);
-	record.ttlPipelineName = ttlPipelineName;
+	record.maintenancePipelineName = maintenance.pipelineName;
 	record.distinctMode = definition->hasExactDistinct ? "exact" :
 		definition->hllSchema != NULL ? "hll" : NULL;
 	InsertContinuousView(&record);	/* its trigger records the dependencies */
@@ -318,74 +284,6 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 		WarnWithoutIdIndex(definition);
 
 	return viewId;
-}
-
-
-/*
- * The group key whose age decides when a group expires: the ttl_column
- * given, or the only key of a date or time type.  NULL without TTL.
- */
-static CVGroupKey *
-FindTtlKey(ContinuousViewDefinition *definition, ContinuousViewOptions *options)
-{
-	CVGroupKey *found = NULL;
-	int			candidates = 0;
-	ListCell   *cell;
-
-	if (options->ttl == NULL && options->ttlColumn == NULL)
-		return NULL;
-
-	if (options->ttl != NULL &&
-		DatumGetBool(DirectFunctionCall2(interval_le, IntervalPGetDatum(options->ttl),
-										 IntervalPGetDatum(palloc0(sizeof(Interval))))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ttl must be longer than zero"),
-				 errhint("Pass NULL to keep groups forever.")));
-
-	foreach(cell, definition->groupKeys)
-	{
-		CVGroupKey *key = lfirst(cell);
-		Oid			typeId = exprType((Node *) key->expr);
-		bool		isTime = typeId == DATEOID || typeId == TIMESTAMPOID ||
-			typeId == TIMESTAMPTZOID;
-
-		if (options->ttlColumn != NULL)
-		{
-			if (strcmp(key->columnName, options->ttlColumn) != 0)
-				continue;
-			if (!isTime)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("ttl_column \"%s\" is of type %s", options->ttlColumn,
-								format_type_be(typeId)),
-						 errhint("The ttl_column must be a group key of type date, "
-								 "timestamp or timestamptz.")));
-			return key;
-		}
-		if (isTime)
-		{
-			found = key;
-			candidates++;
-		}
-	}
-
-	if (options->ttlColumn != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("ttl_column \"%s\" is not a group key of the view", options->ttlColumn),
-				 errhint("Name one of the GROUP BY columns, as the view names it.")));
-	if (candidates != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 candidates == 0 ?
-				 errmsg("a continuous view with a ttl needs a group key of type date, "
-						"timestamp or timestamptz") :
-				 errmsg("the continuous view has %d time keys", candidates),
-				 errhint(candidates == 0 ?
-						 "GROUP BY a time bucket, such as date_trunc('day', t, 'UTC')." :
-						 "Say which one expires with ttl_column.")));
-	return found;
 }
 
 
@@ -399,123 +297,6 @@ ExecuteGenerated(const char *command)
 }
 
 
-/*
- * The trigger on incremental.continuous_view_definitions that records, for
- * a row inserted by creation or by pg_restore, that the view depends on the
- * tables its query reads, and the view and its tables on the extension.
- */
-Datum
-incremental_record_continuous_view_dependencies(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigger = (TriggerData *) fcinfo->context;
-	TupleDesc	descriptor;
-	HeapTuple	row;
-	Oid			extensionId = IncrementalExtensionId();
-	Oid			viewId;
-	List	   *tableIds;
-	List	   *readIds;
-	ListCell   *cell;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(trigger->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
-		elog(ERROR, "incremental_record_continuous_view_dependencies: not an insert trigger");
-
-	descriptor = RelationGetDescr(trigger->tg_relation);
-	row = trigger->tg_trigtuple;
-	viewId = DatumGetObjectId(RowAttribute(row, descriptor, "view_name"));
-	tableIds = lcons_oid(DatumGetObjectId(RowAttribute(row, descriptor, "storage_table")),
-						 OidArrayToList(RowAttribute(row, descriptor, "distinct_tables")));
-	readIds = OidArrayToList(RowAttribute(row, descriptor, "read_tables"));
-
-	if (!OidIsValid(get_rel_relkind(viewId)))
-		return PointerGetDatum(row);
-
-	RecordDependency(viewId, ExtensionRelationId, extensionId);
-	foreach(cell, tableIds)
-	{
-		if (OidIsValid(get_rel_relkind(lfirst_oid(cell))))
-			RecordDependency(lfirst_oid(cell), ExtensionRelationId, extensionId);
-	}
-	foreach(cell, readIds)
-	{
-		if (OidIsValid(get_rel_relkind(lfirst_oid(cell))))
-			RecordDependency(viewId, RelationRelationId, lfirst_oid(cell));
-	}
-	return PointerGetDatum(row);
-}
-
-
-/* A column of a catalog row, by name; it must not be NULL */
-static Datum
-RowAttribute(HeapTuple row, TupleDesc descriptor, const char *name)
-{
-	int			attnum = SPI_fnumber(descriptor, name);
-	bool		isNull;
-	Datum		value;
-
-	if (attnum <= 0)
-		elog(ERROR, "continuous_view_definitions has no column \"%s\"", name);
-	value = heap_getattr(row, attnum, descriptor, &isNull);
-	if (isNull)
-		elog(ERROR, "continuous_view_definitions.%s is NULL", name);
-	return value;
-}
-
-
-static List *
-OidArrayToList(Datum array)
-{
-	Datum	   *elements;
-	int			count;
-	List	   *oids = NIL;
-
-	deconstruct_array(DatumGetArrayTypeP(array), OIDOID, sizeof(Oid), true, TYPALIGN_INT,
-					  &elements, NULL, &count);
-	for (int i = 0; i < count; i++)
-		oids = lappend_oid(oids, DatumGetObjectId(elements[i]));
-	return oids;
-}
-
-
-/* The relations a query reads, each once, in subqueries too */
-static List *
-QueryRelations(Query *query)
-{
-	List	   *relationIds = NIL;
-
-	(void) CollectRelations((Node *) query, &relationIds);
-	return relationIds;
-}
-
-
-static bool
-CollectRelations(Node *node, List **relationIds)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, RangeTblEntry))
-	{
-		RangeTblEntry *rte = (RangeTblEntry *) node;
-
-		if (rte->rtekind == RTE_RELATION)
-			*relationIds = list_append_unique_oid(*relationIds, rte->relid);
-		return false;
-	}
-	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, CollectRelations, relationIds,
-								 QTW_EXAMINE_RTES_BEFORE);
-	return expression_tree_walker(node, CollectRelations, relationIds);
-}
-
-
-static void
-RecordDependency(Oid dependentId, Oid classId, Oid referencedId)
-{
-	ObjectAddress dependent = {RelationRelationId, dependentId, 0};
-	ObjectAddress referenced = {classId, referencedId, 0};
-
-	recordDependencyOn(&dependent, &referenced, DEPENDENCY_NORMAL);
-}
 
 
 /*

@@ -38,6 +38,7 @@ static void ContinuousViewProcessUtility(PlannedStmt *plannedStatement,
 										 QueryEnvironment *queryEnv, DestReceiver *dest,
 										 QueryCompletion *completion);
 static bool HasIncrementalOption(ViewStmt *statement);
+static Interval *IntervalOption(DefElem *option);
 static void RefuseRenamesUnderContinuousViews(Node *statement);
 static void RefuseForRelation(RangeVar *relation, const char *action);
 static void ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options);
@@ -103,9 +104,11 @@ ContinuousViewProcessUtility(PlannedStmt *plannedStatement, const char *queryStr
 
 /*
  * A continuous view's pipeline names its tables and columns in its command
- * text: renaming them, moving them to another schema or dropping a column
- * would make every later batch fail.  (Renaming the view itself is fine:
- * nothing refers to its name.)
+ * text: renaming them or moving them to another schema would make every
+ * later batch fail.  (Renaming the view itself is fine: nothing refers to
+ * its name.  Dropping a column the view reads, or changing its type, is
+ * refused by PostgreSQL itself: cv_dependencies.c records the view's rule
+ * on those columns.)
  */
 static void
 RefuseRenamesUnderContinuousViews(Node *statement)
@@ -128,19 +131,6 @@ RefuseRenamesUnderContinuousViews(Node *statement)
 
 		if (move->relation != NULL)
 			RefuseForRelation(move->relation, "move");
-	}
-	else if (IsA(statement, AlterTableStmt))
-	{
-		AlterTableStmt *alter = (AlterTableStmt *) statement;
-		ListCell   *cell;
-
-		foreach(cell, alter->cmds)
-		{
-			AlterTableCmd *command = lfirst(cell);
-
-			if (command->subtype == AT_DropColumn)
-				RefuseForRelation(alter->relation, "drop a column of");
-		}
 	}
 }
 
@@ -167,6 +157,17 @@ RefuseForRelation(RangeVar *relation, const char *action)
 			 errdetail("The batches of a continuous view run a command that names its "
 					   "tables and columns."),
 			 errhint("Drop the continuous view first, and create it again afterwards.")));
+}
+
+
+/* An option's value as an interval */
+static Interval *
+IntervalOption(DefElem *option)
+{
+	return DatumGetIntervalP(DirectFunctionCall3(interval_in,
+												 CStringGetDatum(defGetString(option)),
+												 ObjectIdGetDatum(InvalidOid),
+												 Int32GetDatum(-1)));
 }
 
 
@@ -211,8 +212,9 @@ ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
 					 errhint("Options of continuous views are incremental.continuous, "
 							 "incremental.schedule, incremental.max_batch_size, "
 							 "incremental.realtime, incremental.distinct, incremental.ttl, "
-							 "incremental.ttl_column, incremental.sliding_window and "
-							 "incremental.sliding_column.")));
+							 "incremental.ttl_column, incremental.sliding_window, "
+							 "incremental.sliding_column, incremental.partition_by and "
+							 "incremental.partition_duration.")));
 
 		if (strcmp(option->defname, "continuous") == 0)
 			continuous = defGetBoolean(option);
@@ -236,19 +238,17 @@ ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
 		else if (strcmp(option->defname, "distinct") == 0)
 			options->distinctMode = defGetString(option);
 		else if (strcmp(option->defname, "ttl") == 0)
-			options->ttl = DatumGetIntervalP(DirectFunctionCall3(interval_in,
-																 CStringGetDatum(defGetString(option)),
-																 ObjectIdGetDatum(InvalidOid),
-																 Int32GetDatum(-1)));
+			options->ttl = IntervalOption(option);
 		else if (strcmp(option->defname, "ttl_column") == 0)
 			options->ttlColumn = defGetString(option);
 		else if (strcmp(option->defname, "sliding_window") == 0)
-			options->slidingWindow = DatumGetIntervalP(DirectFunctionCall3(interval_in,
-																		   CStringGetDatum(defGetString(option)),
-																		   ObjectIdGetDatum(InvalidOid),
-																		   Int32GetDatum(-1)));
+			options->slidingWindow = IntervalOption(option);
 		else if (strcmp(option->defname, "sliding_column") == 0)
 			options->slidingColumn = defGetString(option);
+		else if (strcmp(option->defname, "partition_by") == 0)
+			options->partitionBy = defGetString(option);
+		else if (strcmp(option->defname, "partition_duration") == 0)
+			options->partitionDuration = IntervalOption(option);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -256,8 +256,9 @@ ParseViewOptions(ViewStmt *statement, ContinuousViewOptions *options)
 					 errhint("Options of continuous views are incremental.continuous, "
 							 "incremental.schedule, incremental.max_batch_size, "
 							 "incremental.realtime, incremental.distinct, incremental.ttl, "
-							 "incremental.ttl_column, incremental.sliding_window and "
-							 "incremental.sliding_column.")));
+							 "incremental.ttl_column, incremental.sliding_window, "
+							 "incremental.sliding_column, incremental.partition_by and "
+							 "incremental.partition_duration.")));
 	}
 
 	if (!continuous)

@@ -129,6 +129,8 @@ typedef struct ContinuousViewOptions
 	char	   *ttlColumn;		/* NULL: the only time key, when ttl is set */
 	Interval   *slidingWindow;	/* NULL: from the query's WHERE, or none */
 	char	   *slidingColumn;	/* the source's time column of the window */
+	char	   *partitionBy;	/* NULL: the only time key, with a duration */
+	Interval   *partitionDuration;	/* NULL: the storage is not partitioned */
 } ContinuousViewOptions;
 
 #endif							/* INCREMENTAL_CV_DEFINITION_H */

@@ -109,7 +109,8 @@ FillTemplate(const char *template, char **args, int nargs)
 
 
 char *
-StorageTableCommand(ContinuousViewDefinition *definition, const char *storageName)
+StorageTableCommand(ContinuousViewDefinition *definition, const char *storageName,
+					CVGroupKey *partitionKey)
 {
 	StringInfoData command;
 	ListCell   *cell;
@@ -143,6 +144,9 @@ StorageTableCommand(ContinuousViewDefinition *definition, const char *storageNam
 
 	/* NULL keys are one group, as in GROUP BY */
 	appendStringInfo(&command, ", UNIQUE NULLS NOT DISTINCT (%s))", KeyList(definition, NULL));
+	if (partitionKey != NULL)
+		appendStringInfo(&command, " PARTITION BY RANGE (%s)",
+						 quote_identifier(partitionKey->columnName));
 	return command.data;
 }
 
@@ -854,38 +858,6 @@ KeyList(ContinuousViewDefinition *definition, const char *qualifier)
 						 quote_identifier(key->columnName));
 	}
 	return keys.data;
-}
-
-
-/* Rows deleted per table by one run of a view's expiry pipeline */
-#define EXPIRY_BATCH_ROWS 50000
-
-char *
-ExpiryCommand(ContinuousViewDefinition *definition, const char *storageName,
-			  const char *ttlColumn, const char *ttlSource)
-{
-	StringInfoData command;
-	ListCell   *cell;
-	int			number = 0;
-	const char *expiryFormat = "DELETE FROM %s WHERE ctid = ANY (ARRAY(SELECT ctid FROM %s "
-		"WHERE %s < $2 - %s LIMIT " CppAsString2(EXPIRY_BATCH_ROWS) "))";
-	const char *column = quote_identifier(ttlColumn);
-
-	initStringInfo(&command);
-	foreach(cell, definition->aggregates)
-	{
-		CVAggregate *aggregate = lfirst(cell);
-
-		if (!aggregate->exactDistinct)
-			continue;
-		appendStringInfo(&command, "%s expired_%d AS (", number == 0 ? "WITH" : ",", number + 1);
-		appendStringInfo(&command, expiryFormat, aggregate->sideTable, aggregate->sideTable,
-						 column, ttlSource);
-		appendStringInfoString(&command, ") ");
-		number++;
-	}
-	appendStringInfo(&command, expiryFormat, storageName, storageName, column, ttlSource);
-	return command.data;
 }
 
 

@@ -13,9 +13,12 @@
 /* Fills the placeholders %1$s .. %N$s of a rule's template */
 extern char *FillTemplate(const char *template, char **args, int nargs);
 
-/* CREATE TABLE for the storage, named by its quoted, qualified name */
+/*
+ * CREATE TABLE for the storage, named by its quoted, qualified name;
+ * partitioned by range of partitionKey unless NULL
+ */
 extern char *StorageTableCommand(ContinuousViewDefinition *definition,
-								 const char *storageName);
+								 const char *storageName, CVGroupKey *partitionKey);
 
 /* CREATE TABLE for the values an exact distinct count has seen */
 extern char *SideTableCommand(ContinuousViewDefinition *definition, CVAggregate *aggregate);
@@ -33,13 +36,6 @@ extern char *BatchCommand(ContinuousViewDefinition *definition, const char *stor
 extern char *ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 					   const char *watermark, List *columnNames, const char *ttlColumn,
 					   const char *ttlSource);
-
-/*
- * The pipeline command that deletes groups whose time key ttlColumn is
- * older than $2 minus the interval ttlSource, in bounded batches.
- */
-extern char *ExpiryCommand(ContinuousViewDefinition *definition, const char *storageName,
-						   const char *ttlColumn, const char *ttlSource);
 
 /* An interval as a typed SQL literal */
 extern char *IntervalLiteral(Interval *interval);

@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -27,6 +28,7 @@
 #include "continuous_views/cv_window.h"
 
 static bool IsSlidingWindowCondition(Node *node, Node **column, Interval **window);
+static bool ContainsCurrentTimeWalker(Node *node, void *context);
 
 
 /*
@@ -53,7 +55,8 @@ TakeSlidingWindowCondition(Query *query, Interval **window)
 
 		if (IsSlidingWindowCondition(lfirst(cell), &column, window))
 		{
-			List	   *rest = list_delete_cell(list_copy(conditions), cell);
+			List	   *rest = list_delete_nth_cell(list_copy(conditions),
+													foreach_current_index(cell));
 
 			query->jointree->quals = rest == NIL ? NULL :
 				list_length(rest) == 1 ? linitial(rest) : (Node *) makeBoolExpr(AND_EXPR, rest, -1);
@@ -88,17 +91,73 @@ IsSlidingWindowCondition(Node *node, Node **column, Interval **window)
 		return false;
 	now = linitial(difference->args);
 	width = lsecond(difference->args);
-	if (!IsA(now, FuncExpr) || !IsA(width, Const) || ((Const *) width)->constisnull ||
+	if (!IsCurrentTime(now) || !IsA(width, Const) || ((Const *) width)->constisnull ||
 		((Const *) width)->consttype != INTERVALOID)
-		return false;
-	name = get_func_name(((FuncExpr *) now)->funcid);
-	if (strcmp(name, "clock_timestamp") != 0 && strcmp(name, "now") != 0 &&
-		strcmp(name, "statement_timestamp") != 0 && strcmp(name, "transaction_timestamp") != 0)
 		return false;
 
 	*column = linitial(comparison->args);
 	*window = DatumGetIntervalP(((Const *) width)->constvalue);
 	return true;
+}
+
+
+/*
+ * Whether an expression is the current time: now(), clock_timestamp(),
+ * statement_timestamp(), transaction_timestamp(), timeofday(), or
+ * CURRENT_TIMESTAMP, LOCALTIMESTAMP, CURRENT_DATE and the like.
+ */
+bool
+IsCurrentTime(Node *node)
+{
+	if (IsA(node, SQLValueFunction))
+	{
+		switch (((SQLValueFunction *) node)->op)
+		{
+			case SVFOP_CURRENT_DATE:
+			case SVFOP_CURRENT_TIME:
+			case SVFOP_CURRENT_TIME_N:
+			case SVFOP_CURRENT_TIMESTAMP:
+			case SVFOP_CURRENT_TIMESTAMP_N:
+			case SVFOP_LOCALTIME:
+			case SVFOP_LOCALTIME_N:
+			case SVFOP_LOCALTIMESTAMP:
+			case SVFOP_LOCALTIMESTAMP_N:
+				return true;
+			default:
+				return false;
+		}
+	}
+	if (IsA(node, FuncExpr) &&
+		get_func_namespace(((FuncExpr *) node)->funcid) == PG_CATALOG_NAMESPACE)
+	{
+		char	   *name = get_func_name(((FuncExpr *) node)->funcid);
+
+		return strcmp(name, "now") == 0 || strcmp(name, "clock_timestamp") == 0 ||
+			strcmp(name, "statement_timestamp") == 0 ||
+			strcmp(name, "transaction_timestamp") == 0 || strcmp(name, "timeofday") == 0;
+	}
+	return false;
+}
+
+
+/* Whether an expression (or a query in it) uses the current time */
+bool
+ContainsCurrentTime(Node *node)
+{
+	return ContainsCurrentTimeWalker(node, NULL);
+}
+
+
+static bool
+ContainsCurrentTimeWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsCurrentTime(node))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, ContainsCurrentTimeWalker, context, 0);
+	return expression_tree_walker(node, ContainsCurrentTimeWalker, context);
 }
 
 

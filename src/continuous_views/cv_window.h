@@ -25,4 +25,8 @@ extern Node *TakeSlidingWindowCondition(Query *query, Interval **window);
 extern void AddWindowStep(ContinuousViewDefinition *definition, ContinuousViewOptions *options,
 						  Node *windowColumn, List **names);
 
+/* Whether an expression is, or uses, the current time (now() and the like) */
+extern bool IsCurrentTime(Node *node);
+extern bool ContainsCurrentTime(Node *node);
+
 #endif							/* INCREMENTAL_CV_WINDOW_H */

@@ -80,7 +80,10 @@ incremental_reset_pipeline(PG_FUNCTION_ARGS)
 	executeImmediately = PG_GETARG_BOOL(1);
 
 	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_RESET);
-	RefuseForContinuousView(pipelineName, "reset",
+
+	/* (a view's maintenance pipeline may start over: it only expires) */
+	if (pipeline->type == PIPELINE_TYPE_SEQUENCE)
+		RefuseForContinuousView(pipelineName, "reset",
 							"SELECT incremental.rebuild_continuous_view('%s'); recomputes "
 							"the view from its source.");
 	ResetPipelineProgress(pipeline);

@@ -122,8 +122,12 @@ CheckSequenceUsable(Oid sequenceId, Oid ownerId)
 char *
 QualifiedRelationName(Oid relationId)
 {
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relationId)),
-									  get_rel_name(relationId));
+	char	   *name = get_rel_name(relationId);
+
+	/* a relation dropped meanwhile, or an OID that never was one */
+	if (name == NULL)
+		return psprintf("%u", relationId);
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relationId)), name);
 }
 
 
