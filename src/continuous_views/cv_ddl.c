@@ -15,10 +15,12 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
 #include "parser/analyze.h"
 #include "tcop/utility.h"
+#include "utils/lsyscache.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -147,6 +149,10 @@ RefuseForRelation(RangeVar *relation, const char *action)
 	if (!OidIsValid(relationId))
 		return;
 	viewId = ContinuousViewUsingRelation(relationId);
+
+	/* the maintenance finds partitioned storage's partitions by name */
+	if (!OidIsValid(viewId) && get_rel_relispartition(relationId))
+		viewId = ContinuousViewUsingRelation(get_partition_parent(relationId, true));
 	if (!OidIsValid(viewId) || viewId == relationId)
 		return;
 

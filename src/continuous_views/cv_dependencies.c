@@ -7,8 +7,10 @@
  * A plain view's query reads only its storage, so PostgreSQL would know
  * nothing of the tables and columns its batches read.  This records:
  *	- the view's rule on every column its query reads (the source's
- *	  sequence column and a sliding window's time column included): DROP
- *	  COLUMN and ALTER COLUMN ... TYPE of them are refused as for any view;
+ *	  sequence column and a sliding window's time column included), and on
+ *	  every column of its storage and side tables, which the batches write:
+ *	  DROP COLUMN and ALTER COLUMN ... TYPE of them are refused as for any
+ *	  view;
  *	- the view on every table its query reads and on its side tables: DROP
  *	  TABLE needs CASCADE, which drops the view;
  *	- the view and its tables on the extension: DROP EXTENSION needs
@@ -22,6 +24,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
@@ -56,6 +59,7 @@ typedef struct ColumnCollector
 static bool CollectRelations(Node *node, List **relationIds);
 static bool CollectColumns(Node *node, ColumnCollector *collector);
 static void AddColumn(ColumnCollector *collector, Oid relationId, AttrNumber column);
+static void AddAllColumns(ColumnCollector *collector, Oid relationId);
 static Datum RowAttribute(HeapTuple row, TupleDesc descriptor, const char *name,
 						  bool *isNull);
 static List *OidArrayToList(Datum array);
@@ -139,14 +143,16 @@ incremental_record_continuous_view_dependencies(PG_FUNCTION_ARGS)
 	RecordDependency(&view, ExtensionRelationId, extensionId, 0);
 	foreach(cell, tableIds)
 	{
+		Oid			tableId = lfirst_oid(cell);
 		ObjectAddress table;
 
-		if (get_rel_relkind(lfirst_oid(cell)) == '\0')
+		if (get_rel_relkind(tableId) == '\0')
 			continue;
-		ObjectAddressSet(table, RelationRelationId, lfirst_oid(cell));
+		ObjectAddressSet(table, RelationRelationId, tableId);
 		RecordDependency(&table, ExtensionRelationId, extensionId, 0);
 		if (foreach_current_index(cell) > 0)	/* the view itself reads its storage */
-			RecordDependency(&view, RelationRelationId, lfirst_oid(cell), 0);
+			RecordDependency(&view, RelationRelationId, tableId, 0);
+		AddAllColumns(&collector, tableId);
 	}
 	foreach(cell, readIds)
 	{
@@ -249,6 +255,22 @@ AddColumn(ColumnCollector *collector, Oid relationId, AttrNumber column)
 	address = palloc(sizeof(ObjectAddress));
 	ObjectAddressSubSet(*address, RelationRelationId, relationId, column);
 	collector->columns = lappend(collector->columns, address);
+}
+
+
+/* Every column of a table */
+static void
+AddAllColumns(ColumnCollector *collector, Oid relationId)
+{
+	Relation	relation = relation_open(relationId, AccessShareLock);
+	TupleDesc	descriptor = RelationGetDescr(relation);
+
+	for (int i = 0; i < descriptor->natts; i++)
+	{
+		if (!TupleDescAttr(descriptor, i)->attisdropped)
+			AddColumn(collector, relationId, TupleDescAttr(descriptor, i)->attnum);
+	}
+	relation_close(relation, AccessShareLock);
 }
 
 

@@ -70,7 +70,7 @@ PlanMaintenance(ContinuousViewDefinition *definition, ContinuousViewOptions *opt
 		if (options->ttl != NULL)
 			CheckPositiveInterval(options->ttl, "ttl", true, "Pass NULL to keep groups forever.");
 		maintenance->ttlKey = FindTimeKey(definition, options->ttlColumn, "ttl_column",
-										  "with a ttl");
+										  "a continuous view with a ttl");
 		maintenance->ttlSource =
 			psprintf("(SELECT d.ttl FROM incremental.continuous_view_definitions d "
 					 "WHERE d.pipeline_name OPERATOR(pg_catalog.=) %s)",
@@ -89,7 +89,7 @@ PlanMaintenance(ContinuousViewDefinition *definition, ContinuousViewOptions *opt
 		CheckPositiveInterval(options->partitionDuration, "partition_duration", false,
 							  "Use an interval such as '1 day' or '1 hour'.");
 		maintenance->partitionKey = FindTimeKey(definition, options->partitionBy,
-												"partition_by", "partitioned");
+												"partition_by", "partitioned storage");
 		keyType = exprType((Node *) maintenance->partitionKey->expr);
 		if (keyType == DATEOID &&
 			(options->partitionDuration->time != 0 || options->partitionDuration->day == 0))
@@ -172,8 +172,8 @@ FindTimeKey(ContinuousViewDefinition *definition, const char *name, const char *
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 candidates == 0 ?
-				 errmsg("a continuous view %s needs a group key of type date, timestamp or "
-						"timestamptz", purpose) :
+				 errmsg("%s needs a group key of type date, timestamp or timestamptz",
+						purpose) :
 				 errmsg("the continuous view has %d time keys", candidates),
 				 errhint(candidates == 0 ?
 						 "GROUP BY a time bucket, such as date_trunc('day', t, 'UTC')." :

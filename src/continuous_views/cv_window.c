@@ -91,8 +91,9 @@ IsSlidingWindowCondition(Node *node, Node **column, Interval **window)
 		return false;
 	now = linitial(difference->args);
 	width = lsecond(difference->args);
-	if (!IsCurrentTime(now) || !IsA(width, Const) || ((Const *) width)->constisnull ||
-		((Const *) width)->consttype != INTERVALOID)
+	/* the current instant: CURRENT_DATE - interval '1 day' is a midnight */
+	if (!IsCurrentTime(now) || exprType(now) != TIMESTAMPTZOID || !IsA(width, Const) ||
+		((Const *) width)->constisnull || ((Const *) width)->consttype != INTERVALOID)
 		return false;
 
 	*column = linitial(comparison->args);

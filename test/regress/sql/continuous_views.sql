@@ -303,7 +303,9 @@ CREATE VIEW window_and WITH (incremental.continuous, incremental.distinct = 'hll
     GROUP BY url;
 CALL incremental.execute_pipeline('cv.window_and');
 SELECT * FROM window_and;
--- elsewhere the current time would be the batch's
+-- elsewhere the current time would be the batch's (CURRENT_DATE is a midnight)
+CREATE VIEW bad WITH (incremental.continuous) AS
+    SELECT count(*) FROM clicks WHERE arrival > CURRENT_DATE - interval '1 day';
 CREATE VIEW bad WITH (incremental.continuous) AS
     SELECT count(*) FROM clicks WHERE arrival < now() - interval '1 hour';
 CREATE VIEW bad WITH (incremental.continuous) AS
@@ -395,6 +397,8 @@ ALTER TABLE events ADD COLUMN unused int;
 ALTER TABLE events ALTER COLUMN unused TYPE bigint;
 ALTER TABLE events DROP COLUMN unused;
 DROP TABLE uniques_clients_values;
+ALTER TABLE uniques_clients_values DROP COLUMN value;
+ALTER TABLE per_day_storage_default RENAME TO somewhere_else;
 SELECT incremental.set_ttl(0::regclass, '1 day');
 SELECT incremental.rebuild_continuous_view(1::regclass);
 ALTER TABLE daily_storage RENAME TO d2;
