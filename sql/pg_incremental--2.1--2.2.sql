@@ -104,6 +104,20 @@ CREATE FUNCTION incremental.create_continuous_view(
 COMMENT ON FUNCTION incremental.create_continuous_view(text, text, text, bigint, boolean, text, interval, text, interval, text, text, interval)
  IS 'create a view of an aggregate query whose storage a sequence pipeline keeps up to date';
 
+/*
+ * What the next run of a pipeline would process, batch by batch: the
+ * first and last item (sequence value, interval bound or file), how many
+ * items, and the command with its arguments.  Nothing runs, and no lock
+ * that writers or a run wait for is taken.
+ */
+CREATE FUNCTION incremental.preview_pipeline(pipeline_name text, max_batches integer DEFAULT 100)
+ RETURNS TABLE (batch integer, first_item text, last_item text, items bigint,
+                command text, arguments text[])
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_preview_pipeline';
+COMMENT ON FUNCTION incremental.preview_pipeline(text, integer)
+ IS 'show what the next run of a pipeline would process, without running it';
+
 /* The pipeline of a continuous view, for the functions below */
 CREATE FUNCTION incremental._continuous_view_pipeline(view regclass)
  RETURNS text

@@ -28,6 +28,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
@@ -200,6 +201,48 @@ ExecuteFileListBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 		return PIPELINE_BATCH_DONE;
 
 	return PIPELINE_BATCH_MORE;
+}
+
+
+/*
+ * PreviewFileListBatches lists the files as a run would, with the list
+ * function running as the pipeline's owner, and groups those not processed
+ * yet into the run's batches.
+ */
+List *
+PreviewFileListBatches(const Pipeline *pipeline, int maxBatches)
+{
+	FileListPipelineState *settings = ReadFileListPipelineState(pipeline->name);
+	List	   *batches = NIL;
+	FileListing *listing;
+	OwnerSwitch ownerSwitch;
+
+	if (settings->maxBatchesPerRun > 0)
+		maxBatches = Min(maxBatches, settings->maxBatchesPerRun);
+
+	SwitchToPipelineOwner(pipeline, &ownerSwitch);
+	UsePipelineSearchPath(pipeline);
+	listing = ListFiles(pipeline, settings, CurrentMemoryContext);
+	RestoreFromPipelineOwner(&ownerSwitch);
+
+	while (list_length(batches) < maxBatches)
+	{
+		List	   *paths = NextUnprocessedFiles(pipeline, listing,
+												 settings->batched ? settings->maxBatchSize : 1);
+		BatchPreview *batch;
+
+		if (paths == NIL)
+			break;
+		batch = palloc0(sizeof(BatchPreview));
+		batch->first = linitial(paths);
+		batch->last = llast(paths);
+		batch->items = list_length(paths);
+		batch->arguments = list_make1(settings->batched ?
+									  OidOutputFunctionCall(F_ARRAY_OUT, FileBatchArgument(paths, true)) :
+									  (char *) linitial(paths));
+		batches = lappend(batches, batch);
+	}
+	return batches;
 }
 
 

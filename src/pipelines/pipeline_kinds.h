@@ -53,6 +53,29 @@ extern bool SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe 
 extern bool TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampTz now,
 											PipelineProbe *probe);
 
+/*
+ * A batch the next run would process, as incremental.preview_pipeline()
+ * shows it: the first and last item, how many, and the command's
+ * arguments, as text.
+ */
+typedef struct BatchPreview
+{
+	char	   *first;
+	char	   *last;
+	int64		items;
+	List	   *arguments;		/* char * */
+} BatchPreview;
+
+/*
+ * The batches the next run of a pipeline would process, at most
+ * maxBatches, from its progress as committed, without running its command
+ * or waiting for writers.  (A file list pipeline's preview runs its list
+ * function, as its owner.)
+ */
+extern List *PreviewSequenceBatches(const Pipeline *pipeline, int maxBatches);
+extern List *PreviewTimeIntervalBatches(const Pipeline *pipeline, int maxBatches);
+extern List *PreviewFileListBatches(const Pipeline *pipeline, int maxBatches);
+
 extern void ResetSequencePipeline(const Pipeline *pipeline);
 extern void ResetTimeIntervalPipeline(const Pipeline *pipeline);
 extern void ResetFileListPipeline(const Pipeline *pipeline);

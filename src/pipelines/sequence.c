@@ -196,6 +196,45 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 
 
 /*
+ * PreviewSequenceBatches: the ranges from the progress to the sequence's
+ * last value, max_batch_size values each.  A run also waits for the
+ * writers that hold values of a range; the preview does not.
+ */
+List *
+PreviewSequenceBatches(const Pipeline *pipeline, int maxBatches)
+{
+	SequencePipelineState *state = ReadSequencePipelineState(pipeline->name);
+	List	   *batches = NIL;
+	int64		lastValue;
+	int64		position;
+
+	CheckSequenceUsable(state->sequenceId, pipeline->ownerId);
+	if (!ReadSequenceLastValue(state->sequenceId, &lastValue))
+		lastValue = state->initialValue;
+	if (lastValue < state->lastProcessed)
+		ReportSequenceBehindProgress(pipeline, state, lastValue);
+
+	for (position = state->lastProcessed;
+		 position < lastValue && list_length(batches) < maxBatches;)
+	{
+		BatchPreview *batch = palloc0(sizeof(BatchPreview));
+		int64		end = lastValue;
+
+		if (state->maxBatchSize > 0 && lastValue - position > state->maxBatchSize)
+			end = position + state->maxBatchSize;
+
+		batch->first = psprintf(INT64_FORMAT, position + 1);
+		batch->last = psprintf(INT64_FORMAT, end);
+		batch->items = end - position;
+		batch->arguments = list_make2(batch->first, batch->last);
+		batches = lappend(batches, batch);
+		position = end;
+	}
+	return batches;
+}
+
+
+/*
  * ReportSequenceBehindProgress raises the error for a sequence that went
  * back below what the pipeline processed: TRUNCATE ... RESTART IDENTITY,
  * ALTER SEQUENCE ... RESTART, setval(), or a restore that set the sequence

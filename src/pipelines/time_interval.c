@@ -210,6 +210,39 @@ ComputeIntervalRange(const TimeIntervalPipelineState *state, TimestampTz now,
 
 
 /*
+ * PreviewTimeIntervalBatches: the intervals that ended min_delay ago, one
+ * batch each, or all in one batch when batched.
+ */
+List *
+PreviewTimeIntervalBatches(const Pipeline *pipeline, int maxBatches)
+{
+	TimeIntervalPipelineState *state = ReadTimeIntervalPipelineState(pipeline->name);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int64		leastDelay = OidIsValid(pipeline->sourceRelationId) ?
+		TRANSACTION_START_MARGIN_MS * INT64CONST(1000) : 0;
+	List	   *batches = NIL;
+	IntervalRange range;
+
+	while (list_length(batches) < maxBatches &&
+		   NextIntervalRange(state, now, leastDelay, &range))
+	{
+		BatchPreview *batch = palloc0(sizeof(BatchPreview));
+
+		batch->first = pstrdup(timestamptz_to_str(range.start));
+		batch->last = pstrdup(timestamptz_to_str(range.end));
+		batch->items = range.intervals;
+		batch->arguments = list_make2(batch->first, batch->last);
+		batches = lappend(batches, batch);
+
+		state->lastProcessedTime = range.end;
+		if (!range.morePassed)
+			break;
+	}
+	return batches;
+}
+
+
+/*
  * TimeIntervalPipelineMayHaveWork is the scheduler's cheap look before a
  * run (pipeline_probe.h): false when no interval after the pipeline's
  * progress ended at least min_delay before 'now'.  A look that finds none
