@@ -118,6 +118,23 @@ CREATE FUNCTION incremental.preview_pipeline(pipeline_name text, max_batches int
 COMMENT ON FUNCTION incremental.preview_pipeline(text, integer)
  IS 'show what the next run of a pipeline would process, without running it';
 
+/*
+ * Changing a pipeline without dropping it: each setting given is checked
+ * as creation checks it and applies from the next batch; NULL keeps a
+ * setting.  max_batch_size 0 removes a sequence pipeline's limit.
+ */
+CREATE FUNCTION incremental.alter_pipeline(
+    pipeline_name text,
+    schedule text DEFAULT NULL,
+    command text DEFAULT NULL,
+    max_batch_size bigint DEFAULT NULL,
+    min_delay interval DEFAULT NULL)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_alter_pipeline';
+COMMENT ON FUNCTION incremental.alter_pipeline(text, text, text, bigint, interval)
+ IS 'change a pipeline''s schedule, command, batch size or minimum delay, keeping its progress';
+
 /* The pipeline of a continuous view, for the functions below */
 CREATE FUNCTION incremental._continuous_view_pipeline(view regclass)
  RETURNS text

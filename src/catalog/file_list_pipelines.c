@@ -25,6 +25,13 @@ static CatalogStatement InsertStatement = {
 	.argtypes = {TEXTOID, TEXTOID, BOOLOID, TEXTOID, INT4OID, INT4OID},
 };
 
+static CatalogStatement UpdateMaxBatchSizeStatement = {
+	.sql = "UPDATE incremental.file_list_pipelines SET max_batch_size = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, INT4OID},
+};
+
 static CatalogStatement InsertProcessedFilesStatement = {
 	.sql = "INSERT INTO incremental.processed_files (pipeline_name, path) "
 	"SELECT $1, f.path FROM pg_catalog.unnest($2) AS f(path) "
@@ -152,4 +159,13 @@ DeleteProcessedFiles(const char *pipelineName)
 	Datum		key = CStringGetTextDatum(pipelineName);
 
 	ModifyCatalog(&DeleteProcessedFilesStatement, &key, NULL);
+}
+
+
+void
+UpdateFileListMaxBatchSize(const char *pipelineName, int32 maxBatchSize)
+{
+	Datum		values[2] = {CStringGetTextDatum(pipelineName), Int32GetDatum(maxBatchSize)};
+
+	ModifyCatalog(&UpdateMaxBatchSizeStatement, values, NULL);
 }

@@ -130,6 +130,8 @@ extern void InsertPipeline(const Pipeline *pipeline);
 extern void SetPipelinePaused(const char *pipelineName, bool paused);
 extern void SetPipelineOwner(const char *pipelineName, Oid ownerId);
 extern void DeletePipeline(const char *pipelineName);
+extern void UpdatePipelineDefinition(const char *pipelineName, const char *command,
+									 bool changeSchedule, const char *schedule);
 extern void UpdatePipelineScheduler(const char *pipelineName, PipelineScheduler scheduler,
 									const char *schedule, bool paused, int64 cronJobId);
 
@@ -139,6 +141,7 @@ extern void InsertSequencePipelineState(const char *pipelineName,
 										const SequencePipelineState *state);
 extern void UpdateLastProcessedSequenceNumber(const char *pipelineName,
 											  int64 lastProcessed);
+extern void UpdateSequenceMaxBatchSize(const char *pipelineName, int64 maxBatchSize);
 
 /* time_interval_pipelines */
 extern TimeIntervalPipelineState *ReadTimeIntervalPipelineState(const char *pipelineName);
@@ -146,11 +149,13 @@ extern void InsertTimeIntervalPipelineState(const char *pipelineName,
 											const TimeIntervalPipelineState *state);
 extern void UpdateLastProcessedTime(const char *pipelineName,
 									TimestampTz lastProcessedTime);
+extern void UpdateTimeIntervalMinDelay(const char *pipelineName, const Interval *minDelay);
 
 /* file_list_pipelines and processed_files */
 extern FileListPipelineState *ReadFileListPipelineState(const char *pipelineName);
 extern void InsertFileListPipelineState(const char *pipelineName,
 										const FileListPipelineState *state);
+extern void UpdateFileListMaxBatchSize(const char *pipelineName, int32 maxBatchSize);
 extern int	KeepUnprocessedFiles(const char *pipelineName, char **paths, int count);
 extern void InsertProcessedFiles(const char *pipelineName, List *paths);
 extern void DeleteProcessedFiles(const char *pipelineName);

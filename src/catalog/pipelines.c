@@ -43,6 +43,14 @@ static CatalogStatement SetOwnerStatement = {
 	.argtypes = {TEXTOID, REGROLEOID},
 };
 
+static CatalogStatement UpdateDefinitionStatement = {
+	.sql = "UPDATE incremental.pipelines "
+	"SET command = coalesce($2, command), schedule = CASE WHEN $4 THEN $3 ELSE schedule END "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 4,
+	.argtypes = {TEXTOID, TEXTOID, TEXTOID, BOOLOID},
+};
+
 static CatalogStatement DeletePipelineStatement = {
 	.sql = "DELETE FROM incremental.pipelines "
 	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
@@ -203,4 +211,26 @@ DeletePipeline(const char *pipelineName)
 	Datum		key = CStringGetTextDatum(pipelineName);
 
 	ModifyCatalog(&DeletePipelineStatement, &key, NULL);
+}
+
+
+/*
+ * UpdatePipelineDefinition changes a pipeline's command (NULL: kept) and,
+ * when changeSchedule, its schedule
+ */
+void
+UpdatePipelineDefinition(const char *pipelineName, const char *command, bool changeSchedule,
+						 const char *schedule)
+{
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+
+	values[0] = CStringGetTextDatum(pipelineName);
+	values[1] = command != NULL ? CStringGetTextDatum(command) : (Datum) 0;
+	nulls[1] = command != NULL ? ' ' : 'n';
+	values[2] = schedule != NULL ? CStringGetTextDatum(schedule) : (Datum) 0;
+	nulls[2] = schedule != NULL ? ' ' : 'n';
+	values[3] = BoolGetDatum(changeSchedule);
+
+	ModifyCatalog(&UpdateDefinitionStatement, values, nulls);
 }

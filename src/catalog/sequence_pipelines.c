@@ -23,6 +23,13 @@ static CatalogStatement InsertStatement = {
 	.argtypes = {TEXTOID, REGCLASSOID, INT8OID, INT8OID, INT8OID, TEXTOID},
 };
 
+static CatalogStatement UpdateMaxBatchSizeStatement = {
+	.sql = "UPDATE incremental.sequence_pipelines SET max_batch_size = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, INT8OID},
+};
+
 static CatalogStatement UpdateProgressStatement = {
 	.sql = "UPDATE incremental.sequence_pipelines "
 	"SET last_processed_sequence_number = $2 "
@@ -90,4 +97,15 @@ UpdateLastProcessedSequenceNumber(const char *pipelineName, int64 lastProcessed)
 	values[1] = Int64GetDatum(lastProcessed);
 
 	ModifyCatalog(&UpdateProgressStatement, values, NULL);
+}
+
+
+/* UpdateSequenceMaxBatchSize sets max_batch_size; 0 removes the limit */
+void
+UpdateSequenceMaxBatchSize(const char *pipelineName, int64 maxBatchSize)
+{
+	Datum		values[2] = {CStringGetTextDatum(pipelineName), Int64GetDatum(maxBatchSize)};
+	char		nulls[2] = {' ', maxBatchSize > 0 ? ' ' : 'n'};
+
+	ModifyCatalog(&UpdateMaxBatchSizeStatement, values, nulls);
 }

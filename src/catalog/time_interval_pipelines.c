@@ -24,6 +24,13 @@ static CatalogStatement InsertStatement = {
 	TIMESTAMPTZOID, TEXTOID},
 };
 
+static CatalogStatement UpdateMinDelayStatement = {
+	.sql = "UPDATE incremental.time_interval_pipelines SET min_delay = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, INTERVALOID},
+};
+
 static CatalogStatement UpdateProgressStatement = {
 	.sql = "UPDATE incremental.time_interval_pipelines "
 	"SET last_processed_time = $2 "
@@ -87,4 +94,13 @@ UpdateLastProcessedTime(const char *pipelineName, TimestampTz lastProcessedTime)
 	values[1] = TimestampTzGetDatum(lastProcessedTime);
 
 	ModifyCatalog(&UpdateProgressStatement, values, NULL);
+}
+
+
+void
+UpdateTimeIntervalMinDelay(const char *pipelineName, const Interval *minDelay)
+{
+	Datum		values[2] = {CStringGetTextDatum(pipelineName), IntervalPGetDatum(minDelay)};
+
+	ModifyCatalog(&UpdateMinDelayStatement, values, NULL);
 }

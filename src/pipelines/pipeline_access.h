@@ -27,7 +27,8 @@ typedef enum PipelineAction
 	PIPELINE_ACTION_RESUME,
 	PIPELINE_ACTION_SKIP_FILE,
 	PIPELINE_ACTION_RESET_STATS,
-	PIPELINE_ACTION_MOVE_SCHEDULE
+	PIPELINE_ACTION_MOVE_SCHEDULE,
+	PIPELINE_ACTION_ALTER
 } PipelineAction;
 
 extern char *GetTextArgument(FunctionCallInfo fcinfo, int argumentNumber,

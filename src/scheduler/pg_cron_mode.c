@@ -157,6 +157,34 @@ HandOverCronJob(const Pipeline *pipeline)
 
 
 /*
+ * FollowScheduleChange gives the pg_cron job of a pipeline whose schedule
+ * alter_pipeline changed the new schedule (scheduling the job again, as
+ * the pipeline's owner); a pipeline the built-in scheduler runs reads its
+ * schedule from the catalog and needs nothing.
+ */
+void
+FollowScheduleChange(const char *pipelineName)
+{
+	Pipeline   *pipeline = ReadPipeline(pipelineName, false);
+	CronJob		job;
+	bool		active = !pipeline->paused;
+	int64		jobId;
+
+	if (pipeline->scheduledBy != PIPELINE_SCHEDULER_PG_CRON || pipeline->cronJobId == 0)
+		return;
+
+	RequirePgCron(pipeline->name);
+	CheckPgCronSchedule(pipeline->name, pipeline->schedule);
+	job = UnscheduleCronJob(pipeline->cronJobId);
+	if (job.found)
+		active = job.active;
+	jobId = ScheduleCronJob(pipeline, pipeline->schedule, active);
+	UpdatePipelineScheduler(pipeline->name, PIPELINE_SCHEDULER_PG_CRON, pipeline->schedule,
+							!active, jobId);
+}
+
+
+/*
  * incremental.move_pipeline_schedule(pipeline_name text, scheduler text)
  * moves one pipeline's schedule to 'internal' or 'pg_cron'.
  */

@@ -18,5 +18,6 @@ extern const struct config_enum_entry PipelineSchedulerOptions[];
 
 extern bool HandOverToPgCron(const char *pipelineName, const char *schedule);
 extern void HandOverCronJob(const Pipeline *pipeline);
+extern void FollowScheduleChange(const char *pipelineName);
 
 #endif							/* INCREMENTAL_PG_CRON_MODE_H */

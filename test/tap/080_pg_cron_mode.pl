@@ -125,6 +125,17 @@ is( $node->safe_psql(
 	),
 	't', 'and pg_cron still sees the error');
 
+# alter_pipeline moves the job to the new schedule, as the owner; pg_cron
+# cannot run interval schedules, so those are refused and nothing changes
+($ret, $out, $err) = as_alice(q{SELECT incremental.alter_pipeline('yearly', schedule => '0 0 2 1 *')});
+is($ret, 0, 'alter_pipeline changes a pg_cron pipeline\'s schedule') or diag $err;
+like(jobs(), qr/^pipeline:yearly alice 0 0 2 1 \* true /m, 'and its pg_cron job follows');
+($ret, $out, $err) = as_alice(q{SELECT incremental.alter_pipeline('yearly', schedule => '10 seconds')});
+like($err, qr/pg_cron cannot run pipeline "yearly" on schedule "10 seconds"/,
+	'an interval schedule is refused for a pg_cron pipeline');
+is($node->safe_psql('postgres', "SELECT schedule FROM incremental.pipelines WHERE pipeline_name = 'yearly'"),
+	'0 0 2 1 *', 'and the schedule stays');
+
 # schedules pg_cron 1.4 cannot run are refused; so are taken job names
 ($ret, $out, $err) = as_alice(q{
 SELECT incremental.create_sequence_pipeline('fast', 'yearly_events', $$SELECT $1, $2$$,

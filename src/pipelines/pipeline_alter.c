@@ -1,0 +1,169 @@
+/*-------------------------------------------------------------------------
+ *
+ * pipeline_alter.c
+ *	  incremental.alter_pipeline(): change a pipeline's schedule, command,
+ *	  batch size or minimum delay without dropping it.
+ *
+ * Each change is checked as creation checks it, under the pipeline's
+ * lock: a run in progress finishes with what it had, and the next batch
+ * uses the new settings.  Progress and history are kept.  A continuous
+ * view's command is generated from its query and cannot be changed here.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "catalog/catalog_version.h"
+#include "catalog/continuous_view_catalog.h"
+#include "catalog/pipeline_catalog.h"
+#include "pipelines/command.h"
+#include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_hooks.h"
+#include "pipelines/sequence.h"
+
+PG_FUNCTION_INFO_V1(incremental_alter_pipeline);
+
+static void CheckNewCommand(const Pipeline *pipeline, const char *command);
+static void RefuseForKind(const Pipeline *pipeline, const char *setting, const char *kinds);
+
+
+/*
+ * incremental.alter_pipeline(pipeline_name, schedule, command,
+ *		max_batch_size, min_delay): NULL keeps a setting as it is
+ */
+Datum
+incremental_alter_pipeline(PG_FUNCTION_ARGS)
+{
+	char	   *pipelineName;
+	Pipeline   *pipeline;
+	char	   *schedule = NULL;
+	char	   *command = NULL;
+
+	CheckInstalledVersion();
+	pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
+	if (PG_ARGISNULL(1) && PG_ARGISNULL(2) && PG_ARGISNULL(3) && PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("alter_pipeline was given nothing to change"),
+				 errhint("Pass schedule, command, max_batch_size or min_delay by name.")));
+
+	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_ALTER);
+
+	if (!PG_ARGISNULL(1))
+	{
+		schedule = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		CheckPipelineSchedule(schedule);
+	}
+
+	if (!PG_ARGISNULL(2))
+	{
+		command = text_to_cstring(PG_GETARG_TEXT_PP(2));
+		if (OidIsValid(ContinuousViewOfPipeline(pipelineName)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the command of pipeline \"%s\" is generated for a continuous view",
+							pipelineName),
+					 errhint("Drop the view and create it again with the new query.")));
+		CheckNewCommand(pipeline, command);
+	}
+
+	if (!PG_ARGISNULL(3))
+	{
+		int64		maxBatchSize = PG_GETARG_INT64(3);
+
+		if (pipeline->type == PIPELINE_TYPE_SEQUENCE)
+		{
+			if (maxBatchSize < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("max_batch_size must not be negative"),
+						 errhint("Pass 0 to process all new values in one batch.")));
+			UpdateSequenceMaxBatchSize(pipelineName, maxBatchSize);
+		}
+		else if (pipeline->type == PIPELINE_TYPE_FILE_LIST)
+		{
+			if (maxBatchSize <= 0 || maxBatchSize > PG_INT32_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("max_batch_size of a file list pipeline must be between 1 and %d",
+								PG_INT32_MAX)));
+			UpdateFileListMaxBatchSize(pipelineName, (int32) maxBatchSize);
+		}
+		else
+			RefuseForKind(pipeline, "max_batch_size", "sequence and file list pipelines");
+	}
+
+	if (!PG_ARGISNULL(4))
+	{
+		Interval   *minDelay = PG_GETARG_INTERVAL_P(4);
+
+		if (pipeline->type != PIPELINE_TYPE_TIME_INTERVAL)
+			RefuseForKind(pipeline, "min_delay", "time interval pipelines");
+		if (DatumGetBool(DirectFunctionCall2(interval_lt, IntervalPGetDatum(minDelay),
+											 IntervalPGetDatum(palloc0(sizeof(Interval))))))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("min_delay must not be negative")));
+		UpdateTimeIntervalMinDelay(pipelineName, minDelay);
+	}
+
+	if (command != NULL || schedule != NULL)
+		UpdatePipelineDefinition(pipelineName, command, schedule != NULL, schedule);
+
+	/* in pg_cron mode the job follows the new schedule */
+	if (schedule != NULL)
+	{
+		pipeline->schedule = schedule;
+		FirePipelineEvent(PIPELINE_EVENT_SCHEDULE_CHANGED, pipeline);
+	}
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * A new command is checked as creation checks one, with the parameters of
+ * the pipeline's kind, and names resolved with the pipeline's search_path.
+ */
+static void
+CheckNewCommand(const Pipeline *pipeline, const char *command)
+{
+	Oid			argtypes[2];
+	int			nargs = 2;
+	int			nestLevel = NewGUCNestLevel();
+
+	switch (pipeline->type)
+	{
+		case PIPELINE_TYPE_SEQUENCE:
+			argtypes[0] = argtypes[1] = INT8OID;
+			break;
+		case PIPELINE_TYPE_TIME_INTERVAL:
+			argtypes[0] = argtypes[1] = TIMESTAMPTZOID;
+			break;
+		case PIPELINE_TYPE_FILE_LIST:
+			nargs = 1;
+			argtypes[0] = ReadFileListPipelineState(pipeline->name)->batched ?
+				TEXTARRAYOID : TEXTOID;
+			break;
+	}
+
+	UsePipelineSearchPath(pipeline);
+	ValidatePipelineCommand(command, nargs, argtypes);
+	AtEOXact_GUC(true, nestLevel);
+}
+
+
+static void
+RefuseForKind(const Pipeline *pipeline, const char *setting, const char *kinds)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("pipeline \"%s\" has no %s", pipeline->name, setting),
+			 errdetail("Only %s have one.", kinds)));
+}
