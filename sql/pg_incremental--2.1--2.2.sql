@@ -135,6 +135,13 @@ CREATE FUNCTION incremental.alter_pipeline(
 COMMENT ON FUNCTION incremental.alter_pipeline(text, text, text, bigint, interval)
  IS 'change a pipeline''s schedule, command, batch size or minimum delay, keeping its progress';
 
+CREATE FUNCTION incremental.rename_pipeline(pipeline_name text, new_name text)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_rename_pipeline';
+COMMENT ON FUNCTION incremental.rename_pipeline(text, text)
+ IS 'rename a pipeline, keeping its progress, history and pg_cron job';
+
 /* The pipeline of a continuous view, for the functions below */
 CREATE FUNCTION incremental._continuous_view_pipeline(view regclass)
  RETURNS text

@@ -130,6 +130,7 @@ extern void InsertPipeline(const Pipeline *pipeline);
 extern void SetPipelinePaused(const char *pipelineName, bool paused);
 extern void SetPipelineOwner(const char *pipelineName, Oid ownerId);
 extern void DeletePipeline(const char *pipelineName);
+extern void RenamePipeline(const char *pipelineName, const char *newName);
 extern void UpdatePipelineDefinition(const char *pipelineName, const char *command,
 									 bool changeSchedule, const char *schedule);
 extern void UpdatePipelineScheduler(const char *pipelineName, PipelineScheduler scheduler,

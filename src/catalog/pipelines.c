@@ -51,6 +51,13 @@ static CatalogStatement UpdateDefinitionStatement = {
 	.argtypes = {TEXTOID, TEXTOID, TEXTOID, BOOLOID},
 };
 
+static CatalogStatement RenameStatement = {
+	.sql = "UPDATE incremental.pipelines SET pipeline_name = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, TEXTOID},
+};
+
 static CatalogStatement DeletePipelineStatement = {
 	.sql = "DELETE FROM incremental.pipelines "
 	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
@@ -233,4 +240,14 @@ UpdatePipelineDefinition(const char *pipelineName, const char *command, bool cha
 	values[3] = BoolGetDatum(changeSchedule);
 
 	ModifyCatalog(&UpdateDefinitionStatement, values, nulls);
+}
+
+
+/* RenamePipeline renames a pipeline; its other rows follow (cascade) */
+void
+RenamePipeline(const char *pipelineName, const char *newName)
+{
+	Datum		values[2] = {CStringGetTextDatum(pipelineName), CStringGetTextDatum(newName)};
+
+	ModifyCatalog(&RenameStatement, values, NULL);
 }

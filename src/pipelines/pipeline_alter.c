@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * pipeline_alter.c
- *	  incremental.alter_pipeline(): change a pipeline's schedule, command,
- *	  batch size or minimum delay without dropping it.
+ *	  incremental.alter_pipeline() and rename_pipeline(): change a pipeline's
+ *	  schedule, command, batch size, minimum delay or name without dropping
+ *	  it.
  *
  * Each change is checked as creation checks it, under the pipeline's
  * lock: a run in progress finishes with what it had, and the next batch
@@ -24,10 +25,13 @@
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_create.h"
 #include "pipelines/pipeline_hooks.h"
+#include "pipelines/pipeline_lock.h"
 #include "pipelines/sequence.h"
 
 PG_FUNCTION_INFO_V1(incremental_alter_pipeline);
+PG_FUNCTION_INFO_V1(incremental_rename_pipeline);
 
 static void CheckNewCommand(const Pipeline *pipeline, const char *command);
 static void RefuseForKind(const Pipeline *pipeline, const char *setting, const char *kinds);
@@ -122,6 +126,65 @@ incremental_alter_pipeline(PG_FUNCTION_ARGS)
 		pipeline->schedule = schedule;
 		FirePipelineEvent(PIPELINE_EVENT_SCHEDULE_CHANGED, pipeline);
 	}
+
+	PG_RETURN_VOID();
+}
+
+
+/*
+ * incremental.rename_pipeline(pipeline_name, new_name): the progress,
+ * history and processed files follow the name; so does a pg_cron job's
+ * name.  Both names' locks are held, so no run of the old name and no
+ * creation of the new one happens meanwhile.
+ */
+Datum
+incremental_rename_pipeline(PG_FUNCTION_ARGS)
+{
+	char	   *pipelineName;
+	char	   *newName;
+	Pipeline   *pipeline;
+	Oid			viewId;
+
+	CheckInstalledVersion();
+	pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
+	newName = GetTextArgument(fcinfo, 1, "new_name");
+
+	if (newName[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("new_name cannot be empty")));
+	if (strlen(newName) > MAX_PIPELINE_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("pipeline name is too long"),
+				 errdetail("The name is %zu bytes long; pipeline names are at most %d bytes.",
+						   strlen(newName), MAX_PIPELINE_NAME_BYTES),
+				 errhint("Choose a shorter name.")));
+
+	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_ALTER);
+
+	/* the view's query and its expiry name the pipeline */
+	viewId = ContinuousViewOfPipeline(pipelineName);
+	if (OidIsValid(viewId))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pipeline \"%s\" keeps continuous view %s up to date and cannot be renamed",
+						pipelineName, QualifiedRelationName(viewId)),
+				 errhint("Rename the view instead: its pipeline keeps its name, which does no harm.")));
+
+	if (strcmp(pipelineName, newName) == 0)
+		PG_RETURN_VOID();
+
+	(void) LockPipeline(newName, false);
+	if (ReadPipeline(newName, true) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("pipeline \"%s\" already exists", newName),
+				 errhint("Choose another name.")));
+
+	RenamePipeline(pipelineName, newName);
+	pipeline->name = newName;
+	FirePipelineEvent(PIPELINE_EVENT_RENAMED, pipeline);
 
 	PG_RETURN_VOID();
 }

@@ -132,8 +132,8 @@ HandlePipelineEvent(PipelineEvent event, const char *pipelineName, const char *s
 	if (event == PIPELINE_EVENT_CREATED && schedule != NULL &&
 		!HandOverToPgCron(pipelineName, schedule))
 		WarnIfNeverScheduled(pipelineName);
-	else if (event == PIPELINE_EVENT_SCHEDULE_CHANGED)
-		FollowScheduleChange(pipelineName);
+	else if (event == PIPELINE_EVENT_SCHEDULE_CHANGED || event == PIPELINE_EVENT_RENAMED)
+		FollowScheduleChange(pipelineName);	/* a job's name is the pipeline's */
 
 	RequestSchedulerWakeAtCommit();
 }

@@ -158,9 +158,10 @@ HandOverCronJob(const Pipeline *pipeline)
 
 /*
  * FollowScheduleChange gives the pg_cron job of a pipeline whose schedule
- * alter_pipeline changed the new schedule (scheduling the job again, as
- * the pipeline's owner); a pipeline the built-in scheduler runs reads its
- * schedule from the catalog and needs nothing.
+ * alter_pipeline changed, or that rename_pipeline renamed, its new
+ * schedule, name and command, by scheduling the job again as the
+ * pipeline's owner; a pipeline the built-in scheduler runs reads all of
+ * it from the catalog and needs nothing.
  */
 void
 FollowScheduleChange(const char *pipelineName)

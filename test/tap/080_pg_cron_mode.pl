@@ -136,6 +136,14 @@ like($err, qr/pg_cron cannot run pipeline "yearly" on schedule "10 seconds"/,
 is($node->safe_psql('postgres', "SELECT schedule FROM incremental.pipelines WHERE pipeline_name = 'yearly'"),
 	'0 0 2 1 *', 'and the schedule stays');
 
+# rename_pipeline: the job takes the new name and command
+($ret, $out, $err) = as_alice(q{SELECT incremental.rename_pipeline('yearly', 'annual')});
+is($ret, 0, 'a pg_cron pipeline is renamed') or diag $err;
+like(jobs(), qr/^pipeline:annual alice 0 0 2 1 \* true call incremental\.execute_pipeline\('annual'\)$/m,
+	'and its pg_cron job follows the name');
+unlike(jobs(), qr/pipeline:yearly/, 'the old job is gone');
+as_alice(q{SELECT incremental.rename_pipeline('annual', 'yearly')});
+
 # schedules pg_cron 1.4 cannot run are refused; so are taken job names
 ($ret, $out, $err) = as_alice(q{
 SELECT incremental.create_sequence_pipeline('fast', 'yearly_events', $$SELECT $1, $2$$,

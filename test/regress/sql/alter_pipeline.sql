@@ -51,11 +51,24 @@ SELECT incremental.alter_pipeline('seq', schedule => '1 minute');
 RESET ROLE;
 DROP ROLE alter_stranger;
 
+-- rename: progress, history and the kind's settings follow the name
+SELECT incremental.rename_pipeline('seq', 'renamed');
+SELECT p.pipeline_name, s.last_processed_sequence_number,
+       (SELECT count(*) FROM incremental.pipeline_runs r WHERE r.pipeline_name = p.pipeline_name) AS runs
+FROM incremental.pipelines p JOIN incremental.sequence_pipelines s USING (pipeline_name);
+INSERT INTO events (v) VALUES (1000);
+CALL incremental.execute_pipeline('renamed');
+SELECT incremental.rename_pipeline('renamed', 'days');
+SELECT incremental.rename_pipeline('renamed', '');
+SELECT incremental.rename_pipeline('seq', 'again');
+SELECT incremental.rename_pipeline('renamed', 'renamed');
+
 -- a continuous view's schedule and batch size, but not its generated command
 CREATE VIEW per_value WITH (incremental.continuous) AS SELECT v % 3 AS k, count(*) FROM events GROUP BY 1;
 SELECT incremental.alter_pipeline('alter_test.per_value', schedule => '30 seconds', max_batch_size => 50);
 SELECT schedule, max_batch_size FROM incremental.continuous_views;
 SELECT incremental.alter_pipeline('alter_test.per_value', command => 'SELECT $1, $2');
+SELECT incremental.rename_pipeline('alter_test.per_value', 'per_value');
 
 DROP SCHEMA alter_test CASCADE;
 DROP EXTENSION pg_incremental;
