@@ -31,7 +31,7 @@ typedef enum CatalogTable
 } CatalogTable;
 
 /* incremental.pipelines */
-#define Natts_pipelines							11
+#define Natts_pipelines							13
 #define Anum_pipelines_pipeline_name			1
 #define Anum_pipelines_pipeline_type			2
 #define Anum_pipelines_owner_id					3
@@ -43,6 +43,8 @@ typedef enum CatalogTable
 #define Anum_pipelines_created_at				9
 #define Anum_pipelines_scheduled_by				10
 #define Anum_pipelines_cron_job_id				11
+#define Anum_pipelines_max_consecutive_failures	12
+#define Anum_pipelines_paused_reason			13
 
 /* incremental.sequence_pipelines */
 #define Natts_sequence_pipelines				6

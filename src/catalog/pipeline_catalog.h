@@ -49,6 +49,8 @@ typedef struct Pipeline
 	int64		cronJobId;		/* the pg_cron job that runs it, or 0 */
 	TimestampTz createdAt;		/* tells a pipeline from a later one of the
 								 * same name */
+	int32		maxConsecutiveFailures; /* -1: incremental.max_consecutive_failures */
+	char	   *pausedReason;	/* why the scheduler paused it, or NULL */
 } Pipeline;
 
 /* A row of incremental.sequence_pipelines */
@@ -128,6 +130,8 @@ extern List *ReadAllPipelines(void);
 extern void CheckPipelineSchedule(const char *schedule);
 extern void InsertPipeline(const Pipeline *pipeline);
 extern void SetPipelinePaused(const char *pipelineName, bool paused);
+extern void PausePipelineWithReason(const char *pipelineName, const char *reason);
+extern void UpdatePipelineMaxConsecutiveFailures(const char *pipelineName, int32 limit);
 extern void SetPipelineOwner(const char *pipelineName, Oid ownerId);
 extern void DeletePipeline(const char *pipelineName);
 extern void RenamePipeline(const char *pipelineName, const char *newName);

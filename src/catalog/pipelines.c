@@ -30,10 +30,24 @@ static CatalogStatement InsertPipelineStatement = {
 };
 
 static CatalogStatement SetPausedStatement = {
-	.sql = "UPDATE incremental.pipelines SET paused = $2 "
+	.sql = "UPDATE incremental.pipelines SET paused = $2, paused_reason = NULL "
 	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
 	.nargs = 2,
 	.argtypes = {TEXTOID, BOOLOID},
+};
+
+static CatalogStatement PauseWithReasonStatement = {
+	.sql = "UPDATE incremental.pipelines SET paused = true, paused_reason = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, TEXTOID},
+};
+
+static CatalogStatement SetMaxConsecutiveFailuresStatement = {
+	.sql = "UPDATE incremental.pipelines SET max_consecutive_failures = $2 "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {TEXTOID, INT4OID},
 };
 
 static CatalogStatement SetOwnerStatement = {
@@ -132,6 +146,12 @@ PipelineFromRow(Datum *values, bool *nulls)
 	if (!nulls[Anum_pipelines_cron_job_id - 1])
 		pipeline->cronJobId = DatumGetInt64(values[Anum_pipelines_cron_job_id - 1]);
 	pipeline->createdAt = DatumGetTimestampTz(values[Anum_pipelines_created_at - 1]);
+	pipeline->maxConsecutiveFailures = -1;
+	if (!nulls[Anum_pipelines_max_consecutive_failures - 1])
+		pipeline->maxConsecutiveFailures =
+			DatumGetInt32(values[Anum_pipelines_max_consecutive_failures - 1]);
+	if (!nulls[Anum_pipelines_paused_reason - 1])
+		pipeline->pausedReason = TextDatumGetCString(values[Anum_pipelines_paused_reason - 1]);
 
 	return pipeline;
 }
@@ -250,4 +270,24 @@ RenamePipeline(const char *pipelineName, const char *newName)
 	Datum		values[2] = {CStringGetTextDatum(pipelineName), CStringGetTextDatum(newName)};
 
 	ModifyCatalog(&RenameStatement, values, NULL);
+}
+
+
+/* PausePipelineWithReason pauses a pipeline and records why (the scheduler) */
+void
+PausePipelineWithReason(const char *pipelineName, const char *reason)
+{
+	Datum		values[2] = {CStringGetTextDatum(pipelineName), CStringGetTextDatum(reason)};
+
+	ModifyCatalog(&PauseWithReasonStatement, values, NULL);
+}
+
+
+/* UpdatePipelineMaxConsecutiveFailures sets the pipeline's own limit */
+void
+UpdatePipelineMaxConsecutiveFailures(const char *pipelineName, int32 limit)
+{
+	Datum		values[2] = {CStringGetTextDatum(pipelineName), Int32GetDatum(limit)};
+
+	ModifyCatalog(&SetMaxConsecutiveFailuresStatement, values, NULL);
 }

@@ -40,4 +40,12 @@ extern Pipeline *LockAndReadPipeline(const char *pipelineName, PipelineAction ac
 extern void CheckOwnerMayReadSource(Oid relationId, Oid ownerId);
 extern void ResetPipelineProgress(const Pipeline *pipeline);
 
+/*
+ * Pauses a pipeline (the one created at createdAt) whose runs failed
+ * 'failures' times in a row when that reaches its max_consecutive_failures,
+ * or defaultLimit when it has none (0: never); true when it paused it.
+ */
+extern bool PauseAfterConsecutiveFailures(const char *pipelineName, TimestampTz createdAt,
+										  int32 failures, int32 defaultLimit);
+
 #endif							/* INCREMENTAL_PIPELINE_ACCESS_H */

@@ -39,7 +39,8 @@ static void RefuseForKind(const Pipeline *pipeline, const char *setting, const c
 
 /*
  * incremental.alter_pipeline(pipeline_name, schedule, command,
- *		max_batch_size, min_delay): NULL keeps a setting as it is
+ *		max_batch_size, min_delay, max_consecutive_failures): NULL keeps a
+ *		setting as it is
  */
 Datum
 incremental_alter_pipeline(PG_FUNCTION_ARGS)
@@ -51,11 +52,13 @@ incremental_alter_pipeline(PG_FUNCTION_ARGS)
 
 	CheckInstalledVersion();
 	pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
-	if (PG_ARGISNULL(1) && PG_ARGISNULL(2) && PG_ARGISNULL(3) && PG_ARGISNULL(4))
+	if (PG_ARGISNULL(1) && PG_ARGISNULL(2) && PG_ARGISNULL(3) && PG_ARGISNULL(4) &&
+		PG_ARGISNULL(5))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("alter_pipeline was given nothing to change"),
-				 errhint("Pass schedule, command, max_batch_size or min_delay by name.")));
+				 errhint("Pass schedule, command, max_batch_size, min_delay or "
+						 "max_consecutive_failures by name.")));
 
 	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_ALTER);
 
@@ -115,6 +118,18 @@ incremental_alter_pipeline(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("min_delay must not be negative")));
 		UpdateTimeIntervalMinDelay(pipelineName, minDelay);
+	}
+
+	if (!PG_ARGISNULL(5))
+	{
+		int32		limit = PG_GETARG_INT32(5);
+
+		if (limit < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_consecutive_failures must not be negative"),
+					 errhint("Pass 0 to never pause the pipeline after failures.")));
+		UpdatePipelineMaxConsecutiveFailures(pipelineName, limit);
 	}
 
 	if (command != NULL || schedule != NULL)

@@ -224,3 +224,37 @@ SetPausedFromSql(FunctionCallInfo fcinfo, bool paused)
 	if (pipeline->paused != paused)
 		SetPipelinePaused(pipelineName, paused);
 }
+
+
+/*
+ * PauseAfterConsecutiveFailures: the scheduler's answer to a poison batch,
+ * a range that fails at every retry.  Pausing keeps everything (nothing is
+ * skipped); the reason shows as the paused state's detail in
+ * incremental.pipeline_stats, until resume_pipeline.
+ */
+bool
+PauseAfterConsecutiveFailures(const char *pipelineName, TimestampTz createdAt, int32 failures,
+							  int32 defaultLimit)
+{
+	Pipeline   *pipeline = ReadPipeline(pipelineName, true);
+	int32		limit;
+
+	if (pipeline == NULL || pipeline->createdAt != createdAt || pipeline->paused)
+		return false;
+	limit = pipeline->maxConsecutiveFailures >= 0 ? pipeline->maxConsecutiveFailures : defaultLimit;
+	if (limit <= 0 || failures < limit)
+		return false;
+
+	PausePipelineWithReason(pipelineName,
+							psprintf("paused by the scheduler after %d failed runs in a row "
+									 "(max_consecutive_failures %d); resume it with "
+									 "incremental.resume_pipeline once the cause is fixed",
+									 failures, limit));
+	ereport(LOG,
+			(errmsg("pipeline \"%s\" paused after %d failed runs in a row", pipelineName,
+					failures),
+			 errdetail("Its max_consecutive_failures is %d.", limit),
+			 errhint("Fix the cause of the failures (see incremental.pipeline_stats), then run "
+					 "SELECT incremental.resume_pipeline('%s');", pipelineName)));
+	return true;
+}

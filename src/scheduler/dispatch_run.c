@@ -39,7 +39,9 @@
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
+#include "pipelines/pipeline_access.h"
 #include "scheduler/dispatch_internal.h"
+#include "scheduler/guc.h"
 #include "scheduler/login_settings.h"
 #include "scheduler/process_common.h"
 #include "scheduler/worker_xact.h"
@@ -446,8 +448,13 @@ RecordFailure(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 	PG_TRY();
 	{
 		if (BeginWorkerTransaction())
+		{
 			RecordFailedPipelineRun(scheduled->name, scheduled->createdAt, scheduled->run,
 									edata->message, edata->sqlerrcode, scheduled->retryAt);
+			(void) PauseAfterConsecutiveFailures(scheduled->name, scheduled->createdAt,
+												 scheduled->consecutiveFailures,
+												 MaxConsecutiveFailures);
+		}
 		CommitWorkerTransaction();
 	}
 	PG_CATCH();

@@ -37,6 +37,7 @@ static pg_tz *schedulerTimezone = NULL;
 
 int			HistoryRetentionSeconds = 7 * 24 * 3600;
 int			HistoryMaxRunsPerPipeline = 100;
+int			MaxConsecutiveFailures = 0;
 
 static bool CheckSchedulerTimezone(char **newval, void **extra, GucSource source);
 static void AssignSchedulerTimezone(const char *newval, void *extra);
@@ -112,6 +113,18 @@ DefineIncrementalSettings(void)
 							&HistoryMaxRunsPerPipeline,
 							100,
 							1,
+							INT_MAX,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("incremental.max_consecutive_failures",
+							"Failed runs in a row after which the scheduler pauses a pipeline.",
+							"0 never pauses; a pipeline's own max_consecutive_failures "
+							"(alter_pipeline) takes precedence.",
+							&MaxConsecutiveFailures,
+							0,
+							0,
 							INT_MAX,
 							PGC_SIGHUP,
 							0,

@@ -25,6 +25,7 @@ extern char *SchedulerTimezoneName;
 /* incremental.history_retention (-1: no age limit) and history_max_runs */
 extern int	HistoryRetentionSeconds;
 extern int	HistoryMaxRunsPerPipeline;
+extern int	MaxConsecutiveFailures;
 
 extern void DefineIncrementalSettings(void);
 extern pg_tz *SchedulerTimezone(void);
