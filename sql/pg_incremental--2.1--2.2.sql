@@ -268,6 +268,23 @@ CREATE FUNCTION incremental.rename_pipeline(pipeline_name text, new_name text)
 COMMENT ON FUNCTION incremental.rename_pipeline(text, text)
  IS 'rename a pipeline, keeping its progress, history and pg_cron job';
 
+/*
+ * Skipping a range a pipeline cannot process (a poison batch): the progress
+ * moves past it, and the run history records the skip and who made it.
+ */
+ALTER TABLE incremental.pipeline_runs
+    DROP CONSTRAINT pipeline_runs_status_check,
+    ADD CONSTRAINT pipeline_runs_status_check
+        CHECK (status IN ('succeeded', 'failed', 'skipped')),
+    ADD COLUMN skipped_by text;
+
+CREATE FUNCTION incremental.skip_range(pipeline_name text, range_start text, range_end text)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_skip_range';
+COMMENT ON FUNCTION incremental.skip_range(text, text, text)
+ IS 'move a pipeline past a range it has not processed, and record who skipped it';
+
 /* The pipeline of a continuous view, for the functions below */
 CREATE FUNCTION incremental._continuous_view_pipeline(view regclass)
  RETURNS text

@@ -81,7 +81,7 @@ typedef enum CatalogTable
 
 /* incremental.pipeline_runs, read through its (pipeline_name, run_id) index */
 #define PIPELINE_RUNS_NAME_INDEX				"pipeline_runs_pipeline_name_run_id_idx"
-#define Natts_pipeline_runs						23
+#define Natts_pipeline_runs						24
 #define Anum_pipeline_runs_run_id				1
 #define Anum_pipeline_runs_pipeline_name		2
 #define Anum_pipeline_runs_batches				7
@@ -97,5 +97,6 @@ typedef enum CatalogTable
 #define Anum_pipeline_runs_last_error_message	21
 #define Anum_pipeline_runs_last_error_sqlstate	22
 #define Anum_pipeline_runs_stats_reset			23
+#define Anum_pipeline_runs_skipped_by			24
 
 #endif							/* INCREMENTAL_CATALOG_TABLES_H */

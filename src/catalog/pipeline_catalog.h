@@ -169,6 +169,8 @@ extern void DeleteProcessedFiles(const char *pipelineName);
 extern int64 WritePipelineRun(const PipelineRunRecord *record);
 extern bool ReadPipelineRunSummary(const char *pipelineName, PipelineRunSummary *summary);
 extern void ResetPipelineStats(const char *pipelineName);
+extern void WriteSkippedRange(const char *pipelineName, int64 items, const char *rangeStart,
+							  const char *rangeEnd, const char *skippedBy);
 extern uint64 TrimPipelineRuns(int64 retentionSeconds, int32 maxRunsPerPipeline);
 
 #endif							/* INCREMENTAL_PIPELINE_CATALOG_H */

@@ -65,6 +65,21 @@ static CatalogStatement UpdateRunStatement = {
 		TIMESTAMPTZOID, TEXTOID, TEXTOID},
 };
 
+static CatalogStatement InsertSkipStatement = {
+	.sql = "INSERT INTO incremental.pipeline_runs (pipeline_name, started_at, ended_at, "
+	"status, triggered_by, batches, items_processed, rows_processed, range_start, range_end, "
+	"skipped_by, total_runs, total_failures, consecutive_failures, total_items, "
+	"total_exec_time, last_success, last_error_message, last_error_sqlstate, stats_reset) "
+	"SELECT $1, pg_catalog.now(), pg_catalog.now(), 'skipped', 'user', 0, $2, 0, $3, $4, $5, "
+	"coalesce(r.total_runs, 0), coalesce(r.total_failures, 0), 0, coalesce(r.total_items, 0), "
+	"coalesce(r.total_exec_time, 0), r.last_success, r.last_error_message, "
+	"r.last_error_sqlstate, r.stats_reset "
+	"FROM (SELECT) one LEFT JOIN LATERAL (SELECT * FROM incremental.pipeline_runs p "
+	"WHERE p.pipeline_name OPERATOR(pg_catalog.=) $1 ORDER BY p.run_id DESC LIMIT 1) r ON true",
+	.nargs = 5,
+	.argtypes = {TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID},
+};
+
 static CatalogStatement RunExistsStatement = {
 	.sql = "SELECT 1 FROM incremental.pipeline_runs WHERE run_id = $1",
 	.nargs = 1,
@@ -466,4 +481,24 @@ TrimPipelineRuns(int64 retentionSeconds, int32 maxRunsPerPipeline)
 	values[1] = Int32GetDatum(Max(maxRunsPerPipeline, 1));
 
 	return ModifyCatalog(&TrimStatement, values, NULL);
+}
+
+
+/*
+ * WriteSkippedRange records in the run history that a range was skipped,
+ * by whom, carrying the pipeline's statistics over; its consecutive
+ * failures start again from 0.
+ */
+void
+WriteSkippedRange(const char *pipelineName, int64 items, const char *rangeStart,
+				  const char *rangeEnd, const char *skippedBy)
+{
+	Datum		values[5];
+
+	values[0] = CStringGetTextDatum(pipelineName);
+	values[1] = Int64GetDatum(items);
+	values[2] = CStringGetTextDatum(rangeStart);
+	values[3] = CStringGetTextDatum(rangeEnd);
+	values[4] = CStringGetTextDatum(skippedBy);
+	ModifyCatalog(&InsertSkipStatement, values, NULL);
 }

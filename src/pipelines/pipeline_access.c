@@ -117,6 +117,13 @@ CheckPipelinePermission(const Pipeline *pipeline, PipelineAction action)
 					 errdetail("Only the owner of the pipeline, role \"%s\", members of that role and superusers may move its schedule.",
 							   owner)));
 			break;
+		case PIPELINE_ACTION_SKIP_RANGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to skip a range of pipeline \"%s\"", pipeline->name),
+					 errdetail("Only the owner of the pipeline, role \"%s\", members of that role and superusers may skip what it would process.",
+							   owner)));
+			break;
 		case PIPELINE_ACTION_ALTER:
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -28,7 +28,8 @@ typedef enum PipelineAction
 	PIPELINE_ACTION_SKIP_FILE,
 	PIPELINE_ACTION_RESET_STATS,
 	PIPELINE_ACTION_MOVE_SCHEDULE,
-	PIPELINE_ACTION_ALTER
+	PIPELINE_ACTION_ALTER,
+	PIPELINE_ACTION_SKIP_RANGE
 } PipelineAction;
 
 extern char *GetTextArgument(FunctionCallInfo fcinfo, int argumentNumber,

@@ -41,6 +41,7 @@ PG_FUNCTION_INFO_V1(incremental_drop_pipeline);
 PG_FUNCTION_INFO_V1(incremental_reset_stats);
 PG_FUNCTION_INFO_V1(incremental_pause_pipeline);
 PG_FUNCTION_INFO_V1(incremental_resume_pipeline);
+PG_FUNCTION_INFO_V1(incremental_skip_range);
 
 static void SetPausedFromSql(FunctionCallInfo fcinfo, bool paused);
 static void RefuseForContinuousView(const char *pipelineName, const char *action,
@@ -257,4 +258,43 @@ PauseAfterConsecutiveFailures(const char *pipelineName, TimestampTz createdAt, i
 			 errhint("Fix the cause of the failures (see incremental.pipeline_stats), then run "
 					 "SELECT incremental.resume_pipeline('%s');", pipelineName)));
 	return true;
+}
+
+
+/*
+ * incremental.skip_range(pipeline_name, range_start, range_end) moves a
+ * sequence or time interval pipeline's progress past a range it has not
+ * processed, a poison batch say, and records the skip and who made it in
+ * the run history.  The range must start where the next batch would.
+ */
+Datum
+incremental_skip_range(PG_FUNCTION_ARGS)
+{
+	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
+	char	   *first = GetTextArgument(fcinfo, 1, "range_start");
+	char	   *last = GetTextArgument(fcinfo, 2, "range_end");
+	Pipeline   *pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_SKIP_RANGE);
+	int64		items = 0;
+
+	switch (pipeline->type)
+	{
+		case PIPELINE_TYPE_SEQUENCE:
+			items = SkipSequenceRange(pipeline, first, last);
+			break;
+		case PIPELINE_TYPE_TIME_INTERVAL:
+			items = SkipTimeIntervalRange(pipeline, first, last);
+			break;
+		case PIPELINE_TYPE_FILE_LIST:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("pipeline \"%s\" processes files, not ranges", pipelineName),
+					 errhint("Skip a file with incremental.skip_file.")));
+	}
+
+	WriteSkippedRange(pipelineName, items, first, last, GetUserNameFromId(GetUserId(), false));
+	ereport(NOTICE,
+			(errmsg("pipeline \"%s\": skipped " INT64_FORMAT " %s from %s to %s", pipelineName,
+					items, pipeline->type == PIPELINE_TYPE_SEQUENCE ? "values" : "intervals",
+					first, last)));
+	PG_RETURN_VOID();
 }

@@ -76,6 +76,16 @@ extern List *PreviewSequenceBatches(const Pipeline *pipeline, int maxBatches);
 extern List *PreviewTimeIntervalBatches(const Pipeline *pipeline, int maxBatches);
 extern List *PreviewFileListBatches(const Pipeline *pipeline, int maxBatches);
 
+/*
+ * Moves a locked pipeline's progress past the range from 'first' (which
+ * must be where the next batch starts) to 'last', as if processed, and
+ * returns how many items that skips; raises an error for a range that
+ * does not start there or lies beyond what the source has.
+ */
+extern int64 SkipSequenceRange(const Pipeline *pipeline, const char *first, const char *last);
+extern int64 SkipTimeIntervalRange(const Pipeline *pipeline, const char *first,
+								   const char *last);
+
 extern void ResetSequencePipeline(const Pipeline *pipeline);
 extern void ResetTimeIntervalPipeline(const Pipeline *pipeline);
 extern void ResetFileListPipeline(const Pipeline *pipeline);

@@ -234,6 +234,42 @@ PreviewSequenceBatches(const Pipeline *pipeline, int maxBatches)
 }
 
 
+int64
+SkipSequenceRange(const Pipeline *pipeline, const char *first, const char *last)
+{
+	SequencePipelineState *state = ReadSequencePipelineState(pipeline->name);
+	int64		from = DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(first)));
+	int64		to = DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(last)));
+	int64		lastValue;
+
+	if (!ReadSequenceLastValue(state->sequenceId, &lastValue))
+		lastValue = state->initialValue;
+
+	if (from != state->lastProcessed + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pipeline \"%s\" would process " INT64_FORMAT " next, not " INT64_FORMAT,
+						pipeline->name, state->lastProcessed + 1, from),
+				 errdetail("A skip moves the progress forward: it starts where the next batch "
+						   "would."),
+				 errhint("incremental.preview_pipeline shows the next batches.")));
+	if (to < from)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the range to skip ends before it starts")));
+	if (to > lastValue)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the sequence of pipeline \"%s\" has not reached " INT64_FORMAT " yet",
+						pipeline->name, to),
+				 errdetail("Its last value is " INT64_FORMAT "; a skip cannot reach ahead of it, "
+						   "or rows not written yet would be lost.", lastValue)));
+
+	UpdateLastProcessedSequenceNumber(pipeline->name, to);
+	return to - from + 1;
+}
+
+
 /*
  * ReportSequenceBehindProgress raises the error for a sequence that went
  * back below what the pipeline processed: TRUNCATE ... RESTART IDENTITY,

@@ -242,6 +242,52 @@ PreviewTimeIntervalBatches(const Pipeline *pipeline, int maxBatches)
 }
 
 
+int64
+SkipTimeIntervalRange(const Pipeline *pipeline, const char *first, const char *last)
+{
+	TimeIntervalPipelineState *state = ReadTimeIntervalPipelineState(pipeline->name);
+	TimestampTz from = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+																CStringGetDatum(first),
+																ObjectIdGetDatum(InvalidOid),
+																Int32GetDatum(-1)));
+	TimestampTz to = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+															  CStringGetDatum(last),
+															  ObjectIdGetDatum(InvalidOid),
+															  Int32GetDatum(-1)));
+	int64		fromIndex;
+	int64		toIndex;
+	int			gucNestLevel = NewGUCNestLevel();
+
+	/* interval boundaries are the pipeline's, in its time zone */
+	SetPipelineTimeZone(state->timeZone);
+	fromIndex = IntervalIndexAt(state, state->lastProcessedTime);
+	toIndex = IntervalIndexAt(state, to);
+	if (from != state->lastProcessedTime)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pipeline \"%s\" would process from %s next", pipeline->name,
+						timestamptz_to_str(state->lastProcessedTime)),
+				 errdetail("A skip moves the progress forward: it starts where the next batch "
+						   "would."),
+				 errhint("incremental.preview_pipeline shows the next batches.")));
+	if (IntervalBoundary(state, toIndex) != to || toIndex <= fromIndex)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not the end of an interval after the progress of pipeline \"%s\"",
+						last, pipeline->name),
+				 errhint("Give the end of the last interval to skip, as preview_pipeline "
+						 "shows it.")));
+	if (to > GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the intervals to skip have not ended yet")));
+	AtEOXact_GUC(false, gucNestLevel);
+
+	UpdateLastProcessedTime(pipeline->name, to);
+	return toIndex - fromIndex;
+}
+
+
 /*
  * TimeIntervalPipelineMayHaveWork is the scheduler's cheap look before a
  * run (pipeline_probe.h): false when no interval after the pipeline's

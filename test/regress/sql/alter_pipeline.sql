@@ -63,6 +63,24 @@ SELECT incremental.rename_pipeline('renamed', '');
 SELECT incremental.rename_pipeline('seq', 'again');
 SELECT incremental.rename_pipeline('renamed', 'renamed');
 
+-- skip_range: past a poison range, recorded with who skipped it
+CREATE TABLE got (low bigint, high bigint);
+SELECT incremental.create_sequence_pipeline('skipper', 'events', $$ INSERT INTO got VALUES ($1, $2) $$,
+    schedule => NULL, max_batch_size => 100, execute_immediately => false);
+SELECT incremental.skip_range('skipper', '1', '100');
+SELECT incremental.skip_range('skipper', '50', '120');
+SELECT incremental.skip_range('skipper', '101', '99');
+SELECT incremental.skip_range('skipper', '101', '100000');
+SELECT status, triggered_by, items_processed, range_start, range_end, skipped_by
+FROM incremental.pipeline_runs WHERE pipeline_name = 'skipper';
+CALL incremental.execute_pipeline('skipper');
+SELECT * FROM got ORDER BY 1;
+SELECT last_status, runs, items_processed FROM incremental.pipeline_stats WHERE pipeline_name = 'skipper';
+SELECT incremental.skip_range('days', '2026-01-01 00:00+00', '2026-01-03 00:00+00');
+SELECT batch, first_item FROM incremental.preview_pipeline('days', 1);
+SELECT incremental.skip_range('days', '2026-01-03 00:00+00', '2026-01-03 12:00+00');
+SELECT incremental.skip_range('days', '2026-01-03 00:00+00', '2999-01-01 00:00+00');
+
 -- a continuous view's schedule and batch size, but not its generated command
 CREATE VIEW per_value WITH (incremental.continuous) AS SELECT v % 3 AS k, count(*) FROM events GROUP BY 1;
 SELECT incremental.alter_pipeline('alter_test.per_value', schedule => '30 seconds', max_batch_size => 50);
