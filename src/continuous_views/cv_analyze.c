@@ -266,15 +266,9 @@ static void
 FindSourceSequence(ContinuousViewDefinition *definition)
 {
 	Oid			tableId;
-	Oid			ownerTableId;
-	int32		column;
 
 	ResolveSourceSequence(definition->sourceRelationId, &tableId, &definition->sequenceId);
-	if (!sequenceIsOwned(definition->sequenceId, DEPENDENCY_AUTO, &ownerTableId, &column) &&
-		!sequenceIsOwned(definition->sequenceId, DEPENDENCY_INTERNAL, &ownerTableId, &column))
-		elog(ERROR, "sequence %u of a continuous view's source has no column",
-			 definition->sequenceId);
-	definition->idColumn = (AttrNumber) column;
+	definition->idColumn = SequenceOwnerColumn(definition->sequenceId, &tableId);
 }
 
 

@@ -23,6 +23,7 @@
 
 #include "catalog/catalog_version.h"
 #include "catalog/continuous_view_catalog.h"
+#include "continuous_views/cv_maintenance.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
 
@@ -110,13 +111,8 @@ incremental_set_ttl(PG_FUNCTION_ARGS)
 				 errmsg("continuous view %s was created without a ttl", QualifiedRelationName(viewId)),
 				 errdetail("A view's expiry is set up when it is created."),
 				 errhint("Create the view again with ttl (and ttl_column), then change it here.")));
-	if (ttl != NULL &&
-		DatumGetBool(DirectFunctionCall2(interval_le, IntervalPGetDatum(ttl),
-										 IntervalPGetDatum(palloc0(sizeof(Interval))))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ttl must be longer than zero"),
-				 errhint("Pass NULL to keep groups forever.")));
+	if (ttl != NULL)
+		CheckTtl(ttl);
 
 	UpdateContinuousViewTtl(viewId, ttl);
 	PG_RETURN_VOID();

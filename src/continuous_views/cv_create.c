@@ -66,8 +66,6 @@ incremental_create_continuous_view(PG_FUNCTION_ARGS)
 	ContinuousViewOptions options = {0};
 	RangeVar   *view;
 
-	CheckInstalledVersion();
-
 	if (!PG_ARGISNULL(2))
 		options.schedule = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (!PG_ARGISNULL(3))

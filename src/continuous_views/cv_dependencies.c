@@ -46,6 +46,7 @@
 #include "catalog/catalog_version.h"
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_dependencies.h"
+#include "pipelines/sequence.h"
 
 PG_FUNCTION_INFO_V1(incremental_record_continuous_view_dependencies);
 
@@ -172,11 +173,10 @@ incremental_record_continuous_view_dependencies(PG_FUNCTION_ARGS)
 	if (list_length(sequenceIds) == 1)
 	{
 		Oid			tableId;
-		int32		column;
+		AttrNumber	column = SequenceOwnerColumn(linitial_oid(sequenceIds), &tableId);
 
-		if (sequenceIsOwned(linitial_oid(sequenceIds), DEPENDENCY_AUTO, &tableId, &column) ||
-			sequenceIsOwned(linitial_oid(sequenceIds), DEPENDENCY_INTERNAL, &tableId, &column))
-			AddColumn(&collector, sourceId, (AttrNumber) column);
+		if (column != InvalidAttrNumber)
+			AddColumn(&collector, sourceId, column);
 	}
 
 	ObjectAddressSet(rule, RewriteRelationId,

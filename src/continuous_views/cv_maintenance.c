@@ -68,7 +68,7 @@ PlanMaintenance(ContinuousViewDefinition *definition, ContinuousViewOptions *opt
 	if (options->ttl != NULL || options->ttlColumn != NULL)
 	{
 		if (options->ttl != NULL)
-			CheckPositiveInterval(options->ttl, "ttl", true, "Pass NULL to keep groups forever.");
+			CheckTtl(options->ttl);
 		maintenance->ttlKey = FindTimeKey(definition, options->ttlColumn, "ttl_column",
 										  "a continuous view with a ttl");
 		maintenance->ttlSource =
@@ -101,6 +101,14 @@ PlanMaintenance(ContinuousViewDefinition *definition, ContinuousViewOptions *opt
 	if (maintenance->ttlKey != NULL || maintenance->windowKey != NULL ||
 		maintenance->partitionKey != NULL)
 		maintenance->pipelineName = psprintf("%s:maintenance", pipelineName);
+}
+
+
+/* A TTL must be longer than zero, at creation as in set_ttl */
+void
+CheckTtl(Interval *ttl)
+{
+	CheckPositiveInterval(ttl, "ttl", true, "Pass NULL to keep groups forever.");
 }
 
 

@@ -30,6 +30,9 @@ extern void PlanMaintenance(ContinuousViewDefinition *definition,
 							ContinuousViewOptions *options, const char *pipelineName,
 							CVMaintenance *maintenance);
 
+/* Raises an error for a TTL that is not longer than zero */
+extern void CheckTtl(Interval *ttl);
+
 /* Creates the maintenance pipeline of the view kept by viewPipelineName */
 extern void CreateMaintenancePipeline(const char *maintenancePipelineName,
 									  const char *viewPipelineName);

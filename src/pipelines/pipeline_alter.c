@@ -207,14 +207,17 @@ incremental_rename_pipeline(PG_FUNCTION_ARGS)
 
 /*
  * A new command is checked as creation checks one, with the parameters of
- * the pipeline's kind, and names resolved with the pipeline's search_path.
+ * the pipeline's kind, as the pipeline's owner with its search_path: names
+ * resolve as they will at a run, and a superuser altering another role's
+ * pipeline does not resolve them in that role's schemas with a superuser's
+ * rights.
  */
 static void
 CheckNewCommand(const Pipeline *pipeline, const char *command)
 {
 	Oid			argtypes[2];
 	int			nargs = 2;
-	int			nestLevel = NewGUCNestLevel();
+	OwnerSwitch ownerSwitch;
 
 	switch (pipeline->type)
 	{
@@ -231,9 +234,10 @@ CheckNewCommand(const Pipeline *pipeline, const char *command)
 			break;
 	}
 
+	SwitchToPipelineOwner(pipeline, &ownerSwitch);
 	UsePipelineSearchPath(pipeline);
 	ValidatePipelineCommand(command, nargs, argtypes);
-	AtEOXact_GUC(true, nestLevel);
+	RestoreFromPipelineOwner(&ownerSwitch);
 }
 
 

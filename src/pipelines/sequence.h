@@ -22,6 +22,9 @@ extern int64 CheckSequenceUsable(Oid sequenceId, Oid ownerId);
  */
 extern void ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId);
 
+/* The column that owns a sequence, and its table; InvalidAttrNumber: none */
+extern AttrNumber SequenceOwnerColumn(Oid sequenceId, Oid *tableId);
+
 /*
  * Creates a sequence pipeline (maxBatchSize 0: no limit; timeZone NULL:
  * the command runs in the session's TimeZone)

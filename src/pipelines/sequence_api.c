@@ -153,6 +153,23 @@ CreateSequencePipeline(const char *pipelineName, Oid sourceRelationId, const cha
 
 
 /*
+ * SequenceOwnerColumn returns the column that owns a sequence (serial:
+ * an AUTO dependency, identity: an INTERNAL one) and sets *tableId to its
+ * table; InvalidAttrNumber when no column owns it.
+ */
+AttrNumber
+SequenceOwnerColumn(Oid sequenceId, Oid *tableId)
+{
+	int32		column;
+
+	if (sequenceIsOwned(sequenceId, DEPENDENCY_AUTO, tableId, &column) ||
+		sequenceIsOwned(sequenceId, DEPENDENCY_INTERNAL, tableId, &column))
+		return (AttrNumber) column;
+	return InvalidAttrNumber;
+}
+
+
+/*
  * ResolveSourceSequence finds the table whose writers the pipeline waits
  * for and the sequence it follows, from either one: a table must own
  * exactly one sequence (a serial or identity column), and a sequence must
@@ -163,7 +180,6 @@ ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId)
 {
 	char		relationKind = get_rel_relkind(relationId);
 	char	   *relationName = get_rel_name(relationId);
-	int32		columnNumber;
 
 	if (relationName == NULL)
 		ereport(ERROR,
@@ -173,8 +189,7 @@ ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId)
 	if (relationKind == RELKIND_SEQUENCE)
 	{
 		*sequenceId = relationId;
-		if (!sequenceIsOwned(relationId, DEPENDENCY_AUTO, tableId, &columnNumber) &&
-			!sequenceIsOwned(relationId, DEPENDENCY_INTERNAL, tableId, &columnNumber))
+		if (SequenceOwnerColumn(relationId, tableId) == InvalidAttrNumber)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("sequence \"%s\" is not owned by a table", relationName),

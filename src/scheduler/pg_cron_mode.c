@@ -95,6 +95,7 @@ static void RequirePgCron(const char *pipelineName);
 static void CheckPgCronSchedule(const char *pipelineName, const char *schedule);
 static int64 ScheduleCronJob(const Pipeline *pipeline, const char *schedule, bool active);
 static CronJob UnscheduleCronJob(int64 jobId);
+static void RescheduleCronJob(const Pipeline *pipeline, bool keepJobSchedule);
 static char *CronJobName(const char *pipelineName);
 static char *CronJobCommand(const char *pipelineName);
 static uint64 RunCronStatement(const char *sql, int nargs, Oid *argtypes, Datum *values,
@@ -133,19 +134,31 @@ HandOverToPgCron(const char *pipelineName, const char *schedule)
 void
 HandOverCronJob(const Pipeline *pipeline)
 {
-	CronJob		job;
-	char	   *schedule = pipeline->schedule;
-	bool		active = !pipeline->paused;
-	int64		jobId;
-
 	if (pipeline->scheduledBy != PIPELINE_SCHEDULER_PG_CRON || pipeline->cronJobId == 0 ||
 		!PgCronInstalled())
 		return;
 
-	job = UnscheduleCronJob(pipeline->cronJobId);
+	RescheduleCronJob(pipeline, true);
+}
+
+
+/*
+ * RescheduleCronJob replaces a pipeline's pg_cron job by one scheduled as
+ * its owner now, under its name now, keeping whether the job was active;
+ * with the job's own schedule when keepJobSchedule, else the pipeline's.
+ */
+static void
+RescheduleCronJob(const Pipeline *pipeline, bool keepJobSchedule)
+{
+	CronJob		job = UnscheduleCronJob(pipeline->cronJobId);
+	char	   *schedule = pipeline->schedule;
+	bool		active = !pipeline->paused;
+	int64		jobId;
+
 	if (job.found)
 	{
-		schedule = job.schedule;
+		if (keepJobSchedule)
+			schedule = job.schedule;
 		active = job.active;
 	}
 	if (schedule == NULL)
@@ -167,21 +180,13 @@ void
 FollowScheduleChange(const char *pipelineName)
 {
 	Pipeline   *pipeline = ReadPipeline(pipelineName, false);
-	CronJob		job;
-	bool		active = !pipeline->paused;
-	int64		jobId;
 
 	if (pipeline->scheduledBy != PIPELINE_SCHEDULER_PG_CRON || pipeline->cronJobId == 0)
 		return;
 
 	RequirePgCron(pipeline->name);
 	CheckPgCronSchedule(pipeline->name, pipeline->schedule);
-	job = UnscheduleCronJob(pipeline->cronJobId);
-	if (job.found)
-		active = job.active;
-	jobId = ScheduleCronJob(pipeline, pipeline->schedule, active);
-	UpdatePipelineScheduler(pipeline->name, PIPELINE_SCHEDULER_PG_CRON, pipeline->schedule,
-							!active, jobId);
+	RescheduleCronJob(pipeline, false);
 }
 
 
