@@ -19,8 +19,8 @@
 # within 3 standard errors of hll (exact below 100), percentiles between
 # the direct percentiles at p - 0.05 and p + 0.05 (a group of about a
 # hundred rows whose t-digest merged some sixty batches once fell just
-# outside +/- 0.03).  Mismatching groups are printed.  Last, DROP VIEW of two views removes their storage, side tables
-# and pipelines.
+# outside +/- 0.03).  Mismatching groups are printed.  Last, DROP VIEW of
+# two views removes their storage, side tables and pipelines.
 #
 # Randomized: INCREMENTAL_CV_SEED reproduces the parameters (numbers of
 # keys, NULL and late fractions, batch sizes, thresholds), not the
