@@ -13,8 +13,9 @@ EXTENSION = pg_incremental
 CATALOG_OBJS = $(patsubst %.c,%.o,$(wildcard src/catalog/*.c))
 PIPELINE_OBJS = $(patsubst %.c,%.o,$(wildcard src/pipelines/*.c))
 CONTINUOUS_VIEW_OBJS = $(patsubst %.c,%.o,$(wildcard src/continuous_views/*.c))
+STREAM_OBJS = $(patsubst %.c,%.o,$(wildcard src/streams/*.c))
 SCHEDULER_OBJS = $(patsubst %.c,%.o,$(wildcard src/scheduler/*.c))
-OBJS = $(CATALOG_OBJS) $(PIPELINE_OBJS) $(CONTINUOUS_VIEW_OBJS) $(SCHEDULER_OBJS)
+OBJS = $(CATALOG_OBJS) $(PIPELINE_OBJS) $(CONTINUOUS_VIEW_OBJS) $(STREAM_OBJS) $(SCHEDULER_OBJS)
 
 DATA = $(wildcard sql/pg_incremental--*.sql)
 

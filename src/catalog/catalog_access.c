@@ -56,6 +56,7 @@ static const int CatalogTableColumns[CATALOG_TABLE_COUNT] = {
 	[CATALOG_FILE_LIST_PIPELINES] = Natts_file_list_pipelines,
 	[CATALOG_PROCESSED_FILES] = Natts_processed_files,
 	[CATALOG_PIPELINE_RUNS] = Natts_pipeline_runs,
+	[CATALOG_STREAM_DEFINITIONS] = Natts_stream_definitions,
 };
 
 static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
@@ -65,6 +66,7 @@ static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
 	[CATALOG_FILE_LIST_PIPELINES] = "file_list_pipelines",
 	[CATALOG_PROCESSED_FILES] = "processed_files",
 	[CATALOG_PIPELINE_RUNS] = "pipeline_runs",
+	[CATALOG_STREAM_DEFINITIONS] = "stream_definitions",
 };
 
 static void CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls);

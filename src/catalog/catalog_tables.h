@@ -27,6 +27,7 @@ typedef enum CatalogTable
 	CATALOG_FILE_LIST_PIPELINES,
 	CATALOG_PROCESSED_FILES,
 	CATALOG_PIPELINE_RUNS,
+	CATALOG_STREAM_DEFINITIONS,
 	CATALOG_TABLE_COUNT
 } CatalogTable;
 
@@ -73,6 +74,18 @@ typedef enum CatalogTable
 #define Anum_file_list_pipelines_list_function	4
 #define Anum_file_list_pipelines_max_batch_size 5
 #define Anum_file_list_pipelines_max_batches_per_run 6
+
+/* incremental.stream_definitions */
+#define Natts_stream_definitions				9
+#define Anum_stream_definitions_stream			1
+#define Anum_stream_definitions_id_column		2
+#define Anum_stream_definitions_drop_consumed	3
+#define Anum_stream_definitions_keep			4
+#define Anum_stream_definitions_partition_size	5
+#define Anum_stream_definitions_partitions_ahead 6
+#define Anum_stream_definitions_maintenance_pipeline 7
+#define Anum_stream_definitions_deleted_through 8
+#define Anum_stream_definitions_created_at		9
 
 /* incremental.processed_files */
 #define Natts_processed_files					2

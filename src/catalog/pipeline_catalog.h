@@ -142,6 +142,7 @@ extern void UpdatePipelineScheduler(const char *pipelineName, PipelineScheduler 
 
 /* sequence_pipelines */
 extern SequencePipelineState *ReadSequencePipelineState(const char *pipelineName);
+extern SequencePipelineState *TryReadSequencePipelineState(const char *pipelineName);
 extern void InsertSequencePipelineState(const char *pipelineName,
 										const SequencePipelineState *state);
 extern void UpdateLastProcessedSequenceNumber(const char *pipelineName,

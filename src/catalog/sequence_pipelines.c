@@ -42,16 +42,31 @@ static CatalogStatement UpdateProgressStatement = {
 SequencePipelineState *
 ReadSequencePipelineState(const char *pipelineName)
 {
+	SequencePipelineState *state = TryReadSequencePipelineState(pipelineName);
+
+	if (state == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("sequence pipeline \"%s\" has no progress row", pipelineName),
+				 errhint("Drop the pipeline and create it again.")));
+	return state;
+}
+
+
+/*
+ * TryReadSequencePipelineState returns NULL for a pipeline that has no
+ * progress row, such as one dropped since the caller read the pipelines.
+ */
+SequencePipelineState *
+TryReadSequencePipelineState(const char *pipelineName)
+{
 	Datum		key = CStringGetTextDatum(pipelineName);
 	Datum		values[Natts_sequence_pipelines];
 	bool		nulls[Natts_sequence_pipelines];
 	SequencePipelineState *state;
 
 	if (!ReadCatalogRow(CATALOG_SEQUENCE_PIPELINES, 1, &key, values, nulls))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("sequence pipeline \"%s\" has no progress row", pipelineName),
-				 errhint("Drop the pipeline and create it again.")));
+		return NULL;
 
 	state = palloc0(sizeof(SequencePipelineState));
 	state->sequenceId = DatumGetObjectId(values[Anum_sequence_pipelines_sequence_name - 1]);

@@ -23,6 +23,7 @@
 #include "catalog/catalog_version.h"
 #include "catalog/continuous_view_catalog.h"
 #include "catalog/pipeline_catalog.h"
+#include "catalog/stream_catalog.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_create.h"
@@ -77,6 +78,12 @@ incremental_alter_pipeline(PG_FUNCTION_ARGS)
 					 errmsg("the command of pipeline \"%s\" is generated for a continuous view",
 							pipelineName),
 					 errhint("Drop the view and create it again with the new query.")));
+		if (OidIsValid(StreamOfPipeline(pipelineName)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the command of pipeline \"%s\" is generated for a table's retention",
+							pipelineName),
+					 errhint("Change the retention with incremental.set_retention.")));
 		CheckNewCommand(pipeline, command);
 	}
 
@@ -186,6 +193,13 @@ incremental_rename_pipeline(PG_FUNCTION_ARGS)
 				 errmsg("pipeline \"%s\" keeps continuous view %s up to date and cannot be renamed",
 						pipelineName, QualifiedRelationName(viewId)),
 				 errhint("Rename the view instead: its pipeline keeps its name, which does no harm.")));
+
+	if (OidIsValid(StreamOfPipeline(pipelineName)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pipeline \"%s\" keeps the retention of table %s and cannot be renamed",
+						pipelineName, QualifiedRelationName(StreamOfPipeline(pipelineName))),
+				 errhint("Its command names it; renaming the table leaves it working.")));
 
 	if (strcmp(pipelineName, newName) == 0)
 		PG_RETURN_VOID();

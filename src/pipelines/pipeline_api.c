@@ -28,6 +28,7 @@
 
 #include "catalog/continuous_view_catalog.h"
 #include "catalog/pipeline_catalog.h"
+#include "catalog/stream_catalog.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_hooks.h"
 #include "pipelines/pipeline_kinds.h"
@@ -138,6 +139,25 @@ RefuseForContinuousView(const char *pipelineName, const char *action, const char
 }
 
 
+/*
+ * A table's retention is kept by its maintenance pipeline, which goes with
+ * the retention.
+ */
+static void
+RefuseForStream(const char *pipelineName)
+{
+	Oid			relationId = StreamOfPipeline(pipelineName);
+
+	if (OidIsValid(relationId))
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop pipeline \"%s\": it keeps the retention of table %s",
+						pipelineName, QualifiedRelationName(relationId)),
+				 errhint("Remove the retention instead: SELECT incremental.set_retention(%s, NULL);",
+						 quote_literal_cstr(QualifiedRelationName(relationId)))));
+}
+
+
 /* incremental.drop_pipeline(pipeline_name text) */
 Datum
 incremental_drop_pipeline(PG_FUNCTION_ARGS)
@@ -146,6 +166,7 @@ incremental_drop_pipeline(PG_FUNCTION_ARGS)
 	Pipeline   *pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_DROP);
 
 	RefuseForContinuousView(pipelineName, "drop", "Drop the view instead: DROP VIEW %s;");
+	RefuseForStream(pipelineName);
 
 	DeletePipeline(pipelineName);
 	FirePipelineEvent(PIPELINE_EVENT_DROPPED, pipeline);

@@ -44,7 +44,6 @@
 static void ReportSequenceBehindProgress(const Pipeline *pipeline,
 										 const SequencePipelineState *state,
 										 int64 lastValue);
-static bool ReadSequenceLastValue(Oid sequenceId, int64 *lastValue);
 
 PG_FUNCTION_INFO_V1(incremental_sequence_last_value);
 
@@ -317,7 +316,7 @@ ReportSequenceBehindProgress(const Pipeline *pipeline, const SequencePipelineSta
  * each other for writers (source_writers.c).  The caller checks the
  * privileges (CheckSequenceUsable).
  */
-static bool
+bool
 ReadSequenceLastValue(Oid sequenceId, int64 *lastValue)
 {
 	Relation	sequence = relation_open(sequenceId, AccessShareLock);

@@ -34,6 +34,12 @@ extern void CreateSequencePipeline(const char *pipelineName, Oid sourceRelationI
 								   int64 maxBatchSize, const char *timeZone,
 								   bool executeImmediately);
 
+/*
+ * The sequence's last value, without taking the lock of nextval(); false
+ * before its first value.  The caller checks the privileges.
+ */
+extern bool ReadSequenceLastValue(Oid sequenceId, int64 *lastValue);
+
 /* The relation's schema-qualified, quoted name, for hints that give SQL */
 extern char *QualifiedRelationName(Oid relationId);
 

@@ -1,0 +1,350 @@
+/*-------------------------------------------------------------------------
+ *
+ * stream_maintenance.c
+ *	  incremental._maintain_stream(), the command of a table's maintenance
+ *	  pipeline: it removes what every consumer has processed and keeps
+ *	  partitions ahead of the writers.
+ *
+ * Each run, as the table's owner and in the pipeline's transaction:
+ *
+ *	 1. With an interval, it marks the sequence's last value at this moment.
+ *	 2. It finds what may go: the ids that every consumer has processed,
+ *		and, with an interval, that were drawn before the newest mark older
+ *		than the interval.
+ *	 3. Partitioned: it drops the partitions all of whose ids may go, and
+ *		moves rows that outran the partitions out of DEFAULT.  Both need
+ *		ACCESS EXCLUSIVE, asked for briefly (LockRelationBriefly); the
+ *		consumers are read again once it is granted, since a pipeline
+ *		created meanwhile may have started to read the table.  Not
+ *		partitioned: it deletes what may go, in bounded batches.
+ *	 4. Made by create_stream: it creates the partitions that the next
+ *		partitions_ahead × partition_size ids will need.
+ *
+ * A run that cannot get a lock leaves that step for the next run; nothing
+ * is removed that it has not decided on under the lock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "common/int.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "catalog/stream_catalog.h"
+#include "pipelines/pipeline_access.h"
+#include "pipelines/sequence.h"
+#include "streams/stream_consumers.h"
+#include "streams/stream_partitions.h"
+#include "streams/stream_retention.h"
+
+PG_FUNCTION_INFO_V1(incremental_maintain_stream);
+
+/* rows deleted per statement, and statements per run, in a plain table */
+#define DELETE_BATCH_IDS 50000
+#define DELETE_BATCHES_PER_RUN 20
+
+/* partitions created per run at most */
+#define MAX_PARTITIONS_PER_RUN 64
+
+static bool ReleasableThrough(StreamDefinition *definition, Oid sequenceId,
+							  TimestampTz now, int64 *through);
+static int64 DropConsumedPartitions(StreamDefinition *definition, Oid sequenceId,
+									TimestampTz now, bool *locked);
+static void KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue, bool locked);
+static int64 DeleteConsumedRows(StreamDefinition *definition, Oid sequenceId, TimestampTz now);
+static bool DefaultHasRows(Oid defaultId);
+static void CheckPartitionsOwned(Oid relationId, const char *pipelineName);
+
+
+/* incremental._maintain_stream(maintenance_pipeline text) */
+Datum
+incremental_maintain_stream(PG_FUNCTION_ARGS)
+{
+	char	   *pipelineName = GetTextArgument(fcinfo, 0, "maintenance_pipeline");
+	StreamDefinition *definition = ReadStreamDefinitionOfPipeline(pipelineName);
+	Oid			relationId;
+	Oid			tableId;
+	Oid			sequenceId;
+	int64		lastValue = 0;
+	int64		removed = 0;
+	bool		locked = false;
+	TimestampTz now;
+
+	if (definition == NULL)
+		PG_RETURN_INT64(0);
+	relationId = definition->relationId;
+
+	if (!pg_class_ownercheck(relationId, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" does not own table %s, whose retention pipeline \"%s\" "
+						"it runs", GetUserNameFromId(GetUserId(), false),
+						QualifiedRelationName(relationId), pipelineName),
+				 errhint("As the table's owner, run incremental.set_retention on it again "
+						 "to take its maintenance over.")));
+
+	if (get_rel_relkind(relationId) == RELKIND_PARTITIONED_TABLE)
+		CheckPartitionsOwned(relationId, pipelineName);
+
+	ResolveSourceSequence(relationId, &tableId, &sequenceId);
+	(void) ReadSequenceLastValue(sequenceId, &lastValue);
+	now = GetCurrentTimestamp();
+
+	if (definition->dropConsumed && definition->keep != NULL)
+	{
+		TimestampTz cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																	 TimestampTzGetDatum(now),
+																	 IntervalPGetDatum(definition->keep)));
+
+		InsertStreamMark(relationId, now, lastValue);
+		TrimStreamMarks(relationId, cutoff);
+	}
+
+	if (get_rel_relkind(relationId) == RELKIND_PARTITIONED_TABLE)
+	{
+		if (definition->dropConsumed)
+			removed = DropConsumedPartitions(definition, sequenceId, now, &locked);
+		if (definition->partitionSize > 0)
+			KeepPartitionsAhead(definition, lastValue, locked);
+	}
+	else if (definition->dropConsumed)
+		removed = DeleteConsumedRows(definition, sequenceId, now);
+
+	PG_RETURN_INT64(removed);
+}
+
+
+/*
+ * The highest id that may go, as the consumers and the interval allow;
+ * false when nothing may go.
+ */
+static bool
+ReleasableThrough(StreamDefinition *definition, Oid sequenceId, TimestampTz now,
+				  int64 *through)
+{
+	StreamConsumption consumption;
+
+	ReadStreamConsumption(definition->relationId, sequenceId, &consumption);
+	if (!consumption.mayRelease)
+		return false;
+	*through = consumption.consumedThrough;
+
+	if (definition->keep != NULL)
+	{
+		TimestampTz cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																	 TimestampTzGetDatum(now),
+																	 IntervalPGetDatum(definition->keep)));
+		int64		markedValue;
+
+		if (!ReadStreamMarkBefore(definition->relationId, cutoff, &markedValue))
+			return false;
+		*through = Min(*through, markedValue);
+	}
+	return true;
+}
+
+
+/* The partitions every one of whose ids may go */
+static List *
+ReleasablePartitions(List *partitions, int64 through)
+{
+	List	   *releasable = NIL;
+	ListCell   *cell;
+
+	foreach(cell, partitions)
+	{
+		StreamPartition *partition = lfirst(cell);
+
+		if (partition->boundedAbove && partition->upper - 1 <= through)
+			releasable = lappend_oid(releasable, partition->relationId);
+	}
+	return releasable;
+}
+
+
+/*
+ * Drops the consumed partitions, and moves the rows in DEFAULT into
+ * partitions of their own, under one ACCESS EXCLUSIVE lock; *locked tells
+ * whether the lock was taken.  Returns the number of partitions dropped.
+ */
+static int64
+DropConsumedPartitions(StreamDefinition *definition, Oid sequenceId, TimestampTz now,
+					   bool *locked)
+{
+	Oid			relationId = definition->relationId;
+	Oid			defaultId;
+	List	   *partitions = ReadStreamPartitions(relationId, &defaultId);
+	List	   *releasable = NIL;
+	bool		defaultRows = definition->partitionSize > 0 && DefaultHasRows(defaultId);
+	int64		through;
+
+	if (ReleasableThrough(definition, sequenceId, now, &through))
+		releasable = ReleasablePartitions(partitions, through);
+	if (releasable == NIL && !defaultRows)
+		return 0;
+
+	if (!LockRelationBriefly(relationId, AccessExclusiveLock))
+	{
+		ereport(DEBUG1,
+				(errmsg("retention of %s waits for a lock on the table to drop %d partitions",
+						QualifiedRelationName(relationId), list_length(releasable))));
+		return 0;
+	}
+	*locked = true;
+
+	if (defaultRows)
+	{
+		uint64		moved = MoveRowsOutOfDefault(relationId, defaultId, definition->idColumn,
+												 definition->partitionSize);
+
+		ereport(LOG,
+				(errmsg("moved %llu rows of stream %s out of its default partition",
+						(unsigned long long) moved, QualifiedRelationName(relationId)),
+				 errdetail("The writers got ahead of the partitions created for them."),
+				 errhint("Raise the stream's partitions_ahead or partition_size.")));
+	}
+
+	/* what a consumer created before the lock was granted holds, too */
+	partitions = ReadStreamPartitions(relationId, &defaultId);
+	if (!ReleasableThrough(definition, sequenceId, now, &through))
+		return 0;
+	releasable = ReleasablePartitions(partitions, through);
+	DropPartitions(releasable);
+	return list_length(releasable);
+}
+
+
+/*
+ * Creates the partitions up to the one that will hold the id
+ * partitions_ahead × partition_size above the last one drawn.  Attaching
+ * one next to a DEFAULT partition locks DEFAULT, which a consumer's
+ * generic plan may hold: that is asked for briefly too.
+ */
+static void
+KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue, bool locked)
+{
+	Oid			relationId = definition->relationId;
+	Oid			defaultId;
+	List	   *partitions = ReadStreamPartitions(relationId, &defaultId);
+	int64		from = HighestPartitionBound(partitions);
+	int64		ahead;
+	int64		through;
+
+	if (pg_mul_s64_overflow(definition->partitionsAhead, definition->partitionSize, &ahead) ||
+		pg_add_s64_overflow(lastValue, ahead, &through))
+		through = PG_INT64_MAX - definition->partitionSize;
+	if (from > through)
+		return;
+
+	/* rows beyond the partitions wait in DEFAULT until they are moved */
+	if (OidIsValid(defaultId) && !locked &&
+		(DefaultHasRows(defaultId) || !LockRelationBriefly(defaultId, AccessExclusiveLock)))
+		return;
+
+	(void) CreatePartitionsUpTo(relationId, from, through, definition->partitionSize,
+								MAX_PARTITIONS_PER_RUN);
+}
+
+
+/*
+ * In a table that is not partitioned, deletes the rows that may go, by
+ * ranges of DELETE_BATCH_IDS ids from where the last run stopped.
+ */
+static int64
+DeleteConsumedRows(StreamDefinition *definition, Oid sequenceId, TimestampTz now)
+{
+	int64		through;
+	int64		from = definition->deletedThrough;
+	int64		deleted = 0;
+	char	   *table = QualifiedRelationName(definition->relationId);
+	const char *column = quote_identifier(definition->idColumn);
+
+	if (!ReleasableThrough(definition, sequenceId, now, &through) || through <= from)
+		return 0;
+
+	for (int batch = 0; batch < DELETE_BATCHES_PER_RUN && from < through; batch++)
+	{
+		int64		to;
+
+		if (pg_add_s64_overflow(from, DELETE_BATCH_IDS, &to) || to > through)
+			to = through;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.>) " INT64_FORMAT
+								 " AND %s OPERATOR(pg_catalog.<=) " INT64_FORMAT,
+								 table, column, from, column, to),
+						false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not delete the consumed rows of %s", table);
+		deleted += SPI_processed;
+		SPI_finish();
+		from = to;
+	}
+
+	UpdateStreamDeletedThrough(definition->relationId, from);
+	return deleted;
+}
+
+
+static bool
+DefaultHasRows(Oid defaultId)
+{
+	bool		hasRows;
+
+	if (!OidIsValid(defaultId))
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(psprintf("SELECT FROM %s LIMIT 1", QualifiedRelationName(defaultId)),
+					false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the default partition %s", get_rel_name(defaultId));
+	hasRows = SPI_processed > 0;
+	SPI_finish();
+	return hasRows;
+}
+
+
+/*
+ * The maintenance drops and creates partitions as the table's owner, who
+ * must own them: ALTER TABLE ... OWNER TO does not pass a partitioned
+ * table's partitions on to the new owner.
+ */
+static void
+CheckPartitionsOwned(Oid relationId, const char *pipelineName)
+{
+	Oid			defaultId;
+	List	   *partitionIds = NIL;
+	ListCell   *cell;
+
+	foreach(cell, ReadStreamPartitions(relationId, &defaultId))
+		partitionIds = lappend_oid(partitionIds, ((StreamPartition *) lfirst(cell))->relationId);
+	if (OidIsValid(defaultId))
+		partitionIds = lappend_oid(partitionIds, defaultId);
+
+	foreach(cell, partitionIds)
+	{
+		Oid			partitionId = lfirst_oid(cell);
+
+		if (!pg_class_ownercheck(partitionId, GetUserId()))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("role \"%s\" does not own partition %s of table %s, whose retention "
+							"pipeline \"%s\" it runs",
+							GetUserNameFromId(GetUserId(), false),
+							QualifiedRelationName(partitionId), QualifiedRelationName(relationId),
+							pipelineName),
+					 errdetail("ALTER TABLE ... OWNER TO does not change the owner of a "
+							   "partitioned table's partitions."),
+					 errhint("Give every partition to the table's owner: ALTER TABLE %s OWNER TO %s;",
+							 QualifiedRelationName(partitionId),
+							 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+	}
+}
