@@ -44,6 +44,13 @@ $node->safe_psql(
 		SELECT client, count(*) AS n, count(DISTINCT date_trunc('day', at, 'UTC')) AS days
 		FROM events GROUP BY client;
 	CALL incremental.execute_pipeline('public.per_client');
+	SELECT incremental.create_stream('clicks', 'client int', partition_size := 50,
+	                                 partitions_ahead := 1);
+	INSERT INTO clicks (client) SELECT g % 3 FROM generate_series(1, 120) g;
+	CREATE VIEW clicks_per_client WITH (incremental.continuous) AS
+		SELECT client, count(*) AS n FROM clicks GROUP BY client;
+	CALL incremental.execute_pipeline('public.clicks_per_client');
+	SELECT incremental._maintain_stream('clicks:retention');
 	RESET ROLE;
 	SELECT incremental.create_sequence_pipeline('paused-later', 'events', $$ SELECT $1, $2 $$);
 });
@@ -58,9 +65,18 @@ my $catalog_query = q{
 	SELECT view_name, pipeline_name, source_table, storage_table, query, realtime,
 	       distinct_mode, distinct_tables FROM incremental.continuous_view_definitions;
 	SELECT * FROM per_client ORDER BY client;
+	SELECT stream, id_column, drop_consumed, keep, partition_size, partitions_ahead,
+	       maintenance_pipeline FROM incremental.stream_definitions;
+	SELECT c.relname, c.relowner::regrole, pg_get_expr(c.relpartbound, c.oid)
+	FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+	WHERE i.inhparent = 'clicks'::regclass ORDER BY 1;
+	SELECT stream, retention, consumers, consumed_through, last_id, partitions FROM incremental.streams;
+	SELECT * FROM clicks_per_client ORDER BY client;
 };
 my $before = $node->safe_psql('source_db', $catalog_query);
 like($before, qr/totals\|s\|tap_owner\|events/, 'owner recorded by name');
+like($before, qr/^clicks\|consumed\|\{public\.clicks_per_client\}\|120\|120\|2$/m,
+	'a stream whose consumed partitions were dropped');
 
 my $dump = $node->basedir . '/source.dump';
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('source_db') ],
@@ -101,6 +117,22 @@ is( $node->safe_psql(
 		     EXCEPT SELECT * FROM per_client)) d}),
 	'0',
 	'the restored continuous view continues where it was, exactly');
+# the restored stream goes on: ids continue, consumed partitions go
+$node->safe_psql(
+	'restored_db', q{
+	SET ROLE tap_owner;
+	INSERT INTO clicks (client) SELECT g % 3 FROM generate_series(1, 100) g;
+	CALL incremental.execute_pipeline('public.clicks_per_client');
+	SELECT incremental._maintain_stream('clicks:retention');
+});
+is( $node->safe_psql(
+		'restored_db', q{
+		SELECT string_agg(client || ':' || n, ',' ORDER BY client) || ' ' ||
+		       (SELECT min(id) || '-' || max(id) || ' ' || count(*) FROM clicks) || ' ' ||
+		       (SELECT partitions || ' ' || consumed_through FROM incremental.streams)
+		FROM clicks_per_client}),
+	'0:73,1:74,2:73 200-220 21 2 220',
+	'the restored stream keeps its ids, its consumer and its retention');
 is($node->safe_psql('restored_db', 'SELECT string_agg(path, \',\' ORDER BY path) FROM loaded'),
 	'f1,f2,f4', 'skipped and processed files stay done after the restore');
 
@@ -114,7 +146,7 @@ is( $node->safe_psql(
 my ($rc, $out, $err) = $node->psql('restored_db', 'DROP TABLE events');
 like($err, qr/view per_client depends on table events/,
 	'the restored view still depends on its source');
-$node->safe_psql('restored_db', 'DROP VIEW per_client');
+$node->safe_psql('restored_db', 'DROP VIEW per_client; DROP VIEW clicks_per_client');
 is( $node->safe_psql(
 		'restored_db', q{
 		SELECT count(*) FROM pg_class WHERE relname LIKE 'per_client%'}),
