@@ -61,6 +61,13 @@ CREATE FUNCTION incremental.create_stream(
 COMMENT ON FUNCTION incremental.create_stream(text, text, text, bigint, integer, text)
  IS 'create a table whose rows are kept until every pipeline reading it has processed them';
 
+CREATE FUNCTION incremental.alter_stream(stream regclass, partitions_ahead integer)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_alter_stream';
+COMMENT ON FUNCTION incremental.alter_stream(regclass, integer)
+ IS 'change how many partitions a stream keeps ahead of its writers';
+
 CREATE FUNCTION incremental.set_retention(table_name regclass, retention text)
  RETURNS void
  LANGUAGE C

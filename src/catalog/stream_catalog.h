@@ -32,6 +32,7 @@ extern StreamDefinition *ReadStreamDefinition(Oid relationId);
 extern StreamDefinition *ReadStreamDefinitionOfPipeline(const char *pipelineName);
 extern List *ReadAllStreamDefinitions(void);
 extern void UpdateStreamRetention(Oid relationId, bool dropConsumed, Interval *keep);
+extern void UpdateStreamPartitionsAhead(Oid relationId, int32 partitionsAhead);
 extern void UpdateStreamDeletedThrough(Oid relationId, int64 deletedThrough);
 extern void DeleteStreamDefinition(Oid relationId);
 extern Oid	StreamOfPipeline(const char *pipelineName);

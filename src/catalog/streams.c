@@ -41,6 +41,13 @@ static CatalogStatement UpdateRetentionStatement = {
 	.argtypes = {OIDOID, BOOLOID, INTERVALOID},
 };
 
+static CatalogStatement UpdatePartitionsAheadStatement = {
+	.sql = "UPDATE incremental.stream_definitions SET partitions_ahead = $2 "
+	"WHERE stream::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {OIDOID, INT4OID},
+};
+
 static CatalogStatement UpdateDeletedThroughStatement = {
 	.sql = "UPDATE incremental.stream_definitions SET deleted_through = $2 "
 	"WHERE stream::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
@@ -198,6 +205,15 @@ UpdateStreamRetention(Oid relationId, bool dropConsumed, Interval *keep)
 	char		nulls[3] = {' ', ' ', keep != NULL ? ' ' : 'n'};
 
 	ModifyCatalog(&UpdateRetentionStatement, values, nulls);
+}
+
+
+void
+UpdateStreamPartitionsAhead(Oid relationId, int32 partitionsAhead)
+{
+	Datum		values[2] = {ObjectIdGetDatum(relationId), Int32GetDatum(partitionsAhead)};
+
+	ModifyCatalog(&UpdatePartitionsAheadStatement, values, NULL);
 }
 
 

@@ -147,14 +147,24 @@ static void
 RefuseForStream(const char *pipelineName)
 {
 	Oid			relationId = StreamOfPipeline(pipelineName);
+	StreamDefinition *definition;
 
-	if (OidIsValid(relationId))
+	if (!OidIsValid(relationId))
+		return;
+	definition = ReadStreamDefinition(relationId);
+	if (definition != NULL && definition->partitionSize > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot drop pipeline \"%s\": it keeps the retention of table %s",
+				 errmsg("cannot drop pipeline \"%s\": it creates the partitions of stream %s",
 						pipelineName, QualifiedRelationName(relationId)),
-				 errhint("Remove the retention instead: SELECT incremental.set_retention(%s, NULL);",
-						 quote_literal_cstr(QualifiedRelationName(relationId)))));
+				 errhint("It goes with the stream: DROP TABLE %s;",
+						 QualifiedRelationName(relationId))));
+	ereport(ERROR,
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot drop pipeline \"%s\": it keeps the retention of table %s",
+					pipelineName, QualifiedRelationName(relationId)),
+			 errhint("Remove the retention instead: SELECT incremental.set_retention(%s, NULL);",
+					 quote_literal_cstr(QualifiedRelationName(relationId)))));
 }
 
 

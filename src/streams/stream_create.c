@@ -24,6 +24,9 @@
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "parser/parser.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
@@ -34,10 +37,12 @@
 #include "streams/stream_retention.h"
 
 PG_FUNCTION_INFO_V1(incremental_create_stream);
+PG_FUNCTION_INFO_V1(incremental_alter_stream);
 
 #define MAX_PARTITIONS_AHEAD 1000
 
 static char *StreamTableCommand(RangeVar *stream, const char *columns, const char *idColumn);
+static void CheckPartitionsAhead(int32 partitionsAhead, int64 partitionSize);
 
 
 /*
@@ -68,18 +73,8 @@ incremental_create_stream(PG_FUNCTION_ARGS)
 				 errhint("It is the number of ids per partition; the default is 1000000.")));
 	CheckArgumentNotNull(fcinfo, 4, "partitions_ahead");
 	definition.partitionsAhead = PG_GETARG_INT32(4);
-	if (definition.partitionsAhead < 1 || definition.partitionsAhead > MAX_PARTITIONS_AHEAD)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("partitions_ahead must be between 1 and %d", MAX_PARTITIONS_AHEAD),
-				 errhint("Keep enough partitions ahead for the ids written in %d seconds, "
-						 "the time between two maintenance runs.",
-						 STREAM_MAINTENANCE_INTERVAL_SECONDS)));
-	if (pg_mul_s64_overflow(definition.partitionsAhead, definition.partitionSize, &ahead))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("partition_size is too large for %d partitions ahead",
-						definition.partitionsAhead)));
+	CheckPartitionsAhead(definition.partitionsAhead, definition.partitionSize);
+	ahead = definition.partitionsAhead * definition.partitionSize;
 	idColumn = GetTextArgument(fcinfo, 5, "id_column");
 	definition.idColumn = idColumn;
 
@@ -167,4 +162,54 @@ StreamTableCommand(RangeVar *stream, const char *columns, const char *idColumn)
 	}
 
 	return command;
+}
+
+
+/* incremental.alter_stream(stream regclass, partitions_ahead integer) */
+Datum
+incremental_alter_stream(PG_FUNCTION_ARGS)
+{
+	Oid			relationId;
+	StreamDefinition *definition;
+	int32		partitionsAhead;
+
+	CheckArgumentNotNull(fcinfo, 0, "stream");
+	CheckArgumentNotNull(fcinfo, 1, "partitions_ahead");
+	relationId = PG_GETARG_OID(0);
+	partitionsAhead = PG_GETARG_INT32(1);
+
+	LockRelationOid(relationId, ShareUpdateExclusiveLock);
+	if (!pg_class_ownercheck(relationId, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relationId)),
+					   get_rel_name(relationId));
+	definition = ReadStreamDefinition(relationId);
+	if (definition == NULL || definition->partitionSize == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" is not a stream", get_rel_name(relationId)),
+				 errdetail("Only the partitions of tables made by incremental.create_stream are "
+						   "created by pg_incremental.")));
+	CheckPartitionsAhead(partitionsAhead, definition->partitionSize);
+	UpdateStreamPartitionsAhead(relationId, partitionsAhead);
+	PG_RETURN_VOID();
+}
+
+
+static void
+CheckPartitionsAhead(int32 partitionsAhead, int64 partitionSize)
+{
+	int64		ahead;
+
+	if (partitionsAhead < 1 || partitionsAhead > MAX_PARTITIONS_AHEAD)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("partitions_ahead must be between 1 and %d", MAX_PARTITIONS_AHEAD),
+				 errhint("Keep enough partitions ahead for the ids written in %d seconds, "
+						 "the time between two maintenance runs, and during the longest "
+						 "query over the whole stream (such as pg_dump).",
+						 STREAM_MAINTENANCE_INTERVAL_SECONDS)));
+	if (pg_mul_s64_overflow(partitionsAhead, partitionSize, &ahead))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("partition_size is too large for %d partitions ahead", partitionsAhead)));
 }

@@ -11,12 +11,13 @@
  *	 2. It finds what may go: the ids that every consumer has processed,
  *		and, with an interval, that were drawn before the newest mark older
  *		than the interval.
- *	 3. Partitioned: it drops the partitions all of whose ids may go, and
- *		moves rows that outran the partitions out of DEFAULT.  Both need
- *		ACCESS EXCLUSIVE, asked for briefly (LockRelationBriefly); the
- *		consumers are read again once it is granted, since a pipeline
- *		created meanwhile may have started to read the table.  Not
- *		partitioned: it deletes what may go, in bounded batches.
+ *	 3. Partitioned: it moves the rows that outran the partitions out of
+ *		DEFAULT (locking DEFAULT only), and drops the partitions all of
+ *		whose ids may go, under ACCESS EXCLUSIVE on the table.  Both locks
+ *		are asked for briefly (LockRelationBriefly); the consumers are read
+ *		again once the table's is granted, since a pipeline created
+ *		meanwhile may have started to read the table.  Not partitioned: it
+ *		deletes what may go, in bounded batches.
  *	 4. Made by create_stream: it creates the partitions that the next
  *		partitions_ahead × partition_size ids will need.
  *
@@ -56,9 +57,10 @@ PG_FUNCTION_INFO_V1(incremental_maintain_stream);
 
 static bool ReleasableThrough(StreamDefinition *definition, Oid sequenceId,
 							  TimestampTz now, int64 *through);
+static bool MoveDefaultRows(StreamDefinition *definition);
 static int64 DropConsumedPartitions(StreamDefinition *definition, Oid sequenceId,
-									TimestampTz now, bool *locked);
-static void KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue, bool locked);
+									TimestampTz now);
+static void KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue);
 static int64 DeleteConsumedRows(StreamDefinition *definition, Oid sequenceId, TimestampTz now);
 static bool DefaultHasRows(Oid defaultId);
 static void CheckPartitionsOwned(Oid relationId, const char *pipelineName);
@@ -75,7 +77,6 @@ incremental_maintain_stream(PG_FUNCTION_ARGS)
 	Oid			sequenceId;
 	int64		lastValue = 0;
 	int64		removed = 0;
-	bool		locked = false;
 	TimestampTz now;
 
 	if (definition == NULL)
@@ -110,10 +111,14 @@ incremental_maintain_stream(PG_FUNCTION_ARGS)
 
 	if (get_rel_relkind(relationId) == RELKIND_PARTITIONED_TABLE)
 	{
-		if (definition->dropConsumed)
-			removed = DropConsumedPartitions(definition, sequenceId, now, &locked);
+		bool		defaultReady = true;
+
 		if (definition->partitionSize > 0)
-			KeepPartitionsAhead(definition, lastValue, locked);
+			defaultReady = MoveDefaultRows(definition);
+		if (definition->dropConsumed)
+			removed = DropConsumedPartitions(definition, sequenceId, now);
+		if (definition->partitionSize > 0 && defaultReady)
+			KeepPartitionsAhead(definition, lastValue);
 	}
 	else if (definition->dropConsumed)
 		removed = DeleteConsumedRows(definition, sequenceId, now);
@@ -171,24 +176,54 @@ ReleasablePartitions(List *partitions, int64 through)
 
 
 /*
- * Drops the consumed partitions, and moves the rows in DEFAULT into
- * partitions of their own, under one ACCESS EXCLUSIVE lock; *locked tells
- * whether the lock was taken.  Returns the number of partitions dropped.
+ * Moves the rows that outran the partitions out of DEFAULT, into
+ * partitions of their own; false when DEFAULT still has rows (its lock
+ * was not granted), which new partitions next to it must not overlap.
+ * Only DEFAULT is locked: writers into the partitions go on meanwhile.
+ */
+static bool
+MoveDefaultRows(StreamDefinition *definition)
+{
+	Oid			defaultId;
+	uint64		moved;
+
+	(void) ReadStreamPartitions(definition->relationId, &defaultId);
+	if (!DefaultHasRows(defaultId))
+		return true;
+	if (!LockRelationBriefly(defaultId, AccessExclusiveLock))
+		return false;
+
+	moved = MoveRowsOutOfDefault(definition->relationId, defaultId, definition->idColumn,
+								 definition->partitionSize, MAX_PARTITIONS_PER_RUN);
+	ereport(LOG,
+			(errmsg("moved %llu rows of stream %s out of its default partition",
+					(unsigned long long) moved, QualifiedRelationName(definition->relationId)),
+			 errdetail("The writers got ahead of the partitions created for them, or a long "
+					   "query kept the maintenance from creating them."),
+			 errhint("Keep more partitions ahead: SELECT incremental.alter_stream(%s, "
+					 "partitions_ahead => %d);",
+					 quote_literal_cstr(QualifiedRelationName(definition->relationId)),
+					 Min(definition->partitionsAhead * 2, 1000))));
+	return !DefaultHasRows(defaultId);
+}
+
+
+/*
+ * Drops the consumed partitions under one ACCESS EXCLUSIVE lock on the
+ * table; returns how many.
  */
 static int64
-DropConsumedPartitions(StreamDefinition *definition, Oid sequenceId, TimestampTz now,
-					   bool *locked)
+DropConsumedPartitions(StreamDefinition *definition, Oid sequenceId, TimestampTz now)
 {
 	Oid			relationId = definition->relationId;
 	Oid			defaultId;
 	List	   *partitions = ReadStreamPartitions(relationId, &defaultId);
 	List	   *releasable = NIL;
-	bool		defaultRows = definition->partitionSize > 0 && DefaultHasRows(defaultId);
 	int64		through;
 
 	if (ReleasableThrough(definition, sequenceId, now, &through))
 		releasable = ReleasablePartitions(partitions, through);
-	if (releasable == NIL && !defaultRows)
+	if (releasable == NIL)
 		return 0;
 
 	if (!LockRelationBriefly(relationId, AccessExclusiveLock))
@@ -197,19 +232,6 @@ DropConsumedPartitions(StreamDefinition *definition, Oid sequenceId, TimestampTz
 				(errmsg("retention of %s waits for a lock on the table to drop %d partitions",
 						QualifiedRelationName(relationId), list_length(releasable))));
 		return 0;
-	}
-	*locked = true;
-
-	if (defaultRows)
-	{
-		uint64		moved = MoveRowsOutOfDefault(relationId, defaultId, definition->idColumn,
-												 definition->partitionSize);
-
-		ereport(LOG,
-				(errmsg("moved %llu rows of stream %s out of its default partition",
-						(unsigned long long) moved, QualifiedRelationName(relationId)),
-				 errdetail("The writers got ahead of the partitions created for them."),
-				 errhint("Raise the stream's partitions_ahead or partition_size.")));
 	}
 
 	/* what a consumer created before the lock was granted holds, too */
@@ -229,7 +251,7 @@ DropConsumedPartitions(StreamDefinition *definition, Oid sequenceId, TimestampTz
  * generic plan may hold: that is asked for briefly too.
  */
 static void
-KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue, bool locked)
+KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue)
 {
 	Oid			relationId = definition->relationId;
 	Oid			defaultId;
@@ -238,15 +260,18 @@ KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue, bool locked)
 	int64		ahead;
 	int64		through;
 
+	/* all dropped: start again at the partition of the last id */
+	if (partitions == NIL)
+		from = lastValue - (((lastValue % definition->partitionSize) +
+							 definition->partitionSize) % definition->partitionSize);
+
 	if (pg_mul_s64_overflow(definition->partitionsAhead, definition->partitionSize, &ahead) ||
 		pg_add_s64_overflow(lastValue, ahead, &through))
 		through = PG_INT64_MAX - definition->partitionSize;
 	if (from > through)
 		return;
 
-	/* rows beyond the partitions wait in DEFAULT until they are moved */
-	if (OidIsValid(defaultId) && !locked &&
-		(DefaultHasRows(defaultId) || !LockRelationBriefly(defaultId, AccessExclusiveLock)))
+	if (OidIsValid(defaultId) && !LockRelationBriefly(defaultId, AccessExclusiveLock))
 		return;
 
 	(void) CreatePartitionsUpTo(relationId, from, through, definition->partitionSize,

@@ -12,10 +12,12 @@
  * partition takes the rows that outrun them; the next maintenance moves
  * those into partitions of their own.
  *
- * Dropping a partition, and moving rows out of DEFAULT, need ACCESS
- * EXCLUSIVE on the partitioned table: writers queue behind the request.
- * LockRelationBriefly bounds that queueing to STREAM_LOCK_WAIT_MS; when
- * the lock is not granted by then, the work waits for the next run.
+ * Dropping a partition needs ACCESS EXCLUSIVE on the partitioned table:
+ * writers queue behind the request.  Attaching one, and moving rows out of
+ * DEFAULT, need ACCESS EXCLUSIVE on DEFAULT, which a query over the whole
+ * table (or pg_dump) holds a lock on.  LockRelationBriefly bounds the
+ * queueing to STREAM_LOCK_WAIT_MS; when a lock is not granted by then, the
+ * work waits for the next run.
  *
  *-------------------------------------------------------------------------
  */
@@ -242,7 +244,8 @@ QualifiedName(Oid relationId)
 
 
 uint64
-MoveRowsOutOfDefault(Oid relationId, Oid defaultId, const char *idColumn, int64 partitionSize)
+MoveRowsOutOfDefault(Oid relationId, Oid defaultId, const char *idColumn, int64 partitionSize,
+					 int maxPartitions)
 {
 	char	   *defaultName = QualifiedName(defaultId);
 	char	   *streamName = get_rel_name(relationId);
@@ -251,8 +254,7 @@ MoveRowsOutOfDefault(Oid relationId, Oid defaultId, const char *idColumn, int64 
 	TupleDesc	tupleDesc;
 	uint64		moved = 0;
 
-	/* the caller holds AccessExclusiveLock */
-	stream = table_open(relationId, NoLock);
+	stream = table_open(relationId, AccessShareLock);
 	tupleDesc = RelationGetDescr(stream);
 	initStringInfo(&columns);
 	for (int i = 0; i < tupleDesc->natts; i++)
@@ -266,7 +268,7 @@ MoveRowsOutOfDefault(Oid relationId, Oid defaultId, const char *idColumn, int64 
 	}
 	table_close(stream, NoLock);
 
-	for (;;)
+	for (int created = 0; created < maxPartitions; created++)
 	{
 		int64		lowest;
 		int64		lower;

@@ -41,11 +41,11 @@ extern int	CreatePartitionsUpTo(Oid relationId, int64 from, int64 through,
 
 /*
  * Moves the rows of the DEFAULT partition into new partitions of their
- * range; the caller holds AccessExclusiveLock on the table.  Returns the
- * number of rows moved.
+ * range, at most maxPartitions of them; the caller holds AccessExclusiveLock
+ * on DEFAULT.  Returns the number of rows moved.
  */
 extern uint64 MoveRowsOutOfDefault(Oid relationId, Oid defaultId, const char *idColumn,
-								   int64 partitionSize);
+								   int64 partitionSize, int maxPartitions);
 
 /* Drops the given partitions; the caller holds AccessExclusiveLock on the table */
 extern void DropPartitions(List *partitionIds);

@@ -126,6 +126,13 @@ SELECT count(*) AS marks FROM incremental.stream_marks;
 SELECT incremental.set_retention('clicks', NULL);
 SELECT retention, maintenance_pipeline FROM incremental.streams;
 
+-- more partitions ahead, from the next run on
+SELECT incremental.alter_stream('clicks', partitions_ahead => 4);
+SELECT incremental._maintain_stream('clicks:retention') AS removed;
+SELECT ids_ahead >= 40 AS four_ahead FROM incremental.streams WHERE stream = 'clicks'::regclass;
+SELECT incremental.alter_stream('clicks', partitions_ahead => 0);
+SELECT incremental.alter_stream('seen', partitions_ahead => 2);
+
 -- the maintenance pipeline goes with the retention, not by itself
 SELECT incremental.drop_pipeline('clicks:retention');
 SELECT incremental.rename_pipeline('clicks:retention', 'other');
@@ -151,6 +158,7 @@ SELECT incremental._maintain_stream('events:retention') AS removed;
 SELECT id, payload FROM events;
 SELECT * FROM stream_state('events');
 SELECT n FROM event_count;
+SELECT incremental.drop_pipeline('events:retention');
 SELECT incremental.set_retention('events', NULL);
 SELECT count(*) FROM incremental.stream_definitions WHERE stream = 'events'::regclass;
 SELECT count(*) FROM incremental.pipelines WHERE pipeline_name = 'events:retention';
