@@ -176,9 +176,11 @@ ReleasablePartitions(List *partitions, int64 through)
 
 
 /*
- * Moves the rows that outran the partitions out of DEFAULT, into
- * partitions of their own; false when DEFAULT still has rows (its lock
- * was not granted), which new partitions next to it must not overlap.
+ * Locks DEFAULT and moves the rows that outran the partitions out of it,
+ * into partitions of their own.  True when DEFAULT is locked and empty, so
+ * that partitions can be attached next to it; false when its lock was not
+ * granted in time.  The lock comes before the look: a writer whose row
+ * goes to DEFAULT holds it until it commits, and the row is then there.
  * Only DEFAULT is locked: writers into the partitions go on meanwhile.
  */
 static bool
@@ -188,10 +190,12 @@ MoveDefaultRows(StreamDefinition *definition)
 	uint64		moved;
 
 	(void) ReadStreamPartitions(definition->relationId, &defaultId);
-	if (!DefaultHasRows(defaultId))
+	if (!OidIsValid(defaultId))
 		return true;
 	if (!LockRelationBriefly(defaultId, AccessExclusiveLock))
 		return false;
+	if (!DefaultHasRows(defaultId))
+		return true;
 
 	moved = MoveRowsOutOfDefault(definition->relationId, defaultId, definition->idColumn,
 								 definition->partitionSize, MAX_PARTITIONS_PER_RUN);
@@ -247,8 +251,8 @@ DropConsumedPartitions(StreamDefinition *definition, Oid sequenceId, TimestampTz
 /*
  * Creates the partitions up to the one that will hold the id
  * partitions_ahead × partition_size above the last one drawn.  Attaching
- * one next to a DEFAULT partition locks DEFAULT, which a consumer's
- * generic plan may hold: that is asked for briefly too.
+ * one next to a DEFAULT partition needs DEFAULT locked and empty, which
+ * MoveDefaultRows saw to.
  */
 static void
 KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue)
@@ -269,9 +273,6 @@ KeepPartitionsAhead(StreamDefinition *definition, int64 lastValue)
 		pg_add_s64_overflow(lastValue, ahead, &through))
 		through = PG_INT64_MAX - definition->partitionSize;
 	if (from > through)
-		return;
-
-	if (OidIsValid(defaultId) && !LockRelationBriefly(defaultId, AccessExclusiveLock))
 		return;
 
 	(void) CreatePartitionsUpTo(relationId, from, through, definition->partitionSize,
