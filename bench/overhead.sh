@@ -20,7 +20,7 @@
 # the workload runs unchanged against pg_incremental 1.3 with --dsn.  The
 # summary table is truncated before every timed statement, both ways.
 #
-#   bash bench/overhead.sh [--quick] [--dsn CONNSTR]
+#   bash bench/overhead.sh [--quick] [--dsn CONNSTR] [--fixed-only]
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -35,6 +35,8 @@ else
 	declare -A reps=([100]=101 [10000]=31 [100000]=7 [1000000]=5 [10000000]=3)
 fi
 history=100000
+# --fixed-only: only the fixed cost of the same pipeline repeated (below)
+[[ " ${BENCH_ARGS[*]-} " == *" --fixed-only "* ]] && sizes=()
 
 bench_server overhead "incremental.enabled = off" || exit 0
 
@@ -56,7 +58,7 @@ timed() {
 
 fixed_ms=n/a
 fixed_10k_ms=n/a
-for n in "${sizes[@]}"; do
+for n in "${sizes[@]+"${sizes[@]}"}"; do
 	r=${reps[$n]}
 	cr=3
 	((n >= 10000000)) && cr=1
@@ -128,6 +130,42 @@ for n in "${sizes[@]}"; do
 	fi
 done
 bench_result "1. overhead fixed cost (N=10^2 / 10^4, warm, median of pairs)" "$fixed_ms / $fixed_10k_ms ms" "<= 0.2 ms" "0.87 ms (10^4)" "$(bench_le "$fixed_ms" 0.2)"
+
+# The same pipeline again and again, as the scheduler runs it: 100 new rows,
+# the direct SQL over them, then the pipeline over them, median of the
+# paired differences.  Its command stays prepared in the session
+# (command_cache.c); the direct SQL is parsed and planned every time.
+r=101
+bench_quick && r=31
+{
+	echo "SET client_min_messages = warning;"
+	echo "SELECT incremental.drop_pipeline(pipeline_name) FROM incremental.pipelines WHERE pipeline_name LIKE 'ov-%';"
+	echo "DROP TABLE IF EXISTS ov_events;"
+	echo "CREATE TABLE ov_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v int NOT NULL);"
+	echo "INSERT INTO ov_events (v) SELECT g % 100003 FROM generate_series(1, $history) g;"
+	echo "SELECT incremental.create_sequence_pipeline('ov-repeat', 'ov_events', \$c\$$(cmd_for '$1' '$2')\$c\$, schedule := NULL, execute_immediately := true);"
+	echo "VACUUM ANALYZE ov_events;"
+} | bench_psql >/dev/null
+script=$(
+	echo "SET client_min_messages = warning;"
+	echo "\\timing on"
+	for ((i = 1; i <= r; i++)); do
+		lo=$((history + (i - 1) * 100 + 1))
+		echo "INSERT INTO ov_events (v) SELECT g % 100003 FROM generate_series(1, 100) g;"
+		echo "TRUNCATE ov_sums;"
+		echo "\\echo T"
+		echo "$(cmd_for "$lo" "$((lo + 99))");"
+		echo "TRUNCATE ov_sums;"
+		echo "\\echo T"
+		echo "CALL incremental.execute_pipeline('ov-repeat');"
+	done
+)
+mapfile -t t < <(timed <<<"$script")
+repeat_ms=$(for ((i = 2; i + 1 < ${#t[@]}; i += 2)); do
+	awk -v p="${t[i + 1]}" -v d="${t[i]}" 'BEGIN { printf "%.3f\n", p - d }'
+done | median)
+echo "overhead, the same pipeline run $r times over 100 new rows each: median of paired differences (pipeline - direct) $repeat_ms ms"
+bench_result "1. overhead fixed cost, the same pipeline repeated (N=10^2, median of pairs)" "$repeat_ms ms" "<= 0.1 ms" "-" "$(bench_le "$repeat_ms" 0.1)"
 
 bench_psql -c "SET client_min_messages = warning" \
 	-c "SELECT incremental.drop_pipeline(pipeline_name) FROM incremental.pipelines WHERE pipeline_name LIKE 'ov-%'" \

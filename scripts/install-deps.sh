@@ -11,6 +11,7 @@ packages=(
 	postgresql-15-cron         # pg_cron, for the compatibility tests
 	postgresql-15-hll          # hll: approximate count(DISTINCT) in continuous views
 	postgresql-15-tdigest      # tdigest: percentiles in continuous views
+	postgresql-15-partman      # pg_partman: streams' retention on tables it partitions
 	postgresql-plpython3-15    # PL/Python, whose GD the session isolation test uses
 	build-essential            # gcc, make, libc headers
 	make
