@@ -36,6 +36,7 @@
 
 #include "compat.h"
 #include "pipelines/command.h"
+#include "pipelines/command_cache.h"
 
 static void CommandErrorCallback(void *command);
 static void CheckCommandCanRunInBatch(Node *statement);
@@ -346,8 +347,8 @@ ExecutePipelineCommand(const Pipeline *pipeline, int nargs, Oid *argtypes, Datum
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	spiResult = SPI_execute_with_args(pipeline->command, nargs, argtypes, values,
-									  NULL, false, 0);
+	spiResult = SPI_execute_plan(PipelineCommandPlan(pipeline, nargs, argtypes), values, NULL,
+								 false, 0);
 	if (spiResult < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
