@@ -101,17 +101,44 @@ COMMENT ON VIEW incremental.streams
  IS 'tables with retention: their consumers, what is kept, and who holds it back';
 
 /*
- * pipeline_stats says which streams a pipeline holds back: those whose
- * oldest unprocessed rows wait for it.
+ * pipeline_stats says which streams a pipeline holds back (those whose
+ * oldest unprocessed rows wait for it) and, while a run is in progress, how
+ * far it has got: its batches and items so far, its items per second, the
+ * batches to go (sequence pipelines) and when it should end at that rate.
+ * Columns are only appended, so views over pipeline_stats stay.
  */
 CREATE OR REPLACE VIEW incremental.pipeline_stats AS
 WITH held AS MATERIALIZED (
     SELECT h.pipeline_name, pg_catalog.array_agg(s.stream ORDER BY s.stream::pg_catalog.text) AS streams
     FROM incremental._stream_status() s, pg_catalog.unnest(s.held_back_by) h(pipeline_name)
     GROUP BY h.pipeline_name)
-SELECT st.*, held.streams AS holds_back
+SELECT st.*,
+       held.streams AS holds_back,
+       cur.batches AS run_batches,
+       cur.items_processed AS run_items,
+       cur.rate AS items_per_second,
+       CASE WHEN st.pipeline_type OPERATOR(pg_catalog.=) 'sequence' AND st.pending IS NOT NULL
+            THEN CASE WHEN s.max_batch_size IS NOT NULL
+                      THEN pg_catalog.ceil(st.pending::pg_catalog.numeric
+                                           OPERATOR(pg_catalog./) s.max_batch_size)::pg_catalog.int8
+                      ELSE LEAST(st.pending, 1) END
+       END AS batches_to_go,
+       CASE WHEN cur.rate OPERATOR(pg_catalog.>) 0 AND st.pending IS NOT NULL
+            THEN pg_catalog.now() OPERATOR(pg_catalog.+)
+                 ((st.pending OPERATOR(pg_catalog./) cur.rate) OPERATOR(pg_catalog.*) interval '1 second')
+       END AS estimated_end
 FROM incremental._pipeline_statistics() st
-LEFT JOIN held USING (pipeline_name);
+LEFT JOIN held USING (pipeline_name)
+LEFT JOIN incremental.sequence_pipelines s USING (pipeline_name)
+LEFT JOIN LATERAL (
+    SELECT r.batches, r.items_processed,
+           r.items_processed OPERATOR(pg_catalog./)
+           NULLIF(pg_catalog.date_part('epoch', r.ended_at OPERATOR(pg_catalog.-) r.started_at), 0)
+           AS rate
+    FROM incremental.pipeline_runs r
+    WHERE r.pipeline_name OPERATOR(pg_catalog.=) st.pipeline_name
+      AND st.state OPERATOR(pg_catalog.=) 'running'
+    ORDER BY r.run_id DESC LIMIT 1) cur ON true;
 
 /*
  * Dropping a table with retention forgets its retention and drops its
@@ -144,3 +171,14 @@ REVOKE ALL ON FUNCTION incremental._drop_stream_trigger() FROM PUBLIC;
 CREATE EVENT TRIGGER incremental_drop_stream_trigger
  ON sql_drop
  EXECUTE FUNCTION incremental._drop_stream_trigger();
+
+/*
+ * execute_pipeline with progress: a NOTICE every few seconds of a long run
+ * (batches, items, items per second, what is left and about how long).  An
+ * overload, so that the 1.x procedure and everything calling it stay.
+ */
+CREATE PROCEDURE incremental.execute_pipeline(pipeline_name text, progress boolean)
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_execute_pipeline';
+COMMENT ON PROCEDURE incremental.execute_pipeline(text, boolean)
+ IS 'process all new data of a pipeline now; with progress, say how far it got every few seconds';

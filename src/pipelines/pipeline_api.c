@@ -50,8 +50,9 @@ static void RefuseForContinuousView(const char *pipelineName, const char *action
 
 
 /*
- * incremental.execute_pipeline(pipeline_name text) processes everything new.
- * Called outside a transaction block, it commits after each batch.
+ * incremental.execute_pipeline(pipeline_name text, progress boolean)
+ * processes everything new.  Called outside a transaction block, it commits
+ * after each batch; with progress, it says how far it got every few seconds.
  */
 Datum
 incremental_execute_pipeline(PG_FUNCTION_ARGS)
@@ -61,7 +62,10 @@ incremental_execute_pipeline(PG_FUNCTION_ARGS)
 	bool		allowCommit = callContext != NULL && IsA(callContext, CallContext) &&
 		!callContext->atomic;
 
-	ExecutePipelineToCompletion(pipelineName, allowCommit);
+	/* (the 2.2 procedure has no progress argument) */
+	bool		reportProgress = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+
+	ExecutePipelineToCompletion(pipelineName, allowCommit, reportProgress);
 
 	PG_RETURN_VOID();
 }
@@ -91,7 +95,7 @@ incremental_reset_pipeline(PG_FUNCTION_ARGS)
 	ResetPipelineProgress(pipeline);
 
 	if (executeImmediately)
-		ExecutePipelineToCompletion(pipelineName, false);
+		ExecutePipelineToCompletion(pipelineName, false, false);
 
 	PG_RETURN_VOID();
 }

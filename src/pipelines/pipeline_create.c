@@ -104,5 +104,5 @@ FinishPipelineCreation(const Pipeline *pipeline, bool executeImmediately)
 	FirePipelineEvent(PIPELINE_EVENT_CREATED, pipeline);
 
 	if (executeImmediately)
-		ExecutePipelineToCompletion(pipeline->name, false);
+		ExecutePipelineToCompletion(pipeline->name, false, false);
 }

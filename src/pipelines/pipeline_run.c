@@ -29,6 +29,7 @@
 #include "pipelines/command.h"
 #include "pipelines/pipeline_kinds.h"
 #include "pipelines/pipeline_lock.h"
+#include "pipelines/pipeline_progress.h"
 #include "pipelines/pipeline_run.h"
 #include "pipelines/pipeline_access.h"
 
@@ -416,13 +417,14 @@ PipelineRunItemsProcessed(PipelineRun *run)
  * transaction.
  */
 void
-ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
+ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit, bool reportProgress)
 {
 	MemoryContext runContext = AllocSetContextCreate(CurrentMemoryContext, "pipeline run",
 													 ALLOCSET_DEFAULT_SIZES);
 	PipelineRun *run;
 	PipelineBatchOutcome outcome;
 	bool		lockHeld;
+	TimestampTz lastReport;
 
 	if (allowCommit && SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -439,6 +441,7 @@ ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
 	/* a snapshot taken before waiting for writers would hide their rows */
 	if (allowCommit && IsolationUsesXactSnapshot())
 		CommitBatch();
+	lastReport = run->startedAt;
 
 	for (;;)
 	{
@@ -453,7 +456,20 @@ ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit)
 
 		if (allowCommit)
 			CommitBatch();
+
+		if (reportProgress &&
+			TimestampDifferenceExceeds(lastReport, GetCurrentTimestamp(),
+									   PROGRESS_REPORT_INTERVAL_MS))
+		{
+			ReportRunProgress(pipelineName, run->kindState.batchCount, run->itemsProcessed,
+							  run->startedAt, false);
+			lastReport = GetCurrentTimestamp();
+		}
 	}
+
+	if (reportProgress)
+		ReportRunProgress(pipelineName, run->kindState.batchCount, run->itemsProcessed,
+						  run->startedAt, true);
 
 	if (allowCommit)
 		SPI_finish();

@@ -107,6 +107,7 @@ extern void RecordFailedPipelineRun(const char *pipelineName, TimestampTz create
  * allowCommit is set and the caller is a non-atomic CALL, committing after
  * each batch.
  */
-extern void ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit);
+extern void ExecutePipelineToCompletion(const char *pipelineName, bool allowCommit,
+										bool reportProgress);
 
 #endif							/* INCREMENTAL_PIPELINE_RUN_H */
