@@ -101,17 +101,58 @@ COMMENT ON VIEW incremental.streams
  IS 'tables with retention: their consumers, what is kept, and who holds it back';
 
 /*
+ * Chains: a pipeline that depends on others runs right after any of them
+ * committed new progress, in the same round of the scheduler's worker,
+ * after them, and never while one of them is paused or failing.  Its
+ * parents have its owner (one worker runs them all); cycles are refused.
+ * Dropping a parent by drop_pipeline is refused while others depend on it;
+ * any other drop (its source table's) removes the dependency.
+ */
+CREATE TABLE incremental.pipeline_dependencies (
+    pipeline_name text COLLATE "C" NOT NULL
+        REFERENCES incremental.pipelines (pipeline_name) ON DELETE CASCADE ON UPDATE CASCADE,
+    depends_on text COLLATE "C" NOT NULL
+        REFERENCES incremental.pipelines (pipeline_name) ON DELETE CASCADE ON UPDATE CASCADE,
+    PRIMARY KEY (pipeline_name, depends_on),
+    CHECK (pipeline_name OPERATOR(pg_catalog.<>) depends_on)
+);
+CREATE INDEX pipeline_dependencies_depends_on ON incremental.pipeline_dependencies (depends_on);
+SELECT pg_catalog.pg_extension_config_dump('incremental.pipeline_dependencies', '');
+REVOKE ALL ON incremental.pipeline_dependencies FROM PUBLIC;
+GRANT SELECT ON incremental.pipeline_dependencies TO PUBLIC;
+
+CREATE TRIGGER pipeline_dependencies_changed
+ AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON incremental.pipeline_dependencies
+ FOR EACH STATEMENT
+ EXECUTE FUNCTION incremental._pipelines_changed();
+ALTER TABLE incremental.pipeline_dependencies ENABLE ALWAYS TRIGGER pipeline_dependencies_changed;
+
+/*
  * pipeline_stats says which streams a pipeline holds back (those whose
- * oldest unprocessed rows wait for it) and, while a run is in progress, how
+ * oldest unprocessed rows wait for it); while a run is in progress, how
  * far it has got: its batches and items so far, its items per second, the
- * batches to go (sequence pipelines) and when it should end at that rate.
- * Columns are only appended, so views over pipeline_stats stay.
+ * batches to go (sequence pipelines) and when it should end at that rate;
+ * and the pipelines it runs after, with those that hold it back now
+ * (paused, failing, blocked, or of another owner, whose worker is not its
+ * own).  Columns are only appended, so views over pipeline_stats stay.
  */
 CREATE OR REPLACE VIEW incremental.pipeline_stats AS
 WITH held AS MATERIALIZED (
     SELECT h.pipeline_name, pg_catalog.array_agg(s.stream ORDER BY s.stream::pg_catalog.text) AS streams
     FROM incremental._stream_status() s, pg_catalog.unnest(s.held_back_by) h(pipeline_name)
-    GROUP BY h.pipeline_name)
+    GROUP BY h.pipeline_name),
+stats AS MATERIALIZED (
+    SELECT * FROM incremental._pipeline_statistics()),
+parents AS MATERIALIZED (
+    SELECT d.pipeline_name,
+           pg_catalog.array_agg(d.depends_on ORDER BY d.depends_on) AS depends_on,
+           pg_catalog.array_agg(d.depends_on ORDER BY d.depends_on) FILTER (
+               WHERE ps.state OPERATOR(pg_catalog.=) ANY ('{paused,failing,blocked}')
+                  OR ps.owner::pg_catalog.oid OPERATOR(pg_catalog.<>) cs.owner::pg_catalog.oid) AS waiting_for
+    FROM incremental.pipeline_dependencies d
+    JOIN stats ps ON ps.pipeline_name OPERATOR(pg_catalog.=) d.depends_on
+    JOIN stats cs ON cs.pipeline_name OPERATOR(pg_catalog.=) d.pipeline_name
+    GROUP BY d.pipeline_name)
 SELECT st.*,
        held.streams AS holds_back,
        cur.batches AS run_batches,
@@ -126,9 +167,12 @@ SELECT st.*,
        CASE WHEN cur.rate OPERATOR(pg_catalog.>) 0 AND st.pending IS NOT NULL
             THEN pg_catalog.now() OPERATOR(pg_catalog.+)
                  ((st.pending OPERATOR(pg_catalog./) cur.rate) OPERATOR(pg_catalog.*) interval '1 second')
-       END AS estimated_end
-FROM incremental._pipeline_statistics() st
+       END AS estimated_end,
+       parents.depends_on,
+       parents.waiting_for
+FROM stats st
 LEFT JOIN held USING (pipeline_name)
+LEFT JOIN parents USING (pipeline_name)
 LEFT JOIN incremental.sequence_pipelines s USING (pipeline_name)
 LEFT JOIN LATERAL (
     SELECT r.batches, r.items_processed,
@@ -182,3 +226,70 @@ CREATE PROCEDURE incremental.execute_pipeline(pipeline_name text, progress boole
  AS 'MODULE_PATHNAME', 'incremental_execute_pipeline';
 COMMENT ON PROCEDURE incremental.execute_pipeline(text, boolean)
  IS 'process all new data of a pipeline now; with progress, say how far it got every few seconds';
+
+DROP FUNCTION incremental.alter_pipeline(text, text, text, bigint, interval, integer);
+CREATE FUNCTION incremental.alter_pipeline(
+    pipeline_name text,
+    schedule text DEFAULT NULL,
+    command text DEFAULT NULL,
+    max_batch_size bigint DEFAULT NULL,
+    min_delay interval DEFAULT NULL,
+    max_consecutive_failures integer DEFAULT NULL,
+    depends_on text[] DEFAULT NULL)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_alter_pipeline';
+COMMENT ON FUNCTION incremental.alter_pipeline(text, text, text, bigint, interval, integer, text[])
+ IS 'change a pipeline''s schedule, command, batch size, minimum delay or the pipelines it runs after, keeping its progress';
+
+/* creation takes depends_on too, as the last argument */
+DROP FUNCTION incremental.create_sequence_pipeline(text, regclass, text, text, bigint, boolean);
+CREATE FUNCTION incremental.create_sequence_pipeline(
+    pipeline_name text,
+    source_table_name regclass,
+    command text,
+    schedule text DEFAULT '* * * * *',
+    max_batch_size bigint DEFAULT NULL,
+    execute_immediately boolean DEFAULT true,
+    depends_on text[] DEFAULT NULL)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_create_sequence_pipeline';
+COMMENT ON FUNCTION incremental.create_sequence_pipeline(text, regclass, text, text, bigint, boolean, text[])
+ IS 'create a pipeline that processes new sequence values ($1, $2 bigint) of a table';
+
+DROP FUNCTION incremental.create_time_interval_pipeline(text, interval, text, boolean, timestamptz, regclass, text, interval, boolean);
+CREATE FUNCTION incremental.create_time_interval_pipeline(
+    pipeline_name text,
+    time_interval interval,
+    command text,
+    batched boolean DEFAULT true,
+    start_time timestamptz DEFAULT NULL,
+    source_table_name regclass DEFAULT NULL,
+    schedule text DEFAULT '* * * * *',
+    min_delay interval DEFAULT '30 seconds',
+    execute_immediately boolean DEFAULT true,
+    depends_on text[] DEFAULT NULL)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_create_time_interval_pipeline';
+COMMENT ON FUNCTION incremental.create_time_interval_pipeline(text, interval, text, boolean, timestamptz, regclass, text, interval, boolean, text[])
+ IS 'create a pipeline that processes passed time intervals ($1, $2 timestamptz)';
+
+DROP FUNCTION incremental.create_file_list_pipeline(text, text, text, text, boolean, integer, text, boolean, integer);
+CREATE FUNCTION incremental.create_file_list_pipeline(
+    pipeline_name text,
+    file_pattern text,
+    command text,
+    list_function text DEFAULT NULL,
+    batched boolean DEFAULT false,
+    max_batch_size integer DEFAULT 100,
+    schedule text DEFAULT '*/15 * * * *',
+    execute_immediately boolean DEFAULT true,
+    max_batches_per_run integer DEFAULT -1,
+    depends_on text[] DEFAULT NULL)
+ RETURNS void
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_create_file_list_pipeline';
+COMMENT ON FUNCTION incremental.create_file_list_pipeline(text, text, text, text, boolean, integer, text, boolean, integer, text[])
+ IS 'create a pipeline that processes new files ($1 text, or text[] when batched)';

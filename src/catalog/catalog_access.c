@@ -57,6 +57,7 @@ static const int CatalogTableColumns[CATALOG_TABLE_COUNT] = {
 	[CATALOG_PROCESSED_FILES] = Natts_processed_files,
 	[CATALOG_PIPELINE_RUNS] = Natts_pipeline_runs,
 	[CATALOG_STREAM_DEFINITIONS] = Natts_stream_definitions,
+	[CATALOG_PIPELINE_DEPENDENCIES] = Natts_pipeline_dependencies,
 };
 
 static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
@@ -67,6 +68,7 @@ static const char *const CatalogTableNames[CATALOG_TABLE_COUNT] = {
 	[CATALOG_PROCESSED_FILES] = "processed_files",
 	[CATALOG_PIPELINE_RUNS] = "pipeline_runs",
 	[CATALOG_STREAM_DEFINITIONS] = "stream_definitions",
+	[CATALOG_PIPELINE_DEPENDENCIES] = "pipeline_dependencies",
 };
 
 static void CopyRowOut(TupleDesc tupleDesc, HeapTuple tuple, Datum *values, bool *nulls);

@@ -28,6 +28,7 @@ typedef enum CatalogTable
 	CATALOG_PROCESSED_FILES,
 	CATALOG_PIPELINE_RUNS,
 	CATALOG_STREAM_DEFINITIONS,
+	CATALOG_PIPELINE_DEPENDENCIES,
 	CATALOG_TABLE_COUNT
 } CatalogTable;
 
@@ -74,6 +75,11 @@ typedef enum CatalogTable
 #define Anum_file_list_pipelines_list_function	4
 #define Anum_file_list_pipelines_max_batch_size 5
 #define Anum_file_list_pipelines_max_batches_per_run 6
+
+/* incremental.pipeline_dependencies */
+#define Natts_pipeline_dependencies				2
+#define Anum_pipeline_dependencies_pipeline_name 1
+#define Anum_pipeline_dependencies_depends_on	2
 
 /* incremental.stream_definitions */
 #define Natts_stream_definitions				9

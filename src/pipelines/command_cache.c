@@ -18,6 +18,14 @@
  *	   a backlog batch of millions of rows needs another plan than a batch
  *	   of ten.
  *
+ * The plan cache does not notice a new object that would resolve a name
+ * of the command differently: a function or table created in a schema
+ * earlier in the search_path, or a schema of the search_path created.
+ * pg_incremental 1.x parsed the command at every batch, so it did; to keep
+ * that, any change to the catalogs that resolve names (functions, relations,
+ * types, operators, schemas) empties the cache, and the next batch of
+ * every pipeline analyses its command again.  DDL is rare next to batches.
+ *
  * An entry is kept for a pipeline (its name and creation time) and the
  * exact command text, search_path and parameter types it was prepared
  * with; alter_pipeline changes the text, and the next batch prepares the
@@ -29,7 +37,9 @@
 #include "postgres.h"
 
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "pipelines/command_cache.h"
 #include "pipelines/pipeline_create.h"
@@ -50,7 +60,16 @@ typedef struct CachedCommand
 static HTAB *CachedCommands = NULL;
 static MemoryContext CachedCommandContext = NULL;
 
+/* set when a catalog that resolves names changed: empty before use */
+static bool CachedCommandsStale = false;
+
+/* the catalogs whose changes can make a name resolve to another object */
+static const int NameCaches[] = {
+	PROCNAMEARGSNSP, RELNAMENSP, TYPENAMENSP, OPERNAMENSP, NAMESPACENAME
+};
+
 static void ForgetCachedCommands(void);
+static void MarkCachedCommandsStale(Datum argument, int cacheId, uint32 hashValue);
 static bool CachedCommandMatches(CachedCommand *entry, const Pipeline *pipeline, int nargs,
 								 Oid *argtypes);
 
@@ -76,6 +95,14 @@ PipelineCommandPlan(const Pipeline *pipeline, int nargs, Oid *argtypes)
 		info.hcxt = CachedCommandContext;
 		CachedCommands = hash_create("pg_incremental commands", MAX_CACHED_COMMANDS, &info,
 									 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		for (int i = 0; i < (int) lengthof(NameCaches); i++)
+			CacheRegisterSyscacheCallback(NameCaches[i], MarkCachedCommandsStale, (Datum) 0);
+	}
+
+	if (CachedCommandsStale)
+	{
+		CachedCommandsStale = false;
+		ForgetCachedCommands();
 	}
 
 	entry = hash_search(CachedCommands, pipeline->name, HASH_FIND, NULL);
@@ -141,4 +168,15 @@ ForgetCachedCommands(void)
 			pfree(entry->searchPath);
 		(void) hash_search(CachedCommands, entry->pipelineName, HASH_REMOVE, NULL);
 	}
+}
+
+
+/*
+ * A syscache callback: only note the change, since it may come in the
+ * middle of anything; the next lookup empties the cache.
+ */
+static void
+MarkCachedCommandsStale(Datum argument, int cacheId, uint32 hashValue)
+{
+	CachedCommandsStale = true;
 }

@@ -15,6 +15,7 @@
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/file_list.h"
 #include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_chain.h"
 #include "pipelines/pipeline_create.h"
 
 PG_FUNCTION_INFO_V1(incremental_create_file_list_pipeline);
@@ -74,6 +75,7 @@ incremental_create_file_list_pipeline(PG_FUNCTION_ARGS)
 									 command, schedule, 1, &argtype);
 	InsertFileListPipelineState(pipelineName, &settings);
 	FinishPipelineCreation(pipeline, executeImmediately);
+	SetDependsOnArgument(fcinfo, 9, pipelineName);
 
 	PG_RETURN_VOID();
 }

@@ -26,6 +26,7 @@
 #include "catalog/stream_catalog.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_chain.h"
 #include "pipelines/pipeline_create.h"
 #include "pipelines/pipeline_hooks.h"
 #include "pipelines/pipeline_lock.h"
@@ -40,8 +41,8 @@ static void RefuseForKind(const Pipeline *pipeline, const char *setting, const c
 
 /*
  * incremental.alter_pipeline(pipeline_name, schedule, command,
- *		max_batch_size, min_delay, max_consecutive_failures): NULL keeps a
- *		setting as it is
+ *		max_batch_size, min_delay, max_consecutive_failures, depends_on):
+ *		NULL keeps a setting as it is
  */
 Datum
 incremental_alter_pipeline(PG_FUNCTION_ARGS)
@@ -54,12 +55,12 @@ incremental_alter_pipeline(PG_FUNCTION_ARGS)
 	CheckInstalledVersion();
 	pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
 	if (PG_ARGISNULL(1) && PG_ARGISNULL(2) && PG_ARGISNULL(3) && PG_ARGISNULL(4) &&
-		PG_ARGISNULL(5))
+		PG_ARGISNULL(5) && (PG_NARGS() <= 6 || PG_ARGISNULL(6)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("alter_pipeline was given nothing to change"),
-				 errhint("Pass schedule, command, max_batch_size, min_delay or "
-						 "max_consecutive_failures by name.")));
+				 errhint("Pass schedule, command, max_batch_size, min_delay, "
+						 "max_consecutive_failures or depends_on by name.")));
 
 	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_ALTER);
 
@@ -138,6 +139,9 @@ incremental_alter_pipeline(PG_FUNCTION_ARGS)
 					 errhint("Pass 0 to never pause the pipeline after failures.")));
 		UpdatePipelineMaxConsecutiveFailures(pipelineName, limit);
 	}
+
+	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
+		SetPipelineDependsOn(pipeline, PG_GETARG_ARRAYTYPE_P(6));
 
 	if (command != NULL || schedule != NULL)
 		UpdatePipelineDefinition(pipelineName, command, schedule != NULL, schedule);

@@ -30,6 +30,7 @@
 #include "catalog/pipeline_catalog.h"
 #include "catalog/stream_catalog.h"
 #include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_chain.h"
 #include "pipelines/pipeline_hooks.h"
 #include "pipelines/pipeline_kinds.h"
 #include "pipelines/pipeline_lock.h"
@@ -181,6 +182,7 @@ incremental_drop_pipeline(PG_FUNCTION_ARGS)
 
 	RefuseForContinuousView(pipelineName, "drop", "Drop the view instead: DROP VIEW %s;");
 	RefuseForStream(pipelineName);
+	RefuseToDropParent(pipelineName);
 
 	DeletePipeline(pipelineName);
 	FirePipelineEvent(PIPELINE_EVENT_DROPPED, pipeline);

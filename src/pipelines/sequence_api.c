@@ -24,6 +24,7 @@
 #include "catalog/catalog_version.h"
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_chain.h"
 #include "pipelines/pipeline_create.h"
 #include "pipelines/sequence.h"
 
@@ -46,6 +47,7 @@ incremental_create_sequence_pipeline(PG_FUNCTION_ARGS)
 	CheckInstalledVersion();
 	CheckArgumentNotNull(fcinfo, 5, "execute_immediately");
 	CreateSequencePipelineFromSql(fcinfo, 3, 4, PG_GETARG_BOOL(5));
+	SetDependsOnArgument(fcinfo, 6, GetTextArgument(fcinfo, 0, "pipeline_name"));
 	PG_RETURN_VOID();
 }
 

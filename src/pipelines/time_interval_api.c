@@ -22,6 +22,7 @@
 
 #include "catalog/pipeline_catalog.h"
 #include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_chain.h"
 #include "pipelines/pipeline_create.h"
 #include "pipelines/time_interval.h"
 
@@ -73,6 +74,7 @@ incremental_create_time_interval_pipeline(PG_FUNCTION_ARGS)
 
 	CreateTimeIntervalPipeline(pipelineName, &state, hasStartTime, sourceRelationId, command,
 							   schedule, executeImmediately);
+	SetDependsOnArgument(fcinfo, 9, pipelineName);
 
 	PG_RETURN_VOID();
 }

@@ -24,6 +24,7 @@ extern PipelineDispatcher *CreatePipelineDispatcher(Oid ownerId);
 extern bool PipelinesNeedRefresh(PipelineDispatcher *dispatcher);
 extern void RefreshPipelines(PipelineDispatcher *dispatcher, List *pipelines,
 							 uint64 seenChanges);
+extern void RefreshPipelineChains(PipelineDispatcher *dispatcher, List *dependencies);
 extern int	ScheduledPipelineCount(PipelineDispatcher *dispatcher);
 extern long TimeUntilNextDue(PipelineDispatcher *dispatcher);
 

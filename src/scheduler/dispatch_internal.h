@@ -38,6 +38,13 @@ typedef struct ScheduledPipeline
 	TimestampTz sourceBusySince;	/* 0: the last batch was not held up */
 	TimestampTz sourceBusyLoggedAt;
 
+	/* chains: names of the pipelines it runs after, and of those after it */
+	List	   *parents;
+	List	   *children;
+	int			depth;			/* 0, or 1 + the deepest parent's */
+	bool		triggered;		/* a parent committed progress since it ran */
+	uint64		ranInRound;		/* the round it last ran a batch in */
+
 	/* the run in progress, between its batches */
 	PipelineRun *run;
 	MemoryContext runContext;
@@ -54,11 +61,15 @@ struct PipelineDispatcher
 	bool		firstRefresh;	/* the pipelines have not been read yet */
 	uint64		seenChanges;	/* PipelineChangeCount() at the last read */
 	TimestampTz lastRefresh;	/* when the pipelines were last read */
+	uint64		round;			/* rounds run so far */
 };
 
 /* dispatch_state.c */
 extern bool IsDue(ScheduledPipeline *scheduled, TimestampTz now);
 extern void ComputeNextRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
 extern void EndRun(ScheduledPipeline *scheduled);
+extern ScheduledPipeline *FindScheduledPipeline(PipelineDispatcher *dispatcher,
+												const char *name);
+extern bool HeldBackByParents(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
 
 #endif							/* INCREMENTAL_DISPATCH_INTERNAL_H */

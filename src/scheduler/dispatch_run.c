@@ -77,6 +77,10 @@ typedef enum ErrorLogging
 static ErrorData *CopyErrorAndAbort(MemoryContext context, ErrorLogging logging,
 									ScheduledPipeline *scheduled);
 static bool RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
+static int	CompareChainDepth(const ListCell *a, const ListCell *b);
+static List *AddTriggeredChildren(PipelineDispatcher *dispatcher, ScheduledPipeline *parent,
+								  List *due);
+static void TriggerChildren(PipelineDispatcher *dispatcher, ScheduledPipeline *parent);
 static void FinishRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled,
 					  PipelineBatchOutcome outcome);
 static void PostponeRun(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled);
@@ -100,12 +104,14 @@ RunDuePipelines(PipelineDispatcher *dispatcher)
 	ListCell   *cell;
 	bool		mayGoOn = true;
 
+	dispatcher->round++;
+
 	/* the list may change while batches run; work on copies */
 	foreach(cell, dispatcher->pipelines)
 	{
 		ScheduledPipeline *scheduled = lfirst(cell);
 
-		if (!IsDue(scheduled, now))
+		if (!IsDue(scheduled, now) || HeldBackByParents(dispatcher, scheduled))
 			continue;
 		if (NeedsProbe(scheduled))
 			toProbe = lappend(toProbe, scheduled);
@@ -121,16 +127,68 @@ RunDuePipelines(PipelineDispatcher *dispatcher)
 		due = list_concat(due, withWork);
 	}
 
-	foreach(cell, due)
+	/*
+	 * Parents before their children; a child whose parent commits progress
+	 * in this round joins it, after that parent, once per round.
+	 */
+	list_sort(due, CompareChainDepth);
+	while (due != NIL && mayGoOn)
 	{
-		if (!mayGoOn)
-			break;
+		ScheduledPipeline *scheduled = linitial(due);
+
+		due = list_delete_first(due);
+		if (scheduled->ranInRound == dispatcher->round)
+			continue;
+		scheduled->ranInRound = dispatcher->round;
 
 		CHECK_FOR_INTERRUPTS();
-		mayGoOn = RunOneBatch(dispatcher, lfirst(cell));
+		mayGoOn = RunOneBatch(dispatcher, scheduled);
+		due = AddTriggeredChildren(dispatcher, scheduled, due);
 	}
+	list_free(due);
 
 	return mayGoOn;
+}
+
+
+static int
+CompareChainDepth(const ListCell *a, const ListCell *b)
+{
+	ScheduledPipeline *left = lfirst(a);
+	ScheduledPipeline *right = lfirst(b);
+
+	if (left->depth != right->depth)
+		return left->depth < right->depth ? -1 : 1;
+	return strcmp(left->name, right->name);
+}
+
+
+/*
+ * The children that a parent's batch triggered (RunOneBatch sets
+ * triggered), inserted into the round's list by depth, unless they ran in
+ * this round already or are held back by another parent.
+ */
+static List *
+AddTriggeredChildren(PipelineDispatcher *dispatcher, ScheduledPipeline *parent, List *due)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	ListCell   *cell;
+	bool		added = false;
+
+	foreach(cell, parent->children)
+	{
+		ScheduledPipeline *child = FindScheduledPipeline(dispatcher, lfirst(cell));
+
+		if (child == NULL || !child->triggered || child->ranInRound == dispatcher->round ||
+			list_member_ptr(due, child) || !IsDue(child, now) ||
+			HeldBackByParents(dispatcher, child))
+			continue;
+		due = lappend(due, child);
+		added = true;
+	}
+	if (added)
+		list_sort(due, CompareChainDepth);
+	return due;
 }
 
 
@@ -266,9 +324,11 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 {
 	MemoryContext loopContext = CurrentMemoryContext;
 	volatile bool mayGoOn = true;
+	volatile bool didWork = false;
 
 	if (scheduled->run == NULL)
 	{
+		scheduled->triggered = false;
 		scheduled->probe.valid = false;
 		scheduled->runStart = GetCurrentTimestamp();
 		scheduled->runContext = AllocSetContextCreate(dispatcher->context,
@@ -280,6 +340,7 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 	{
 		ErrorContextCallback errorContext;
 		PipelineBatchOutcome outcome;
+		int64		itemsBefore;
 
 		errorContext.callback = ScheduledRunErrorContext;
 		errorContext.arg = scheduled->name;
@@ -304,8 +365,10 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 												  PIPELINE_RUN_BY_SCHEDULER,
 												  true, scheduled->runContext);
 
+			itemsBefore = PipelineRunItemsProcessed(scheduled->run);
 			pgstat_report_activity(STATE_RUNNING, PipelineRunCommand(scheduled->run));
 			outcome = ExecutePipelineBatch(scheduled->run);
+			didWork = PipelineRunItemsProcessed(scheduled->run) > itemsBefore;
 			if (outcome != PIPELINE_BATCH_SOURCE_BUSY)
 				scheduled->sourceBusySince = 0;
 
@@ -331,6 +394,10 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 
 		CommitWorkerTransaction();
 		error_context_stack = errorContext.previous;
+
+		/* committed: what runs after it may run now */
+		if (didWork)
+			TriggerChildren(dispatcher, scheduled);
 	}
 	PG_CATCH();
 	{
@@ -343,6 +410,22 @@ RunOneBatch(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
 
 	MemoryContextSwitchTo(loopContext);
 	return mayGoOn;
+}
+
+
+/* Marks the pipelines that run after this one as due */
+static void
+TriggerChildren(PipelineDispatcher *dispatcher, ScheduledPipeline *parent)
+{
+	ListCell   *cell;
+
+	foreach(cell, parent->children)
+	{
+		ScheduledPipeline *child = FindScheduledPipeline(dispatcher, lfirst(cell));
+
+		if (child != NULL)
+			child->triggered = true;
+	}
 }
 
 

@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "catalog/pipeline_dependency_catalog.h"
 #include "scheduler/dispatch_internal.h"
 #include "scheduler/guc.h"
 #include "scheduler/shmem.h"
@@ -325,8 +326,113 @@ ForgetScheduledPipeline(ScheduledPipeline *scheduled)
 		pfree(scheduled->scheduleText);
 	if (scheduled->lastLoggedError != NULL)
 		pfree(scheduled->lastLoggedError);
+	list_free_deep(scheduled->parents);
+	list_free_deep(scheduled->children);
 	pfree(scheduled->name);
 	pfree(scheduled);
+}
+
+
+/*
+ * RefreshPipelineChains records which of the worker's pipelines run after
+ * which (incremental.pipeline_dependencies), and how deep in its chain each
+ * is, so that a round runs parents before their children.  A parent of
+ * another role is not this worker's: it is kept by name, and holds its
+ * child back (HeldBackByParents).  Runs after RefreshPipelines.
+ */
+void
+RefreshPipelineChains(PipelineDispatcher *dispatcher, List *dependencies)
+{
+	MemoryContext oldContext = MemoryContextSwitchTo(dispatcher->context);
+	ListCell   *cell;
+	int			passes = list_length(dispatcher->pipelines);
+
+	foreach(cell, dispatcher->pipelines)
+	{
+		ScheduledPipeline *scheduled = lfirst(cell);
+
+		list_free_deep(scheduled->parents);
+		list_free_deep(scheduled->children);
+		scheduled->parents = NIL;
+		scheduled->children = NIL;
+		scheduled->depth = 0;
+	}
+
+	foreach(cell, dependencies)
+	{
+		PipelineDependency *dependency = lfirst(cell);
+		ScheduledPipeline *child = FindScheduledPipeline(dispatcher, dependency->pipelineName);
+		ScheduledPipeline *parent = FindScheduledPipeline(dispatcher, dependency->dependsOn);
+
+		if (child != NULL)
+			child->parents = lappend(child->parents, pstrdup(dependency->dependsOn));
+		if (parent != NULL && child != NULL)
+			parent->children = lappend(parent->children, pstrdup(child->name));
+	}
+
+	/* longest path from a pipeline without parents; creation refused cycles */
+	for (int pass = 0; pass < passes; pass++)
+	{
+		bool		changed = false;
+
+		foreach(cell, dispatcher->pipelines)
+		{
+			ScheduledPipeline *scheduled = lfirst(cell);
+			ListCell   *parentCell;
+
+			foreach(parentCell, scheduled->parents)
+			{
+				ScheduledPipeline *parent = FindScheduledPipeline(dispatcher, lfirst(parentCell));
+
+				if (parent != NULL && parent->depth + 1 > scheduled->depth)
+				{
+					scheduled->depth = parent->depth + 1;
+					changed = true;
+				}
+			}
+		}
+		if (!changed)
+			break;
+	}
+
+	MemoryContextSwitchTo(oldContext);
+}
+
+
+ScheduledPipeline *
+FindScheduledPipeline(PipelineDispatcher *dispatcher, const char *name)
+{
+	ListCell   *cell;
+
+	foreach(cell, dispatcher->pipelines)
+	{
+		ScheduledPipeline *scheduled = lfirst(cell);
+
+		if (strcmp(scheduled->name, name) == 0)
+			return scheduled;
+	}
+	return NULL;
+}
+
+
+/*
+ * HeldBackByParents: a pipeline does not run while a pipeline it runs
+ * after is paused or failing, nor while one is not this worker's (its
+ * owner changed since the chain was made), which this worker cannot see.
+ */
+bool
+HeldBackByParents(PipelineDispatcher *dispatcher, ScheduledPipeline *scheduled)
+{
+	ListCell   *cell;
+
+	foreach(cell, scheduled->parents)
+	{
+		ScheduledPipeline *parent = FindScheduledPipeline(dispatcher, lfirst(cell));
+
+		if (parent == NULL || parent->paused || parent->consecutiveFailures > 0)
+			return true;
+	}
+	return false;
 }
 
 
@@ -340,10 +446,15 @@ ForgetScheduledPipeline(ScheduledPipeline *scheduled)
 bool
 IsDue(ScheduledPipeline *scheduled, TimestampTz now)
 {
-	if (scheduled->paused || !scheduled->scheduleValid)
+	if (scheduled->paused)
 		return false;
 	if (scheduled->run != NULL)
 		return true;
+	/* a parent committed progress: it runs next, schedule or not */
+	if (scheduled->triggered)
+		return now >= scheduled->retryAt;
+	if (!scheduled->scheduleValid)
+		return false;
 	return now >= scheduled->nextRunAt - scheduled->earlyUsecs &&
 		now >= scheduled->retryAt;
 }
@@ -393,10 +504,14 @@ TimeUntilNextDue(PipelineDispatcher *dispatcher)
 	{
 		ScheduledPipeline *scheduled = lfirst(cell);
 
-		if (scheduled->paused || !scheduled->scheduleValid)
+		if (scheduled->paused || HeldBackByParents(dispatcher, scheduled))
 			continue;
 		if (scheduled->run != NULL)
 			return 0;
+		if (scheduled->triggered)
+			wakeAt = Min(wakeAt, Max(now, scheduled->retryAt));
+		if (!scheduled->scheduleValid)
+			continue;
 		wakeAt = Min(wakeAt, Max(scheduled->nextRunAt, scheduled->retryAt));
 	}
 

@@ -62,6 +62,7 @@
 #include "utils/timeout.h"
 
 #include "catalog/pipeline_catalog.h"
+#include "catalog/pipeline_dependency_catalog.h"
 #include "scheduler/dispatch.h"
 #include "scheduler/guc.h"
 #include "scheduler/login_settings.h"
@@ -288,7 +289,10 @@ RefreshOrExit(PipelineDispatcher *dispatcher)
 		PublishRoles(pipelines, seenChanges);
 		mayLogIn = RoleMayLogIn(MyDatabaseId, myIdentity.roleId, NULL);
 		if (mayLogIn)
+		{
 			RefreshPipelines(dispatcher, pipelines, seenChanges);
+			RefreshPipelineChains(dispatcher, ReadAllPipelineDependencies());
+		}
 	}
 	CommitWorkerTransaction();
 
