@@ -11,15 +11,17 @@
  *	 2. It finds what may go: the ids that every consumer has processed,
  *		and, with an interval, that were drawn before the newest mark older
  *		than the interval.
- *	 3. Partitioned: it moves the rows that outran the partitions out of
- *		DEFAULT (locking DEFAULT only), and drops the partitions all of
- *		whose ids may go, under ACCESS EXCLUSIVE on the table.  Both locks
- *		are asked for briefly (LockRelationBriefly); the consumers are read
- *		again once the table's is granted, since a pipeline created
- *		meanwhile may have started to read the table.  Not partitioned: it
- *		deletes what may go, in bounded batches.
- *	 4. Made by create_stream: it creates the partitions that the next
- *		partitions_ahead × partition_size ids will need.
+ *	 3. Partitioned, made by create_stream: it moves the rows that outran
+ *		the partitions out of DEFAULT (locking DEFAULT only), and creates
+ *		the partitions that the next partitions_ahead × partition_size ids
+ *		will need.
+ *	 4. Partitioned: it drops the partitions all of whose ids may go, under
+ *		ACCESS EXCLUSIVE on the table, last, since writers wait for that
+ *		lock until the run commits.  Both locks are asked for briefly
+ *		(LockRelationBriefly); the consumers are read again once the
+ *		table's is granted, since a pipeline created meanwhile may have
+ *		started to read the table.  Not partitioned: it deletes what may
+ *		go, in bounded batches.
  *
  * A run that cannot get a lock leaves that step for the next run; nothing
  * is removed that it has not decided on under the lock.
@@ -115,10 +117,12 @@ incremental_maintain_stream(PG_FUNCTION_ARGS)
 
 		if (definition->partitionSize > 0)
 			defaultReady = MoveDefaultRows(definition);
-		if (definition->dropConsumed)
-			removed = DropConsumedPartitions(definition, sequenceId, now);
 		if (definition->partitionSize > 0 && defaultReady)
 			KeepPartitionsAhead(definition, lastValue);
+
+		/* last: writers wait for its lock until the run commits */
+		if (definition->dropConsumed)
+			removed = DropConsumedPartitions(definition, sequenceId, now);
 	}
 	else if (definition->dropConsumed)
 		removed = DeleteConsumedRows(definition, sequenceId, now);
