@@ -17,9 +17,17 @@
  * the table, every row is kept.  A table without consumers keeps every
  * row too: nothing says that its rows are not still wanted.
  *
+ * A pipeline whose owner may not read the table (SELECT) cannot process
+ * it, and holds nothing back: otherwise any role once granted SELECT could
+ * keep the table's rows forever with a paused pipeline, and its owner
+ * could not stop it.  REVOKE SELECT lets them go; the pipeline's batches
+ * fail meanwhile, and a later GRANT finds the rows it held gone.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include "utils/acl.h"
 
 #include "catalog/pipeline_catalog.h"
 #include "streams/stream_consumers.h"
@@ -51,6 +59,12 @@ ReadStreamConsumption(Oid relationId, Oid sequenceId, StreamConsumption *consump
 		else if (pipeline->sourceRelationId != relationId &&
 				 pipeline->sourceRelationId != sequenceId)
 			continue;
+
+		if (pg_class_aclcheck(relationId, pipeline->ownerId, ACL_SELECT) != ACLCHECK_OK)
+		{
+			consumption->ignored = lappend(consumption->ignored, pipeline->name);
+			continue;
+		}
 
 		consumer = palloc0(sizeof(StreamConsumer));
 		consumer->pipelineName = pipeline->name;

@@ -28,6 +28,7 @@ typedef struct StreamConsumption
 									 * has been processed by every consumer */
 	List	   *holders;		/* names of the consumers that hold rows back */
 	const char *holdReason;		/* why they do */
+	List	   *ignored;		/* names of those whose owner may not read it */
 } StreamConsumption;
 
 extern void ReadStreamConsumption(Oid relationId, Oid sequenceId,

@@ -52,6 +52,7 @@ enum
 	COLUMN_ESTIMATED_ROWS,
 	COLUMN_TOTAL_BYTES,
 	COLUMN_MAINTENANCE_PIPELINE,
+	COLUMN_IGNORED_CONSUMERS,
 	STATUS_COLUMNS
 };
 
@@ -120,6 +121,8 @@ StreamStatusRow(StreamDefinition *definition, Datum *values, bool *nulls)
 	foreach(cell, consumption.consumers)
 		consumerNames = lappend(consumerNames, ((StreamConsumer *) lfirst(cell))->pipelineName);
 	SET(COLUMN_CONSUMERS, TextArray(consumerNames));
+	if (consumption.ignored != NIL)
+		SET(COLUMN_IGNORED_CONSUMERS, TextArray(consumption.ignored));
 	if (consumption.mayRelease)
 		SET(COLUMN_CONSUMED_THROUGH, Int64GetDatum(consumption.consumedThrough));
 

@@ -233,9 +233,31 @@ RESET ROLE;
 SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent = 'owned'::regclass AND c.relowner = 'stream_reader'::regrole;
 
+-- a role that may read a stream holds its rows with a consumer only while
+-- it may read it: the stream's owner can let them go
+SELECT incremental.create_stream('shared_s', 'v int', partition_size := 10, partitions_ahead := 1);
+INSERT INTO shared_s (v) SELECT 1 FROM generate_series(1, 25);
+SELECT incremental.create_sequence_pipeline('owner_reader', 'shared_s',
+    $$ SELECT count(*) FROM st.shared_s WHERE id BETWEEN $1 AND $2 $$, schedule => NULL);
+GRANT SELECT ON shared_s TO stream_reader;
+GRANT SELECT ON SEQUENCE shared_s_id_seq TO stream_reader;
+SET ROLE stream_reader;
+SELECT incremental.create_sequence_pipeline('their_reader', 'shared_s',
+    $$ SELECT count(*) FROM st.shared_s WHERE id BETWEEN $1 AND $2 $$,
+    schedule => NULL, execute_immediately => false);
+RESET ROLE;
+SELECT incremental._maintain_stream('shared_s:retention') AS removed;
+SELECT consumers, held_back_by, ignored_consumers FROM incremental.streams
+WHERE stream = 'shared_s'::regclass;
+REVOKE SELECT ON shared_s FROM stream_reader;
+SELECT incremental._maintain_stream('shared_s:retention') AS removed;
+SELECT consumers, held_back_by, ignored_consumers, partitions FROM incremental.streams
+WHERE stream = 'shared_s'::regclass;
+
 -- DROP TABLE takes the retention and its pipeline along
 DROP TABLE logs;
 DROP TABLE clicks CASCADE;
+DROP TABLE shared_s;
 SELECT stream FROM incremental.stream_definitions ORDER BY 1;
 SELECT pipeline_name FROM incremental.pipelines ORDER BY 1;
 SELECT count(*) FROM incremental.stream_marks;
