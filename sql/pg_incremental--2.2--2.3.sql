@@ -89,7 +89,8 @@ CREATE FUNCTION incremental._stream_status(
     OUT consumers text[], OUT consumed_through bigint, OUT held_back_by text[],
     OUT held_back_reason text, OUT last_id bigint, OUT ids_ahead bigint,
     OUT partitions integer, OUT partitions_held integer, OUT estimated_rows bigint,
-    OUT total_bytes bigint, OUT maintenance_pipeline text, OUT ignored_consumers text[])
+    OUT total_bytes bigint, OUT maintenance_pipeline text, OUT ignored_consumers text[],
+    OUT oldest_unconsumed_id bigint)
  RETURNS SETOF record
  LANGUAGE C STABLE
  AS 'MODULE_PATHNAME', 'incremental_stream_status';

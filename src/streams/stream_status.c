@@ -53,6 +53,7 @@ enum
 	COLUMN_TOTAL_BYTES,
 	COLUMN_MAINTENANCE_PIPELINE,
 	COLUMN_IGNORED_CONSUMERS,
+	COLUMN_OLDEST_UNCONSUMED_ID,
 	STATUS_COLUMNS
 };
 
@@ -124,7 +125,11 @@ StreamStatusRow(StreamDefinition *definition, Datum *values, bool *nulls)
 	if (consumption.ignored != NIL)
 		SET(COLUMN_IGNORED_CONSUMERS, TextArray(consumption.ignored));
 	if (consumption.mayRelease)
+	{
 		SET(COLUMN_CONSUMED_THROUGH, Int64GetDatum(consumption.consumedThrough));
+		if (consumption.consumedThrough < PG_INT64_MAX)
+			SET(COLUMN_OLDEST_UNCONSUMED_ID, Int64GetDatum(consumption.consumedThrough + 1));
+	}
 
 	if (pg_class_aclcheck(sequenceId, GetUserId(), ACL_SELECT | ACL_USAGE) == ACLCHECK_OK &&
 		ConditionalLockRelationOid(sequenceId, AccessShareLock))

@@ -251,7 +251,8 @@ SELECT consumers, held_back_by, ignored_consumers FROM incremental.streams
 WHERE stream = 'shared_s'::regclass;
 REVOKE SELECT ON shared_s FROM stream_reader;
 SELECT incremental._maintain_stream('shared_s:retention') AS removed;
-SELECT consumers, held_back_by, ignored_consumers, partitions FROM incremental.streams
+SELECT consumers, held_back_by, ignored_consumers, partitions, consumed_through,
+       oldest_unconsumed_id FROM incremental.streams
 WHERE stream = 'shared_s'::regclass;
 
 -- DROP TABLE takes the retention and its pipeline along
