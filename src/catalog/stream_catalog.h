@@ -40,5 +40,6 @@ extern Oid	StreamOfPipeline(const char *pipelineName);
 extern void InsertStreamMark(Oid relationId, TimestampTz markedAt, int64 lastValue);
 extern bool ReadStreamMarkBefore(Oid relationId, TimestampTz cutoff, int64 *lastValue);
 extern void TrimStreamMarks(Oid relationId, TimestampTz cutoff);
+extern bool StreamMarkedSince(Oid relationId, TimestampTz since);
 
 #endif							/* INCREMENTAL_STREAM_CATALOG_H */

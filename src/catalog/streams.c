@@ -77,6 +77,14 @@ static CatalogStatement ReadMarkStatement = {
 	.argtypes = {OIDOID, TIMESTAMPTZOID},
 };
 
+static CatalogStatement MarkedSinceStatement = {
+	.sql = "SELECT 1 FROM incremental.stream_marks "
+	"WHERE stream::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
+	"AND marked_at OPERATOR(pg_catalog.>) $2 LIMIT 1",
+	.nargs = 2,
+	.argtypes = {OIDOID, TIMESTAMPTZOID},
+};
+
 /* all marks older than the newest one at or before the cutoff */
 static CatalogStatement TrimMarksStatement = {
 	.sql = "DELETE FROM incremental.stream_marks m "
@@ -270,4 +278,16 @@ TrimStreamMarks(Oid relationId, TimestampTz cutoff)
 	Datum		keys[2] = {ObjectIdGetDatum(relationId), TimestampTzGetDatum(cutoff)};
 
 	ModifyCatalog(&TrimMarksStatement, keys, NULL);
+}
+
+
+/* Whether a mark was made after the given time */
+bool
+StreamMarkedSince(Oid relationId, TimestampTz since)
+{
+	Datum		keys[2] = {ObjectIdGetDatum(relationId), TimestampTzGetDatum(since)};
+	Datum		result;
+	bool		isNull;
+
+	return QueryCatalog(&MarkedSinceStatement, keys, NULL, &result, &isNull, 1);
 }

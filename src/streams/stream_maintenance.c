@@ -7,7 +7,8 @@
  *
  * Each run, as the table's owner and in the pipeline's transaction:
  *
- *	 1. With an interval, it marks the sequence's last value at this moment.
+ *	 1. With an interval, it marks the sequence's last value at this moment,
+ *		unless it did less than a hundredth of the interval ago.
  *	 2. It finds what may go: the ids that every consumer has processed,
  *		and, with an interval, that were drawn before the newest mark older
  *		than the interval.
@@ -53,6 +54,12 @@ PG_FUNCTION_INFO_V1(incremental_maintain_stream);
 /* rows deleted per statement, and statements per run, in a plain table */
 #define DELETE_BATCH_IDS 50000
 #define DELETE_BATCHES_PER_RUN 20
+
+/*
+ * Marks per retention interval at most: an id may then be kept up to
+ * 1/MARKS_PER_RETENTION of the interval longer than the interval
+ */
+#define MARKS_PER_RETENTION 100
 
 /* partitions created per run at most */
 #define MAX_PARTITIONS_PER_RUN 64
@@ -107,7 +114,16 @@ incremental_maintain_stream(PG_FUNCTION_ARGS)
 																	 TimestampTzGetDatum(now),
 																	 IntervalPGetDatum(definition->keep)));
 
-		InsertStreamMark(relationId, now, lastValue);
+		Interval   *spacing = DatumGetIntervalP(DirectFunctionCall2(interval_div,
+																	IntervalPGetDatum(definition->keep),
+																	Float8GetDatum(MARKS_PER_RETENTION)));
+		TimestampTz lastSpaced = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																		 TimestampTzGetDatum(now),
+																		 IntervalPGetDatum(spacing)));
+
+		/* marks further apart only keep rows a little longer */
+		if (!StreamMarkedSince(relationId, lastSpaced))
+			InsertStreamMark(relationId, now, lastValue);
 		TrimStreamMarks(relationId, cutoff);
 	}
 
