@@ -305,27 +305,7 @@ ExecuteGenerated(const char *command)
 static void
 WarnWithoutIdIndex(ContinuousViewDefinition *definition)
 {
-	Relation	source = table_open(definition->sourceRelationId, AccessShareLock);
-	List	   *indexIds = RelationGetIndexList(source);
-	bool		indexed = false;
-	ListCell   *cell;
-
-	foreach(cell, indexIds)
-	{
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
-		Form_pg_index index;
-
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		index = (Form_pg_index) GETSTRUCT(tuple);
-		if (index->indnatts > 0 && index->indkey.values[0] == definition->idColumn &&
-			heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
-			indexed = true;
-		ReleaseSysCache(tuple);
-	}
-	table_close(source, AccessShareLock);
-
-	if (!indexed)
+	if (!ColumnLeadsAnIndex(definition->sourceRelationId, definition->idColumn))
 		ereport(WARNING,
 				(errmsg("the source's column \"%s\" has no index",
 						get_attname(definition->sourceRelationId, definition->idColumn, false)),

@@ -8,7 +8,8 @@
  * says what each batch does; for a backfill of thousands of batches this
  * says how far the whole run has got, at most every
  * PROGRESS_REPORT_INTERVAL_MS.  What is left is known for sequence
- * pipelines (the sequence's last value minus the progress); the rate is
+ * pipelines (the sequence's last value minus the progress, shown to a
+ * caller who may read the sequence, as pipeline_stats.pending); the rate is
  * the run's own, so the end is estimated from what it did so far.
  *
  *-------------------------------------------------------------------------
@@ -16,6 +17,8 @@
 #include "postgres.h"
 
 #include "access/attnum.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/timestamp.h"
 
 #include "catalog/pipeline_catalog.h"
@@ -61,7 +64,11 @@ ItemsToGo(const char *pipelineName, int64 *toGo)
 	if (pipeline == NULL || pipeline->type != PIPELINE_TYPE_SEQUENCE)
 		return false;
 	state = TryReadSequencePipelineState(pipelineName);
-	if (state == NULL || !ReadSequenceLastValue(state->sequenceId, &lastValue))
+
+	/* the caller sees the sequence's value only with a right to read it */
+	if (state == NULL ||
+		pg_class_aclcheck(state->sequenceId, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK ||
+		!ReadSequenceLastValue(state->sequenceId, &lastValue))
 		return false;
 	*toGo = Max(lastValue - state->lastProcessed, 0);
 	return true;

@@ -22,6 +22,9 @@ extern int64 CheckSequenceUsable(Oid sequenceId, Oid ownerId);
  */
 extern void ResolveSourceSequence(Oid relationId, Oid *tableId, Oid *sequenceId);
 
+/* Whether an index (without a predicate) has the column as its first key */
+extern bool ColumnLeadsAnIndex(Oid relationId, AttrNumber column);
+
 /* The column that owns a sequence, and its table; InvalidAttrNumber: none */
 extern AttrNumber SequenceOwnerColumn(Oid sequenceId, Oid *tableId);
 

@@ -12,6 +12,11 @@
  */
 #include "postgres.h"
 
+#include "utils/syscache.h"
+#include "utils/rel.h"
+#include "catalog/pg_index.h"
+#include "access/table.h"
+#include "access/htup_details.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -168,6 +173,36 @@ SequenceOwnerColumn(Oid sequenceId, Oid *tableId)
 		sequenceIsOwned(sequenceId, DEPENDENCY_INTERNAL, tableId, &column))
 		return (AttrNumber) column;
 	return InvalidAttrNumber;
+}
+
+
+/*
+ * ColumnLeadsAnIndex: whether an index without a predicate has the column
+ * as its first key, so that ranges of it are found without a full scan.
+ */
+bool
+ColumnLeadsAnIndex(Oid relationId, AttrNumber column)
+{
+	Relation	relation = table_open(relationId, AccessShareLock);
+	List	   *indexIds = RelationGetIndexList(relation);
+	bool		indexed = false;
+	ListCell   *cell;
+
+	foreach(cell, indexIds)
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
+		Form_pg_index index;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		index = (Form_pg_index) GETSTRUCT(tuple);
+		if (index->indnatts > 0 && index->indkey.values[0] == column &&
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
+			indexed = true;
+		ReleaseSysCache(tuple);
+	}
+	table_close(relation, AccessShareLock);
+	return indexed;
 }
 
 

@@ -33,32 +33,39 @@
 #include "streams/stream_consumers.h"
 
 
+/*
+ * A sequence pipeline's source is the table that owns its sequence, also
+ * when it was created on the sequence (ResolveSourceSequence), so the
+ * pipelines row alone says which pipelines are consumers, and only their
+ * progress is read.  'pipelines' is ReadAllPipelines() when the caller
+ * has it already, NIL to read it here.
+ */
 void
-ReadStreamConsumption(Oid relationId, Oid sequenceId, StreamConsumption *consumption)
+ReadStreamConsumption(Oid relationId, Oid sequenceId, List *pipelines,
+					  StreamConsumption *consumption)
 {
 	List	   *untracked = NIL;
 	ListCell   *cell;
 
 	memset(consumption, 0, sizeof(StreamConsumption));
+	if (pipelines == NIL)
+		pipelines = ReadAllPipelines();
 
-	foreach(cell, ReadAllPipelines())
+	foreach(cell, pipelines)
 	{
 		Pipeline   *pipeline = lfirst(cell);
 		SequencePipelineState *state = NULL;
 		StreamConsumer *consumer;
 
+		if (pipeline->sourceRelationId != relationId &&
+			pipeline->sourceRelationId != sequenceId)
+			continue;
 		if (pipeline->type == PIPELINE_TYPE_SEQUENCE)
 		{
 			state = TryReadSequencePipelineState(pipeline->name);
 			if (state == NULL)
 				continue;		/* dropped since */
-			if (state->sequenceId != sequenceId &&
-				pipeline->sourceRelationId != relationId)
-				continue;
 		}
-		else if (pipeline->sourceRelationId != relationId &&
-				 pipeline->sourceRelationId != sequenceId)
-			continue;
 
 		if (pg_class_aclcheck(relationId, pipeline->ownerId, ACL_SELECT) != ACLCHECK_OK)
 		{

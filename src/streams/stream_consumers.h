@@ -31,7 +31,7 @@ typedef struct StreamConsumption
 	List	   *ignored;		/* names of those whose owner may not read it */
 } StreamConsumption;
 
-extern void ReadStreamConsumption(Oid relationId, Oid sequenceId,
+extern void ReadStreamConsumption(Oid relationId, Oid sequenceId, List *pipelines,
 								  StreamConsumption *consumption);
 
 #endif							/* INCREMENTAL_STREAM_CONSUMERS_H */

@@ -157,7 +157,7 @@ ReleasableThrough(StreamDefinition *definition, Oid sequenceId, TimestampTz now,
 {
 	StreamConsumption consumption;
 
-	ReadStreamConsumption(definition->relationId, sequenceId, &consumption);
+	ReadStreamConsumption(definition->relationId, sequenceId, NIL, &consumption);
 	if (!consumption.mayRelease)
 		return false;
 	*through = consumption.consumedThrough;

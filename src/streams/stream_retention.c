@@ -238,25 +238,7 @@ ChooseMaintenancePipelineName(Oid relationId)
 static void
 WarnWithoutIdIndex(Oid relationId, AttrNumber idColumn)
 {
-	Relation	relation = table_open(relationId, AccessShareLock);
-	List	   *indexIds = RelationGetIndexList(relation);
-	bool		indexed = false;
-	ListCell   *cell;
-
-	foreach(cell, indexIds)
-	{
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
-
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		if (((Form_pg_index) GETSTRUCT(tuple))->indkey.values[0] == idColumn &&
-			heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
-			indexed = true;
-		ReleaseSysCache(tuple);
-	}
-	table_close(relation, AccessShareLock);
-
-	if (!indexed)
+	if (!ColumnLeadsAnIndex(relationId, idColumn))
 		ereport(WARNING,
 				(errmsg("column \"%s\" of table \"%s\" has no index",
 						get_attname(relationId, idColumn, false), get_rel_name(relationId)),

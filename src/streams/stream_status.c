@@ -27,6 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "catalog/pipeline_catalog.h"
 #include "catalog/stream_catalog.h"
 #include "pipelines/sequence.h"
 #include "streams/stream_consumers.h"
@@ -57,7 +58,8 @@ enum
 	STATUS_COLUMNS
 };
 
-static void StreamStatusRow(StreamDefinition *definition, Datum *values, bool *nulls);
+static void StreamStatusRow(StreamDefinition *definition, List *pipelines, Datum *values,
+							bool *nulls);
 static Datum TextArray(List *strings);
 static Oid	RelationOwner(Oid relationId);
 static void AddRelationSize(Oid relationId, int64 *rows, int64 *bytes);
@@ -67,11 +69,18 @@ Datum
 incremental_stream_status(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *resultInfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *definitions;
+	List	   *pipelines = NIL;
 	ListCell   *cell;
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	foreach(cell, ReadAllStreamDefinitions())
+	/* the pipelines once for all the tables */
+	definitions = ReadAllStreamDefinitions();
+	if (definitions != NIL)
+		pipelines = ReadAllPipelines();
+
+	foreach(cell, definitions)
 	{
 		StreamDefinition *definition = lfirst(cell);
 		Datum		values[STATUS_COLUMNS];
@@ -81,7 +90,7 @@ incremental_stream_status(PG_FUNCTION_ARGS)
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(definition->relationId)))
 			continue;
 		memset(nulls, true, sizeof(nulls));
-		StreamStatusRow(definition, values, nulls);
+		StreamStatusRow(definition, pipelines, values, nulls);
 		tuplestore_putvalues(resultInfo->setResult, resultInfo->setDesc, values, nulls);
 	}
 
@@ -90,12 +99,11 @@ incremental_stream_status(PG_FUNCTION_ARGS)
 
 
 static void
-StreamStatusRow(StreamDefinition *definition, Datum *values, bool *nulls)
+StreamStatusRow(StreamDefinition *definition, List *pipelines, Datum *values, bool *nulls)
 {
 	Oid			relationId = definition->relationId;
 	StreamConsumption consumption;
 	List	   *consumerNames = NIL;
-	Oid			tableId;
 	Oid			sequenceId;
 	List	   *sequenceIds;
 	int64		lastValue = 0;
@@ -116,9 +124,8 @@ StreamStatusRow(StreamDefinition *definition, Datum *values, bool *nulls)
 	if (list_length(sequenceIds) != 1)
 		return;
 	sequenceId = linitial_oid(sequenceIds);
-	tableId = relationId;
 
-	ReadStreamConsumption(tableId, sequenceId, &consumption);
+	ReadStreamConsumption(relationId, sequenceId, pipelines, &consumption);
 	foreach(cell, consumption.consumers)
 		consumerNames = lappend(consumerNames, ((StreamConsumer *) lfirst(cell))->pipelineName);
 	SET(COLUMN_CONSUMERS, TextArray(consumerNames));
