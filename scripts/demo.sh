@@ -2,7 +2,8 @@
 # pg_incremental demo: installs the dependencies, builds and installs the
 # extension, starts a throwaway PostgreSQL 15 server with the library
 # preloaded, creates a sequence pipeline and a continuous view with 1-second
-# schedules, inserts rows in a few rounds and waits for the built-in scheduler
+# schedules (and a roll-up of the view), inserts rows in a few rounds and
+# waits for the built-in scheduler
 # to aggregate them.  Nothing is run by hand: every row is processed by the
 # scheduler, and both summaries are then checked against the raw rows.
 #
@@ -113,6 +114,15 @@ CREATE VIEW daily WITH (incremental.continuous, incremental.schedule = '1 second
          count(DISTINCT client_id) AS clients,
          percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time) AS p95
   FROM events WHERE path <> '/health' GROUP BY 1, 2;
+
+-- A roll-up: a continuous view over daily, per path over all days.  It merges
+-- the states daily keeps (not its averages or distinct counts), right after
+-- each batch of daily.
+SELECT incremental.create_continuous_view('per_path', $v$
+  SELECT path, sum(hits) AS hits, incremental.combine(avg_ms) AS avg_ms,
+         max(max_ms) AS max_ms, incremental.combine(clients) AS clients,
+         incremental.combine(p95) AS p95
+  FROM daily GROUP BY 1 $v$, schedule => NULL);
 SQL
 sql -c "SELECT pipeline_name, pipeline_type, schedule FROM incremental.pipelines"
 
@@ -138,7 +148,9 @@ done
 all_processed() {
 	[[ "$(value "SELECT (SELECT min(last_processed_sequence_number) FROM incremental.sequence_pipelines
 	                     WHERE pipeline_name IN ('event-aggregation', 'public.daily'))
-	                    >= (SELECT max(event_id) FROM events)")" == "t" ]]
+	                    >= (SELECT max(event_id) FROM events)
+	              AND (SELECT coalesce(sum(hits), 0) FROM per_path)
+	                  = (SELECT count(*) FROM events WHERE path <> '/health')")" == "t" ]]
 }
 
 step "Waiting up to $timeout_s s for the scheduler (no manual execute_pipeline)"
@@ -201,6 +213,25 @@ if [[ "$(value "SELECT count(*) FROM ($view_differences) d")" != 0 ]]; then
 	exit 1
 fi
 
+# The roll-up against the same query over all events.
+rollup_differences="
+	WITH direct AS (
+	    SELECT path, count(*) AS hits, avg(response_time) AS avg_ms,
+	           max(response_time) AS max_ms, count(DISTINCT client_id) AS clients
+	    FROM events WHERE path <> '/health' GROUP BY 1)
+	SELECT path, direct.hits AS recomputed, per_path.hits AS incremental
+	FROM direct FULL JOIN per_path USING (path)
+	WHERE direct.hits IS DISTINCT FROM per_path.hits
+	   OR direct.max_ms IS DISTINCT FROM per_path.max_ms
+	   OR abs(direct.avg_ms - per_path.avg_ms) > 1e-9 * abs(direct.avg_ms)
+	   OR abs(direct.clients - per_path.clients) > 0.1 * direct.clients"
+if [[ "$(value "SELECT count(*) FROM ($rollup_differences) d")" != 0 ]]; then
+	echo "" >&2
+	echo "FAILED: the roll-up per_path differs from its query over all events:" >&2
+	sql -c "$rollup_differences" >&2
+	exit 1
+fi
+
 step "Result"
 sql -c "SELECT pipeline_name, last_processed_sequence_number FROM incremental.sequence_pipelines"
 sql -c "SELECT pipeline_name, state, runs, failures, items_processed, pending, last_run_end
@@ -208,10 +239,12 @@ sql -c "SELECT pipeline_name, state, runs, failures, items_processed, pending, l
 sql -c "SELECT day, event_count FROM events_agg ORDER BY day"
 sql -c "SELECT count(*) AS events, (SELECT sum(event_count) FROM events_agg) AS aggregated FROM events"
 sql -c "SELECT * FROM daily ORDER BY hits DESC LIMIT 5"
+sql -c "SELECT * FROM per_path ORDER BY hits DESC LIMIT 5"
 sql -c "SELECT view_name, storage_table, pipeline_name, state, pending FROM incremental.continuous_views"
 
 echo "SUCCESS: the scheduler processed all $(value 'SELECT count(*) FROM events') events;" \
-	"events_agg equals a full recomputation, and so does the continuous view daily"
+	"events_agg equals a full recomputation, and so do the continuous view daily" \
+	"and its roll-up per_path"
 
 if $keep; then
 	prefix=""

@@ -32,6 +32,8 @@ typedef struct ContinuousViewRecord
 	const char *partitionColumn;	/* NULL: the storage is not partitioned */
 	Interval   *partitionDuration;
 	List	   *readTableIds;	/* the relations the view's query reads */
+	Oid			deltaTableId;	/* where batches also append their states for
+								 * roll-ups, or InvalidOid */
 } ContinuousViewRecord;
 
 extern void InsertContinuousView(const ContinuousViewRecord *record);
@@ -40,5 +42,15 @@ extern Oid	ContinuousViewOfPipeline(const char *pipelineName);
 extern Oid	ContinuousViewUsingRelation(Oid relationId);
 extern bool ReadContinuousViewTables(Oid viewId, char **pipelineName, List **tableIds);
 extern void UpdateContinuousViewTtl(Oid viewId, Interval *ttl);
+
+/*
+ * What a roll-up needs of the view it reads: pipelineName, storage,
+ * query, distinctMode, slidingWindow and deltaTableId.  False when the
+ * view is not a continuous view.
+ */
+extern bool ReadContinuousViewForRollup(Oid viewId, ContinuousViewRecord *record);
+extern void SetContinuousViewDeltaTable(Oid viewId, Oid deltaTableId);
+extern Oid	ContinuousViewWithDeltaTable(Oid deltaTableId);
+extern bool ContinuousViewReadsSource(Oid sourceId);
 
 #endif							/* INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H */

@@ -14,6 +14,7 @@
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "catalog/catalog_access.h"
 #include "catalog/continuous_view_catalog.h"
@@ -57,7 +58,8 @@ static CatalogStatement ReadViewUsingStatement = {
 	.sql = "SELECT view_name::pg_catalog.oid FROM incremental.continuous_view_definitions "
 	"WHERE $1 OPERATOR(pg_catalog.=) ANY (read_tables::pg_catalog.oid[]) "
 	"OR storage_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
-	"OR $1 OPERATOR(pg_catalog.=) ANY (distinct_tables::pg_catalog.oid[]) LIMIT 1",
+	"OR $1 OPERATOR(pg_catalog.=) ANY (distinct_tables::pg_catalog.oid[]) "
+	"OR delta_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1 LIMIT 1",
 	.nargs = 1,
 	.argtypes = {OIDOID},
 };
@@ -67,6 +69,35 @@ static CatalogStatement UpdateTtlStatement = {
 	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 	.nargs = 2,
 	.argtypes = {OIDOID, INTERVALOID},
+};
+
+static CatalogStatement ReadForRollupStatement = {
+	.sql = "SELECT pipeline_name, storage_table::pg_catalog.oid, query, distinct_mode, "
+	"sliding_window, delta_table::pg_catalog.oid FROM incremental.continuous_view_definitions "
+	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {OIDOID},
+};
+
+static CatalogStatement UpdateDeltaTableStatement = {
+	.sql = "UPDATE incremental.continuous_view_definitions SET delta_table = $2 "
+	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {OIDOID, REGCLASSOID},
+};
+
+static CatalogStatement ReadViewWithDeltaStatement = {
+	.sql = "SELECT view_name::pg_catalog.oid FROM incremental.continuous_view_definitions "
+	"WHERE delta_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {OIDOID},
+};
+
+static CatalogStatement ReadViewOfSourceStatement = {
+	.sql = "SELECT view_name::pg_catalog.oid FROM incremental.continuous_view_definitions "
+	"WHERE source_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1 LIMIT 1",
+	.nargs = 1,
+	.argtypes = {OIDOID},
 };
 
 
@@ -212,4 +243,63 @@ UpdateContinuousViewTtl(Oid viewId, Interval *ttl)
 	char		nulls[2] = {' ', ttl != NULL ? ' ' : 'n'};
 
 	ModifyCatalog(&UpdateTtlStatement, values, nulls);
+}
+
+
+bool
+ReadContinuousViewForRollup(Oid viewId, ContinuousViewRecord *record)
+{
+	Datum		key = ObjectIdGetDatum(viewId);
+	Datum		result[6];
+	bool		isNull[6];
+
+	if (!QueryCatalog(&ReadForRollupStatement, &key, NULL, result, isNull, 6))
+		return false;
+
+	memset(record, 0, sizeof(ContinuousViewRecord));
+	record->viewId = viewId;
+	record->pipelineName = TextDatumGetCString(result[0]);
+	record->storageRelationId = DatumGetObjectId(result[1]);
+	record->query = TextDatumGetCString(result[2]);
+	record->distinctMode = isNull[3] ? NULL : TextDatumGetCString(result[3]);
+	record->slidingWindow = isNull[4] ? NULL : DatumGetIntervalP(result[4]);
+	record->deltaTableId = isNull[5] ? InvalidOid : DatumGetObjectId(result[5]);
+	return true;
+}
+
+
+/* Records the delta table of a view, or (InvalidOid) that it has none */
+void
+SetContinuousViewDeltaTable(Oid viewId, Oid deltaTableId)
+{
+	Datum		values[2] = {ObjectIdGetDatum(viewId), ObjectIdGetDatum(deltaTableId)};
+	char		nulls[2] = {' ', OidIsValid(deltaTableId) ? ' ' : 'n'};
+
+	ModifyCatalog(&UpdateDeltaTableStatement, values, nulls);
+}
+
+
+/* The continuous view whose batches append to a delta table, or InvalidOid */
+Oid
+ContinuousViewWithDeltaTable(Oid deltaTableId)
+{
+	Datum		key = ObjectIdGetDatum(deltaTableId);
+	Datum		result;
+	bool		isNull;
+
+	if (!QueryCatalog(&ReadViewWithDeltaStatement, &key, NULL, &result, &isNull, 1))
+		return InvalidOid;
+	return DatumGetObjectId(result);
+}
+
+
+/* Whether some continuous view's pipeline reads the relation as its source */
+bool
+ContinuousViewReadsSource(Oid sourceId)
+{
+	Datum		key = ObjectIdGetDatum(sourceId);
+	Datum		result;
+	bool		isNull;
+
+	return QueryCatalog(&ReadViewOfSourceStatement, &key, NULL, &result, &isNull, 1);
 }

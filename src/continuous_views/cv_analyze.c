@@ -51,7 +51,8 @@ static void CheckNoCurrentTime(ContinuousViewDefinition *definition);
 
 
 ContinuousViewDefinition *
-AnalyzeContinuousViewQuery(Query *query, ContinuousViewOptions *options)
+AnalyzeContinuousViewQuery(Query *query, ContinuousViewOptions *options,
+						   CVRollupSource *rollup)
 {
 	ContinuousViewDefinition *definition = palloc0(sizeof(ContinuousViewDefinition));
 	List	   *aggrefs = NIL;
@@ -92,19 +93,29 @@ AnalyzeContinuousViewQuery(Query *query, ContinuousViewOptions *options)
 		ListCell   *argumentCell;
 
 		input.aggref = aggref;
-		foreach(argumentCell, aggref->args)
-		{
-			TargetEntry *argument = lfirst(argumentCell);
-
-			input.argumentColumns = lappend(input.argumentColumns,
-											AddBatchColumn(definition, argument->expr));
-		}
-		if (aggref->aggfilter != NULL)
-			input.filterColumn = AddBatchColumn(definition, aggref->aggfilter);
-
 		aggregate->aggref = aggref;
 		aggregate->name = AggregateName(query, aggref, ++number);
-		ApplyAggregateRule(definition, aggregate, &input);
+		if (rollup != NULL)
+		{
+			/* a batch combines the state parts of the delta rows */
+			foreach(argumentCell, RollupArguments(rollup, aggref))
+				input.argumentColumns = lappend(input.argumentColumns,
+												AddBatchColumn(definition, lfirst(argumentCell)));
+			ApplyRollupRule(rollup, aggregate, &input);
+		}
+		else
+		{
+			foreach(argumentCell, aggref->args)
+			{
+				TargetEntry *argument = lfirst(argumentCell);
+
+				input.argumentColumns = lappend(input.argumentColumns,
+												AddBatchColumn(definition, argument->expr));
+			}
+			if (aggref->aggfilter != NULL)
+				input.filterColumn = AddBatchColumn(definition, aggref->aggfilter);
+			ApplyAggregateRule(definition, aggregate, &input);
+		}
 		aggregate->finalName = UniqueColumnName(aggregate->name, &finalNames);
 
 		for (int i = 0; i < aggregate->nparts; i++)

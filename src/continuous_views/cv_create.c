@@ -44,6 +44,7 @@
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_dependencies.h"
 #include "continuous_views/cv_maintenance.h"
+#include "continuous_views/cv_rollup.h"
 #include "continuous_views/cv_sql.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
@@ -137,6 +138,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	int64		maxBatchSize = options->maxBatchSize;
 	ListCell   *cell;
 	CVMaintenance maintenance;
+	CVRollupSource *rollup;
+	char	   *command;
 
 	CheckInstalledVersion();
 
@@ -161,7 +164,26 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 
 	/* as written, before the analysis takes a sliding window's condition out */
 	record.query = QueryText(copyObject(query));
-	definition = AnalyzeContinuousViewQuery(query, options);
+	rollup = PrepareRollupSource(query);
+	if (rollup != NULL && (options->realtime || options->slidingWindow != NULL ||
+						   options->distinctMode != NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a roll-up cannot be %s",
+						options->realtime ? "real-time" :
+						options->slidingWindow != NULL ? "a sliding window" :
+						"given a distinct mode"),
+				 errdetail("It combines the states kept by continuous view \"%s\".",
+						   get_rel_name(RollupSourceView(rollup))),
+				 options->distinctMode != NULL ?
+				 errhint("Its distinct counts are kept as that view keeps them.") :
+				 errhint("Create the roll-up without that option.")));
+	definition = AnalyzeContinuousViewQuery(query, options, rollup);
+	if (rollup != NULL && definition->slidingWindow != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a roll-up cannot be a sliding window"),
+				 errhint("Read the last minutes or days of the roll-up in a query over it.")));
 
 	namespaceId = RangeVarGetCreationNamespace(viewName);
 	if (isAnyTempNamespace(namespaceId))
@@ -252,10 +274,12 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 							get_relname_relid(aggregate->sideTableName, namespaceId));
 	}
 
-	CreateSequencePipeline(pipelineName, definition->sourceRelationId,
-						   BatchCommand(definition, storageQualified),
+	command = BatchCommand(definition, storageQualified, NULL);
+	CreateSequencePipeline(pipelineName, definition->sourceRelationId, command,
 						   options->schedule, maxBatchSize,
 						   pg_get_timezone_name(session_timezone), false);
+	if (rollup != NULL)
+		StartRollup(rollup, pipelineName, command);
 
 	if (maintenance.pipelineName != NULL)
 		CreateMaintenancePipeline(maintenance.pipelineName, pipelineName);
@@ -273,6 +297,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	record.partitionColumn = maintenance.partitionKey ? maintenance.partitionKey->columnName : NULL;
 	record.partitionDuration = options->partitionDuration;
 	record.readTableIds = QueryRelations(query);
+	if (rollup != NULL)			/* which reads the view's delta table */
+		record.readTableIds = lappend_oid(record.readTableIds, RollupSourceView(rollup));
 	record.maintenancePipelineName = maintenance.pipelineName;
 	record.distinctMode = definition->hasExactDistinct ? "exact" :
 		definition->hllSchema != NULL ? "hll" : NULL;

@@ -63,6 +63,8 @@ static void AppendSideTableInserts(StringInfo command, ContinuousViewDefinition 
 static void AppendRegroupedBatch(StringInfo command, ContinuousViewDefinition *definition,
 								 const char *range);
 static char *DeparseQualified(Query *query);
+static void AppendStateColumns(StringInfo columns, ContinuousViewDefinition *definition,
+							   const char *singleRow);
 static char *BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
 						 bool withKeyNames, const char *leading);
 static char *PartArguments(CVAggregate *aggregate, const char *qualifier, char **args);
@@ -113,34 +115,13 @@ StorageTableCommand(ContinuousViewDefinition *definition, const char *storageNam
 					CVGroupKey *partitionKey)
 {
 	StringInfoData command;
-	ListCell   *cell;
 
 	initStringInfo(&command);
 	appendStringInfo(&command, "CREATE TABLE %s (", storageName);
 
-	if (definition->groupKeys == NIL)
-		appendStringInfoString(&command, SINGLE_ROW_COLUMN " boolean NOT NULL DEFAULT true "
-							   "CHECK (" SINGLE_ROW_COLUMN ")");
-
-	foreach(cell, definition->groupKeys)
-	{
-		CVGroupKey *key = lfirst(cell);
-
-		appendStringInfo(&command, "%s%s %s%s%s", foreach_current_index(cell) > 0 ? ", " : "",
-						 quote_identifier(key->columnName), key->typeName,
-						 key->collation ? " COLLATE " : "",
-						 key->collation ? key->collation : "");
-	}
-
-	foreach(cell, definition->aggregates)
-	{
-		CVAggregate *aggregate = lfirst(cell);
-
-		for (int i = 0; i < aggregate->nparts; i++)
-			appendStringInfo(&command, ", %s %s",
-							 quote_identifier(aggregate->parts[i].columnName),
-							 aggregate->parts[i].typeName);
-	}
+	AppendStateColumns(&command, definition,
+					   SINGLE_ROW_COLUMN " boolean NOT NULL DEFAULT true "
+					   "CHECK (" SINGLE_ROW_COLUMN ")");
 
 	/* NULL keys are one group, as in GROUP BY */
 	appendStringInfo(&command, ", UNIQUE NULLS NOT DISTINCT (%s))", KeyList(definition, NULL));
@@ -335,27 +316,35 @@ AppendRegroupedBatch(StringInfo command, ContinuousViewDefinition *definition,
 
 
 char *
-BatchCommand(ContinuousViewDefinition *definition, const char *storageName)
+BatchCommand(ContinuousViewDefinition *definition, const char *storageName,
+			 const char *deltaTable)
 {
 	StringInfoData command;
 	ListCell   *cell;
 	bool		first = true;
 	const char *range = "b." BATCH_ID_COLUMN_QUOTED " BETWEEN $1 AND $2";
+	char	   *columns = StateColumnList(definition);
 
 	initStringInfo(&command);
-	AppendSideTableInserts(&command, definition, range);
-	appendStringInfo(&command, "INSERT INTO %s AS t (%s", storageName, KeyList(definition, NULL));
-	foreach(cell, definition->aggregates)
+	if (deltaTable != NULL)
 	{
-		CVAggregate *aggregate = lfirst(cell);
-
-		for (int i = 0; i < aggregate->nparts; i++)
-			appendStringInfo(&command, ", %s", quote_identifier(aggregate->parts[i].columnName));
+		/* the batch's states, once, for both the delta table and the merge */
+		Assert(!definition->hasExactDistinct);
+		appendStringInfo(&command, "WITH \"$batch\" AS MATERIALIZED (%s), "
+						 "\"$delta\" AS (INSERT INTO %s (%s) SELECT %s FROM \"$batch\") "
+						 "INSERT INTO %s AS t (%s) SELECT %s FROM \"$batch\"",
+						 BatchSelect(definition, range, true, ""), deltaTable, columns,
+						 columns, storageName, columns, columns);
 	}
-	if (!definition->hasExactDistinct)
-		appendStringInfo(&command, ") %s", BatchSelect(definition, range, false, ""));
 	else
-		AppendRegroupedBatch(&command, definition, range);
+	{
+		AppendSideTableInserts(&command, definition, range);
+		appendStringInfo(&command, "INSERT INTO %s AS t (%s", storageName, columns);
+		if (!definition->hasExactDistinct)
+			appendStringInfo(&command, ") %s", BatchSelect(definition, range, false, ""));
+		else
+			AppendRegroupedBatch(&command, definition, range);
+	}
 	appendStringInfo(&command, " ON CONFLICT (%s) DO ", KeyList(definition, NULL));
 
 	if (definition->aggregates == NIL)
@@ -858,6 +847,74 @@ KeyList(ContinuousViewDefinition *definition, const char *qualifier)
 						 quote_identifier(key->columnName));
 	}
 	return keys.data;
+}
+
+
+/* The storage's columns, keys first, as a list of names */
+char *
+StateColumnList(ContinuousViewDefinition *definition)
+{
+	StringInfoData columns;
+	ListCell   *cell;
+
+	initStringInfo(&columns);
+	appendStringInfoString(&columns, KeyList(definition, NULL));
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		for (int i = 0; i < aggregate->nparts; i++)
+			appendStringInfo(&columns, ", %s", quote_identifier(aggregate->parts[i].columnName));
+	}
+	return columns.data;
+}
+
+
+/*
+ * The column definitions of a delta table: the storage's columns, without
+ * its constraints (a group has a row per batch that touched it)
+ */
+char *
+DeltaTableColumns(ContinuousViewDefinition *definition)
+{
+	StringInfoData columns;
+
+	initStringInfo(&columns);
+	AppendStateColumns(&columns, definition, SINGLE_ROW_COLUMN " boolean NOT NULL");
+	return columns.data;
+}
+
+
+/*
+ * The definitions of the storage's columns, keys first; without GROUP BY,
+ * singleRow defines the one key column
+ */
+static void
+AppendStateColumns(StringInfo columns, ContinuousViewDefinition *definition,
+				   const char *singleRow)
+{
+	ListCell   *cell;
+
+	if (definition->groupKeys == NIL)
+		appendStringInfoString(columns, singleRow);
+	foreach(cell, definition->groupKeys)
+	{
+		CVGroupKey *key = lfirst(cell);
+
+		appendStringInfo(columns, "%s%s %s%s%s", foreach_current_index(cell) > 0 ? ", " : "",
+						 quote_identifier(key->columnName), key->typeName,
+						 key->collation ? " COLLATE " : "",
+						 key->collation ? key->collation : "");
+	}
+	foreach(cell, definition->aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		for (int i = 0; i < aggregate->nparts; i++)
+			appendStringInfo(columns, ", %s %s",
+							 quote_identifier(aggregate->parts[i].columnName),
+							 aggregate->parts[i].typeName);
+	}
 }
 
 

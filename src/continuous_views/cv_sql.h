@@ -23,8 +23,19 @@ extern char *StorageTableCommand(ContinuousViewDefinition *definition,
 /* CREATE TABLE for the values an exact distinct count has seen */
 extern char *SideTableCommand(ContinuousViewDefinition *definition, CVAggregate *aggregate);
 
-/* The pipeline's command: merges the batch $1 .. $2 into the storage */
-extern char *BatchCommand(ContinuousViewDefinition *definition, const char *storageName);
+/*
+ * The pipeline's command: merges the batch $1 .. $2 into the storage and,
+ * unless deltaTable is NULL, appends the batch's states to that table too,
+ * for the roll-ups that read the view
+ */
+extern char *BatchCommand(ContinuousViewDefinition *definition, const char *storageName,
+						  const char *deltaTable);
+
+/* The storage's column names, keys first, as a list */
+extern char *StateColumnList(ContinuousViewDefinition *definition);
+
+/* The column definitions of a delta table, for create_stream */
+extern char *DeltaTableColumns(ContinuousViewDefinition *definition);
 
 /*
  * The view's query over the storage.  With a watermark (an SQL expression

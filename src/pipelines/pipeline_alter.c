@@ -26,6 +26,7 @@
 #include "catalog/stream_catalog.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_access.h"
+#include "pipelines/pipeline_alter.h"
 #include "pipelines/pipeline_chain.h"
 #include "pipelines/pipeline_create.h"
 #include "pipelines/pipeline_hooks.h"
@@ -154,6 +155,20 @@ incremental_alter_pipeline(PG_FUNCTION_ARGS)
 	}
 
 	PG_RETURN_VOID();
+}
+
+
+/*
+ * ReplaceGeneratedCommand gives a pipeline whose command a layer above
+ * generates (a continuous view's) a new command, under the pipeline's lock
+ * and with the caller's right to alter it checked: a batch in progress
+ * finishes first, and every later batch reads the new command.
+ */
+void
+ReplaceGeneratedCommand(const char *pipelineName, const char *command)
+{
+	(void) LockAndReadPipeline(pipelineName, PIPELINE_ACTION_ALTER);
+	UpdatePipelineDefinition(pipelineName, command, false, NULL);
 }
 
 

@@ -37,6 +37,9 @@ extern void CreateSequencePipeline(const char *pipelineName, Oid sourceRelationI
 								   int64 maxBatchSize, const char *timeZone,
 								   bool executeImmediately);
 
+/* Sets a sequence pipeline's progress, for a layer that did the work itself */
+extern void SetSequencePipelineProgress(const char *pipelineName, int64 lastProcessed);
+
 /*
  * The sequence's last value, without taking the lock of nextval(); false
  * before its first value.  The caller checks the privileges.

@@ -160,6 +160,20 @@ CreateSequencePipeline(const char *pipelineName, Oid sourceRelationId, const cha
 
 
 /*
+ * SetSequencePipelineProgress records that a sequence pipeline has processed
+ * every value up to lastProcessed: for a layer above that processed them
+ * itself at creation (a roll-up loads its first state from the view it
+ * reads).  The caller holds the pipeline's lock or created it in this
+ * transaction.
+ */
+void
+SetSequencePipelineProgress(const char *pipelineName, int64 lastProcessed)
+{
+	UpdateLastProcessedSequenceNumber(pipelineName, lastProcessed);
+}
+
+
+/*
  * SequenceOwnerColumn returns the column that owns a sequence (serial:
  * an AUTO dependency, identity: an INTERNAL one) and sets *tableId to its
  * table; InvalidAttrNumber when no column owns it.

@@ -33,6 +33,7 @@
 
 #include "compat.h"
 #include "pipelines/pipeline_access.h"
+#include "streams/stream_create.h"
 #include "streams/stream_partitions.h"
 #include "streams/stream_retention.h"
 
@@ -54,31 +55,41 @@ incremental_create_stream(PG_FUNCTION_ARGS)
 {
 	char	   *streamName = GetTextArgument(fcinfo, 0, "stream_name");
 	char	   *columns = GetTextArgument(fcinfo, 1, "columns");
-	char	   *idColumn;
 	StreamDefinition definition = {0};
-	RangeVar   *stream;
-	Oid			namespaceId;
-	char	   *qualifiedName;
-	char	   *defaultName;
-	int64		ahead;
 
 	ParseRetention(PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				   &definition.dropConsumed, &definition.keep);
 	CheckArgumentNotNull(fcinfo, 3, "partition_size");
 	definition.partitionSize = PG_GETARG_INT64(3);
-	if (definition.partitionSize <= 0)
+	CheckArgumentNotNull(fcinfo, 4, "partitions_ahead");
+	definition.partitionsAhead = PG_GETARG_INT32(4);
+	definition.idColumn = GetTextArgument(fcinfo, 5, "id_column");
+
+	PG_RETURN_OID(CreateStream(makeRangeVarFromNameList(stringToQualifiedNameList(streamName)),
+							   columns, &definition));
+}
+
+
+/*
+ * CreateStream creates the table, its first partitions and its maintenance
+ * pipeline, and fills in definition->relationId.
+ */
+Oid
+CreateStream(RangeVar *stream, const char *columns, StreamDefinition *definition)
+{
+	Oid			namespaceId;
+	char	   *qualifiedName;
+	char	   *defaultName;
+	int64		ahead;
+
+	if (definition->partitionSize <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("partition_size must be positive"),
 				 errhint("It is the number of ids per partition; the default is 1000000.")));
-	CheckArgumentNotNull(fcinfo, 4, "partitions_ahead");
-	definition.partitionsAhead = PG_GETARG_INT32(4);
-	CheckPartitionsAhead(definition.partitionsAhead, definition.partitionSize);
-	ahead = definition.partitionsAhead * definition.partitionSize;
-	idColumn = GetTextArgument(fcinfo, 5, "id_column");
-	definition.idColumn = idColumn;
+	CheckPartitionsAhead(definition->partitionsAhead, definition->partitionSize);
+	ahead = definition->partitionsAhead * definition->partitionSize;
 
-	stream = makeRangeVarFromNameList(stringToQualifiedNameList(streamName));
 	namespaceId = RangeVarGetCreationNamespace(stream);
 	if (isAnyTempNamespace(namespaceId) || stream->relpersistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
@@ -89,21 +100,21 @@ incremental_create_stream(PG_FUNCTION_ARGS)
 	stream->schemaname = get_namespace_name(namespaceId);
 	qualifiedName = quote_qualified_identifier(stream->schemaname, stream->relname);
 
-	ExecuteStreamDdl(StreamTableCommand(stream, columns, idColumn));
-	definition.relationId = get_relname_relid(stream->relname, namespaceId);
+	ExecuteStreamDdl(StreamTableCommand(stream, columns, definition->idColumn));
+	definition->relationId = get_relname_relid(stream->relname, namespaceId);
 	defaultName = quote_qualified_identifier(stream->schemaname,
 											 ChooseRelationName(stream->relname, NULL, "default",
 																namespaceId, false));
 	ExecuteStreamDdl(psprintf("CREATE TABLE %s PARTITION OF %s DEFAULT", defaultName,
 							 qualifiedName));
 	ExecuteStreamDdl(psprintf("CREATE INDEX ON %s USING brin (%s)", qualifiedName,
-							 quote_identifier(idColumn)));
-	(void) CreatePartitionsUpTo(definition.relationId, 0, ahead, definition.partitionSize,
+							 quote_identifier(definition->idColumn)));
+	(void) CreatePartitionsUpTo(definition->relationId, 0, ahead, definition->partitionSize,
 								MAX_PARTITIONS_AHEAD + 1);
 
-	StartStreamMaintenance(&definition);
+	StartStreamMaintenance(definition);
 
-	PG_RETURN_OID(definition.relationId);
+	return definition->relationId;
 }
 
 
