@@ -174,6 +174,17 @@ until all_processed; do
 done
 echo "the scheduler caught up $((SECONDS - wait_start)) s after the last insert"
 
+# Stops the demo when a query that lists differences returns rows
+fail_if_rows() {
+	local what="$1" query="$2"
+	if [[ "$(value "SELECT count(*) FROM ($query) d")" != 0 ]]; then
+		echo "" >&2
+		echo "FAILED: $what:" >&2
+		sql -c "$query" >&2
+		exit 1
+	fi
+}
+
 # Progress and aggregate commit together, so now the aggregate must equal a
 # full recomputation over all events: list the days where they differ.
 differences="
@@ -184,12 +195,7 @@ differences="
 	FROM fresh FULL JOIN events_agg USING (day)
 	WHERE fresh.event_count IS DISTINCT FROM events_agg.event_count
 	ORDER BY day"
-if [[ "$(value "SELECT count(*) FROM ($differences) d")" != 0 ]]; then
-	echo "" >&2
-	echo "FAILED: events_agg differs from a full recomputation:" >&2
-	sql -c "$differences" >&2
-	exit 1
-fi
+fail_if_rows "events_agg differs from a full recomputation" "$differences"
 
 # The continuous view against its query run directly over all events: counts
 # and maxima exact, averages to float precision, distinct counts within the
@@ -206,12 +212,7 @@ view_differences="
 	   OR direct.max_ms IS DISTINCT FROM daily.max_ms
 	   OR abs(direct.avg_ms - daily.avg_ms) > 1e-9 * abs(direct.avg_ms)
 	   OR abs(direct.clients - daily.clients) > 0.1 * direct.clients"
-if [[ "$(value "SELECT count(*) FROM ($view_differences) d")" != 0 ]]; then
-	echo "" >&2
-	echo "FAILED: the continuous view daily differs from its query over all events:" >&2
-	sql -c "$view_differences" >&2
-	exit 1
-fi
+fail_if_rows "the continuous view daily differs from its query over all events" "$view_differences"
 
 # The roll-up against the same query over all events.
 rollup_differences="
@@ -225,12 +226,7 @@ rollup_differences="
 	   OR direct.max_ms IS DISTINCT FROM per_path.max_ms
 	   OR abs(direct.avg_ms - per_path.avg_ms) > 1e-9 * abs(direct.avg_ms)
 	   OR abs(direct.clients - per_path.clients) > 0.1 * direct.clients"
-if [[ "$(value "SELECT count(*) FROM ($rollup_differences) d")" != 0 ]]; then
-	echo "" >&2
-	echo "FAILED: the roll-up per_path differs from its query over all events:" >&2
-	sql -c "$rollup_differences" >&2
-	exit 1
-fi
+fail_if_rows "the roll-up per_path differs from its query over all events" "$rollup_differences"
 
 step "Result"
 sql -c "SELECT pipeline_name, last_processed_sequence_number FROM incremental.sequence_pipelines"
