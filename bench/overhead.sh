@@ -135,7 +135,7 @@ bench_result "1. overhead fixed cost (N=10^2 / 10^4, warm, median of pairs)" "$f
 # the direct SQL over them, then the pipeline over them, median of the
 # paired differences.  Its command stays prepared in the session
 # (command_cache.c); the direct SQL is parsed and planned every time.
-r=101
+r=${BENCH_PAIRS:-101}
 bench_quick && r=31
 {
 	echo "SET client_min_messages = warning;"
