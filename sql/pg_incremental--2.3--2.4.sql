@@ -5,6 +5,10 @@
  * day).  The view read then appends each batch's states to a delta table,
  * a stream of its own, which the roll-up's pipeline consumes with the same
  * merge rules (src/continuous_views/cv_rollup.c).
+ *
+ * Aggregates can be added to a continuous view: its batches keep them from
+ * then on, and a backfill merges them into the existing groups from the
+ * rows still in the source (src/continuous_views/cv_add_column.c).
  */
 
 \echo Use "ALTER EXTENSION pg_incremental UPDATE" to load this file. \quit
@@ -226,3 +230,43 @@ CROSS JOIN LATERAL (
         ELSE 'idle'
     END AS state) st
 $function$;
+
+/*
+ * The backfills of aggregates added to continuous views: the new
+ * aggregates of the source rows up to backfill_through (the view's
+ * progress when they were added) are merged into the view's groups in
+ * committed batches, each recording how far it got; valid_from is the
+ * first source id that was still there.
+ */
+CREATE TABLE incremental.continuous_view_backfills (
+    backfill_id bigserial PRIMARY KEY,
+    view_name regclass NOT NULL
+        REFERENCES incremental.continuous_view_definitions (view_name) ON DELETE CASCADE,
+    columns text[] NOT NULL,
+    -- merges the new aggregates of the source rows $1 .. $2 into the storage
+    command text NOT NULL,
+    backfill_through bigint NOT NULL,
+    backfilled_through bigint NOT NULL,
+    valid_from bigint,
+    -- the source has retention: the backfill runs in one transaction, which
+    -- keeps the retention from dropping the rows it has yet to read
+    one_transaction boolean NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    finished_at timestamptz
+);
+SELECT pg_catalog.pg_extension_config_dump('incremental.continuous_view_backfills', '');
+SELECT pg_catalog.pg_extension_config_dump('incremental.continuous_view_backfills_backfill_id_seq', '');
+REVOKE ALL ON incremental.continuous_view_backfills FROM PUBLIC;
+GRANT SELECT ON incremental.continuous_view_backfills TO PUBLIC;
+
+CREATE PROCEDURE incremental.add_continuous_view_column(view_name regclass, columns text)
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_add_continuous_view_column';
+COMMENT ON PROCEDURE incremental.add_continuous_view_column(regclass, text)
+ IS 'add aggregates to a continuous view, backfilled from the rows still in its source';
+
+CREATE PROCEDURE incremental.backfill_continuous_view(view_name regclass)
+ LANGUAGE C
+ AS 'MODULE_PATHNAME', 'incremental_backfill_continuous_view';
+COMMENT ON PROCEDURE incremental.backfill_continuous_view(regclass)
+ IS 'finish the backfill of aggregates added to a continuous view, after an interruption';

@@ -43,14 +43,33 @@ extern Oid	ContinuousViewUsingRelation(Oid relationId);
 extern bool ReadContinuousViewTables(Oid viewId, char **pipelineName, List **tableIds);
 extern void UpdateContinuousViewTtl(Oid viewId, Interval *ttl);
 
-/*
- * What a roll-up needs of the view it reads: pipelineName, storage,
- * query, distinctMode, slidingWindow and deltaTableId.  False when the
- * view is not a continuous view.
- */
-extern bool ReadContinuousViewForRollup(Oid viewId, ContinuousViewRecord *record);
+/* A view's row, but for its dependency lists; false for another view */
+extern bool ReadContinuousView(Oid viewId, ContinuousViewRecord *record);
+extern void UpdateContinuousViewQuery(Oid viewId, const char *query,
+									  const char *distinctMode);
 extern void SetContinuousViewDeltaTable(Oid viewId, Oid deltaTableId);
 extern Oid	ContinuousViewWithDeltaTable(Oid deltaTableId);
 extern bool ContinuousViewReadsSource(Oid sourceId);
+
+/*
+ * A row of incremental.continuous_view_backfills: aggregates added to a
+ * view, merged into its existing groups from the source rows that were
+ * processed before they were added (ids up to backfillThrough).
+ */
+typedef struct ContinuousViewBackfill
+{
+	int64		backfillId;
+	List	   *columns;		/* the view's new columns, names */
+	const char *command;		/* merges the new aggregates of $1 .. $2 */
+	int64		backfillThrough;
+	int64		backfilledThrough;
+	int64		validFrom;		/* the first source id still there */
+	bool		oneTransaction; /* the source has retention: all at once */
+} ContinuousViewBackfill;
+
+extern void InsertContinuousViewBackfill(Oid viewId, const ContinuousViewBackfill *backfill);
+extern bool ReadPendingBackfill(Oid viewId, ContinuousViewBackfill *backfill);
+extern void UpdateBackfillProgress(int64 backfillId, int64 backfilledThrough);
+extern void DeleteContinuousViewBackfills(Oid viewId);
 
 #endif							/* INCREMENTAL_CONTINUOUS_VIEW_CATALOG_H */

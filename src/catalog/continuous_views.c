@@ -71,9 +71,50 @@ static CatalogStatement UpdateTtlStatement = {
 	.argtypes = {OIDOID, INTERVALOID},
 };
 
-static CatalogStatement ReadForRollupStatement = {
-	.sql = "SELECT pipeline_name, storage_table::pg_catalog.oid, query, distinct_mode, "
-	"sliding_window, delta_table::pg_catalog.oid FROM incremental.continuous_view_definitions "
+static CatalogStatement ReadViewStatement = {
+	.sql = "SELECT pipeline_name, source_table::pg_catalog.oid, storage_table::pg_catalog.oid, "
+	"query, realtime, distinct_mode, ttl, ttl_column, maintenance_pipeline, sliding_window, "
+	"window_column, sliding_column, partition_column, partition_duration, "
+	"delta_table::pg_catalog.oid FROM incremental.continuous_view_definitions "
+	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {OIDOID},
+};
+
+static CatalogStatement UpdateQueryStatement = {
+	.sql = "UPDATE incremental.continuous_view_definitions SET query = $2, distinct_mode = $3 "
+	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	.nargs = 3,
+	.argtypes = {OIDOID, TEXTOID, TEXTOID},
+};
+
+static CatalogStatement InsertBackfillStatement = {
+	.sql = "INSERT INTO incremental.continuous_view_backfills "
+	"(view_name, columns, command, backfill_through, backfilled_through, valid_from, "
+	"one_transaction) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	.nargs = 7,
+	.argtypes = {REGCLASSOID, TEXTARRAYOID, TEXTOID, INT8OID, INT8OID, INT8OID, BOOLOID},
+};
+
+static CatalogStatement ReadBackfillStatement = {
+	.sql = "SELECT backfill_id, command, backfill_through, backfilled_through, one_transaction "
+	"FROM incremental.continuous_view_backfills "
+	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND finished_at IS NULL "
+	"ORDER BY backfill_id LIMIT 1",
+	.nargs = 1,
+	.argtypes = {OIDOID},
+};
+
+static CatalogStatement UpdateBackfillStatement = {
+	.sql = "UPDATE incremental.continuous_view_backfills SET backfilled_through = $2, "
+	"finished_at = CASE WHEN $2 OPERATOR(pg_catalog.>=) backfill_through "
+	"THEN pg_catalog.now() END WHERE backfill_id OPERATOR(pg_catalog.=) $1",
+	.nargs = 2,
+	.argtypes = {INT8OID, INT8OID},
+};
+
+static CatalogStatement DeleteBackfillsStatement = {
+	.sql = "DELETE FROM incremental.continuous_view_backfills "
 	"WHERE view_name::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 	.nargs = 1,
 	.argtypes = {OIDOID},
@@ -246,24 +287,37 @@ UpdateContinuousViewTtl(Oid viewId, Interval *ttl)
 }
 
 
+/*
+ * ReadContinuousView reads a view's row (all but the dependency lists);
+ * false when the view is not a continuous view.
+ */
 bool
-ReadContinuousViewForRollup(Oid viewId, ContinuousViewRecord *record)
+ReadContinuousView(Oid viewId, ContinuousViewRecord *record)
 {
 	Datum		key = ObjectIdGetDatum(viewId);
-	Datum		result[6];
-	bool		isNull[6];
+	Datum		result[15];
+	bool		isNull[15];
 
-	if (!QueryCatalog(&ReadForRollupStatement, &key, NULL, result, isNull, 6))
+	if (!QueryCatalog(&ReadViewStatement, &key, NULL, result, isNull, 15))
 		return false;
 
 	memset(record, 0, sizeof(ContinuousViewRecord));
 	record->viewId = viewId;
 	record->pipelineName = TextDatumGetCString(result[0]);
-	record->storageRelationId = DatumGetObjectId(result[1]);
-	record->query = TextDatumGetCString(result[2]);
-	record->distinctMode = isNull[3] ? NULL : TextDatumGetCString(result[3]);
-	record->slidingWindow = isNull[4] ? NULL : DatumGetIntervalP(result[4]);
-	record->deltaTableId = isNull[5] ? InvalidOid : DatumGetObjectId(result[5]);
+	record->sourceRelationId = DatumGetObjectId(result[1]);
+	record->storageRelationId = DatumGetObjectId(result[2]);
+	record->query = TextDatumGetCString(result[3]);
+	record->realtime = DatumGetBool(result[4]);
+	record->distinctMode = isNull[5] ? NULL : TextDatumGetCString(result[5]);
+	record->ttl = isNull[6] ? NULL : DatumGetIntervalP(result[6]);
+	record->ttlColumn = isNull[7] ? NULL : TextDatumGetCString(result[7]);
+	record->maintenancePipelineName = isNull[8] ? NULL : TextDatumGetCString(result[8]);
+	record->slidingWindow = isNull[9] ? NULL : DatumGetIntervalP(result[9]);
+	record->windowColumn = isNull[10] ? NULL : TextDatumGetCString(result[10]);
+	record->slidingColumn = isNull[11] ? NULL : TextDatumGetCString(result[11]);
+	record->partitionColumn = isNull[12] ? NULL : TextDatumGetCString(result[12]);
+	record->partitionDuration = isNull[13] ? NULL : DatumGetIntervalP(result[13]);
+	record->deltaTableId = isNull[14] ? InvalidOid : DatumGetObjectId(result[14]);
 	return true;
 }
 
@@ -302,4 +356,77 @@ ContinuousViewReadsSource(Oid sourceId)
 	bool		isNull;
 
 	return QueryCatalog(&ReadViewOfSourceStatement, &key, NULL, &result, &isNull, 1);
+}
+
+
+/* Records the view's query after columns were added to it */
+void
+UpdateContinuousViewQuery(Oid viewId, const char *query, const char *distinctMode)
+{
+	Datum		values[3] = {ObjectIdGetDatum(viewId), CStringGetTextDatum(query), (Datum) 0};
+	char		nulls[3] = {' ', ' ', ' '};
+
+	values[2] = NullableText(distinctMode, &nulls[2]);
+	ModifyCatalog(&UpdateQueryStatement, values, nulls);
+}
+
+
+void
+InsertContinuousViewBackfill(Oid viewId, const ContinuousViewBackfill *backfill)
+{
+	Datum		values[7];
+	Datum	   *columns = palloc(sizeof(Datum) * list_length(backfill->columns));
+	ListCell   *cell;
+
+	foreach(cell, backfill->columns)
+		columns[foreach_current_index(cell)] = CStringGetTextDatum(lfirst(cell));
+	values[0] = ObjectIdGetDatum(viewId);
+	values[1] = PointerGetDatum(construct_array(columns, list_length(backfill->columns), TEXTOID,
+												-1, false, TYPALIGN_INT));
+	values[2] = CStringGetTextDatum(backfill->command);
+	values[3] = Int64GetDatum(backfill->backfillThrough);
+	values[4] = Int64GetDatum(backfill->backfilledThrough);
+	values[5] = Int64GetDatum(backfill->validFrom);
+	values[6] = BoolGetDatum(backfill->oneTransaction);
+	ModifyCatalog(&InsertBackfillStatement, values, NULL);
+}
+
+
+/* The view's oldest backfill that has not finished; false when none */
+bool
+ReadPendingBackfill(Oid viewId, ContinuousViewBackfill *backfill)
+{
+	Datum		key = ObjectIdGetDatum(viewId);
+	Datum		result[5];
+	bool		isNull[5];
+
+	if (!QueryCatalog(&ReadBackfillStatement, &key, NULL, result, isNull, 5))
+		return false;
+	memset(backfill, 0, sizeof(ContinuousViewBackfill));
+	backfill->backfillId = DatumGetInt64(result[0]);
+	backfill->command = TextDatumGetCString(result[1]);
+	backfill->backfillThrough = DatumGetInt64(result[2]);
+	backfill->backfilledThrough = DatumGetInt64(result[3]);
+	backfill->oneTransaction = DatumGetBool(result[4]);
+	return true;
+}
+
+
+/* Records a backfill's progress; it is finished once through its end */
+void
+UpdateBackfillProgress(int64 backfillId, int64 backfilledThrough)
+{
+	Datum		values[2] = {Int64GetDatum(backfillId), Int64GetDatum(backfilledThrough)};
+
+	ModifyCatalog(&UpdateBackfillStatement, values, NULL);
+}
+
+
+/* Forgets a view's backfills, when its storage is built again */
+void
+DeleteContinuousViewBackfills(Oid viewId)
+{
+	Datum		key = ObjectIdGetDatum(viewId);
+
+	ModifyCatalog(&DeleteBackfillsStatement, &key, NULL);
 }

@@ -28,9 +28,42 @@
 #include "pipelines/sequence.h"
 
 PG_FUNCTION_INFO_V1(incremental_rebuild_continuous_view);
+
+static void RefuseRebuildWithRollups(Oid viewId);
 PG_FUNCTION_INFO_V1(incremental_set_ttl);
 
 static void CheckRelationExists(Oid relationId);
+
+
+/*
+ * A roll-up cannot be rebuilt from its source, the deltas, which are gone
+ * once processed; the view it reads cannot be processed again, since its
+ * batches would append the same deltas again, counted twice.
+ */
+static void
+RefuseRebuildWithRollups(Oid viewId)
+{
+	ContinuousViewRecord record;
+
+	if (!ReadContinuousView(viewId, &record))
+		return;
+	if (OidIsValid(ContinuousViewWithDeltaTable(record.sourceRelationId)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("continuous view %s is a roll-up, which cannot be rebuilt",
+						QualifiedRelationName(viewId)),
+				 errdetail("Its source, the deltas of the view it reads, keeps no rows it has "
+						   "processed."),
+				 errhint("Drop it and create it again: it starts from the state of the view "
+						 "it reads.")));
+	if (OidIsValid(record.deltaTableId))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("continuous view %s cannot be rebuilt while roll-ups read it",
+						QualifiedRelationName(viewId)),
+				 errdetail("Its batches would hand the roll-ups every row again."),
+				 errhint("Drop its roll-ups, rebuild it, and create them again.")));
+}
 
 
 /*
@@ -63,7 +96,9 @@ incremental_rebuild_continuous_view(PG_FUNCTION_ARGS)
 				 errhint("incremental.continuous_views lists the continuous views.")));
 
 	pipeline = LockAndReadPipeline(pipelineName, PIPELINE_ACTION_RESET);
+	RefuseRebuildWithRollups(viewId);
 	ResetPipelineProgress(pipeline);
+	DeleteContinuousViewBackfills(viewId);	/* the batches keep every column */
 
 	initStringInfo(&truncate);
 	appendStringInfoString(&truncate, "TRUNCATE ");

@@ -132,7 +132,6 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	char	   *viewQualified;
 	char	   *storageQualified;
 	char	   *pipelineName;
-	char	   *watermark = NULL;
 	Oid			viewId;
 	Oid			storageId;
 	int64		maxBatchSize = options->maxBatchSize;
@@ -212,11 +211,6 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 
 	PlanMaintenance(definition, options, pipelineName, &maintenance);
 
-	if (options->realtime)
-		watermark = psprintf("(SELECT p.last_processed_sequence_number "
-							 "FROM incremental.sequence_pipelines p "
-							 "WHERE p.pipeline_name OPERATOR(pg_catalog.=) %s)",
-							 quote_literal_cstr(pipelineName));
 
 	/* names first: what SPI allocates is gone after SPI_finish */
 	foreach(cell, definition->aggregates)
@@ -257,9 +251,9 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 			ExecuteGenerated(SideTableCommand(definition, aggregate));
 	}
 	ExecuteGenerated(psprintf("CREATE VIEW %s AS %s", viewQualified,
-							  ViewQuery(definition, storageQualified, watermark, columnNames,
-										maintenance.ttlKey ? maintenance.ttlKey->columnName : NULL,
-										maintenance.ttlSource)));
+							  ContinuousViewQuery(definition, storageQualified, pipelineName,
+												  options->realtime, columnNames,
+												  &maintenance)));
 	SPI_finish();
 
 	viewId = get_relname_relid(viewName->relname, namespaceId);
@@ -308,6 +302,28 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 		WarnWithoutIdIndex(definition);
 
 	return viewId;
+}
+
+
+/*
+ * The query of the view itself, over its storage: real-time, it also
+ * aggregates the source's rows above its pipeline's progress
+ */
+char *
+ContinuousViewQuery(ContinuousViewDefinition *definition, const char *storage,
+					const char *pipelineName, bool realtime, List *columnNames,
+					CVMaintenance *maintenance)
+{
+	char	   *watermark = NULL;
+
+	if (realtime)
+		watermark = psprintf("(SELECT p.last_processed_sequence_number "
+							 "FROM incremental.sequence_pipelines p "
+							 "WHERE p.pipeline_name OPERATOR(pg_catalog.=) %s)",
+							 quote_literal_cstr(pipelineName));
+	return ViewQuery(definition, storage, watermark, columnNames,
+					 maintenance->ttlKey ? maintenance->ttlKey->columnName : NULL,
+					 maintenance->ttlSource);
 }
 
 

@@ -12,6 +12,7 @@
 #include "nodes/primnodes.h"
 
 #include "continuous_views/cv_definition.h"
+#include "continuous_views/cv_maintenance.h"
 
 /* Rows per batch when the view does not say: bounded, committed batches */
 #define CV_DEFAULT_MAX_BATCH_SIZE 100000
@@ -25,5 +26,13 @@ extern Query *AnalyzeViewQueryText(const char *queryText);
  */
 extern Oid	CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 								 const char *queryText, ContinuousViewOptions *options);
+
+/*
+ * The SELECT of the view over its storage; columnNames (String nodes)
+ * rename its columns
+ */
+extern char *ContinuousViewQuery(ContinuousViewDefinition *definition, const char *storage,
+								 const char *pipelineName, bool realtime, List *columnNames,
+								 CVMaintenance *maintenance);
 
 #endif							/* INCREMENTAL_CV_CREATE_H */

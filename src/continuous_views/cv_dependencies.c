@@ -58,6 +58,8 @@ typedef struct ColumnCollector
 } ColumnCollector;
 
 static bool CollectRelations(Node *node, List **relationIds);
+static void RecordRuleDependencies(Oid viewId, Oid sourceId, const char *queryText,
+								   const char *slidingColumn, ColumnCollector *collector);
 static bool CollectColumns(Node *node, ColumnCollector *collector);
 static void AddColumn(ColumnCollector *collector, Oid relationId, AttrNumber column);
 static void AddAllColumns(ColumnCollector *collector, Oid relationId);
@@ -112,14 +114,12 @@ incremental_record_continuous_view_dependencies(PG_FUNCTION_ARGS)
 	HeapTuple	row;
 	Oid			extensionId = IncrementalExtensionId();
 	ObjectAddress view;
-	ObjectAddress rule;
 	Oid			sourceId;
 	List	   *tableIds;
 	List	   *readIds;
 	ColumnCollector collector = {0};
 	bool		isNull;
 	Datum		slidingColumn;
-	List	   *sequenceIds;
 	ListCell   *cell;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(trigger->tg_event) ||
@@ -161,14 +161,33 @@ incremental_record_continuous_view_dependencies(PG_FUNCTION_ARGS)
 			RecordDependency(&view, RelationRelationId, lfirst_oid(cell), 0);
 	}
 
-	/* the columns, from the query as written (names qualified) */
-	(void) CollectColumns((Node *) AnalyzeViewQueryText(
-															TextDatumGetCString(RowAttribute(row, descriptor, "query", NULL))),
-						  &collector);
 	slidingColumn = RowAttribute(row, descriptor, "sliding_column", &isNull);
-	if (!isNull)
-		AddColumn(&collector, sourceId,
-				  get_attnum(sourceId, TextDatumGetCString(slidingColumn)));
+	RecordRuleDependencies(view.objectId, sourceId,
+						   TextDatumGetCString(RowAttribute(row, descriptor, "query", NULL)),
+						   isNull ? NULL : TextDatumGetCString(slidingColumn), &collector);
+
+	return PointerGetDatum(row);
+}
+
+
+/*
+ * RecordRuleDependencies makes the view's rule depend on every column the
+ * query reads, the source's sequence column and a sliding window's column
+ * (slidingColumn, or NULL), besides those already in the collector.  Also
+ * after CREATE OR REPLACE VIEW, which forgets the rule's dependencies.
+ */
+static void
+RecordRuleDependencies(Oid viewId, Oid sourceId, const char *queryText,
+					   const char *slidingColumn, ColumnCollector *collector)
+{
+	ObjectAddress rule;
+	List	   *sequenceIds;
+	ListCell   *cell;
+
+	/* the columns, from the query as written (names qualified) */
+	(void) CollectColumns((Node *) AnalyzeViewQueryText(queryText), collector);
+	if (slidingColumn != NULL)
+		AddColumn(collector, sourceId, get_attnum(sourceId, slidingColumn));
 	sequenceIds = getOwnedSequences(sourceId);
 	if (list_length(sequenceIds) == 1)
 	{
@@ -176,19 +195,36 @@ incremental_record_continuous_view_dependencies(PG_FUNCTION_ARGS)
 		AttrNumber	column = SequenceOwnerColumn(linitial_oid(sequenceIds), &tableId);
 
 		if (column != InvalidAttrNumber)
-			AddColumn(&collector, sourceId, column);
+			AddColumn(collector, sourceId, column);
 	}
 
 	ObjectAddressSet(rule, RewriteRelationId,
-					 get_rewrite_oid(view.objectId, ViewSelectRuleName, false));
-	foreach(cell, collector.columns)
+					 get_rewrite_oid(viewId, ViewSelectRuleName, false));
+	foreach(cell, collector->columns)
 	{
 		ObjectAddress *column = lfirst(cell);
 
 		RecordDependency(&rule, RelationRelationId, column->objectId, column->objectSubId);
 	}
+}
 
-	return PointerGetDatum(row);
+
+/*
+ * RecordViewRuleDependencies records the dependencies of a continuous
+ * view's rule again, after CREATE OR REPLACE VIEW gave it a new query (and
+ * forgot them): on every column of its tables (the storage, the side
+ * tables) and of the source that its query reads.
+ */
+void
+RecordViewRuleDependencies(Oid viewId, Oid sourceId, List *tableIds, const char *queryText,
+						   const char *slidingColumn)
+{
+	ColumnCollector collector = {0};
+	ListCell   *cell;
+
+	foreach(cell, tableIds)
+		AddAllColumns(&collector, lfirst_oid(cell));
+	RecordRuleDependencies(viewId, sourceId, queryText, slidingColumn, &collector);
 }
 
 

@@ -113,6 +113,7 @@ PrepareRollupSource(Query *query)
 	CVRollupSource *source = FindRollupSource(query);
 	Pipeline   *pipeline;
 	char	   *expected;
+	ContinuousViewBackfill backfill;
 
 	if (source == NULL)
 		return NULL;
@@ -136,6 +137,16 @@ PrepareRollupSource(Query *query)
 						   "pipelines must share as one owner."),
 				 errhint("SET ROLE %s; then create the roll-up.",
 						 quote_identifier(GetUserNameFromId(pipeline->ownerId, false)))));
+
+	if (ReadPendingBackfill(source->viewId, &backfill))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" has a backfill that has not finished",
+						source->viewName),
+				 errdetail("A roll-up starts from the view's storage, which holds the added "
+						   "aggregates of only some of its groups until then."),
+				 errhint("Finish it first: CALL incremental.backfill_continuous_view('%s');",
+						 source->viewName)));
 
 	source->definition = AnalyzeReadView(&source->record, &source->storage);
 	if (OidIsValid(source->record.deltaTableId))
@@ -180,7 +191,7 @@ FindRollupSource(Query *query)
 		return NULL;
 
 	source = palloc0(sizeof(CVRollupSource));
-	if (!ReadContinuousViewForRollup(rte->relid, &source->record))
+	if (!ReadContinuousView(rte->relid, &source->record))
 		return NULL;
 	source->viewId = rte->relid;
 	source->viewName = get_rel_name(rte->relid);
@@ -655,7 +666,7 @@ incremental_release_rollup_source(PG_FUNCTION_ARGS)
 	if (ContinuousViewReadsSource(deltaId))
 		PG_RETURN_VOID();
 	viewId = ContinuousViewWithDeltaTable(deltaId);
-	if (!OidIsValid(viewId) || !ReadContinuousViewForRollup(viewId, &record))
+	if (!OidIsValid(viewId) || !ReadContinuousView(viewId, &record))
 		PG_RETURN_VOID();
 
 	definition = AnalyzeReadView(&record, &storage);

@@ -850,6 +850,36 @@ KeyList(ContinuousViewDefinition *definition, const char *qualifier)
 }
 
 
+/*
+ * The states of the aggregates over no rows, one column per part: what a
+ * group holds for an aggregate before any row of it, the value an added
+ * aggregate starts from in the groups that exist
+ */
+char *
+EmptyStatesQuery(ContinuousViewDefinition *definition, List *aggregates)
+{
+	StringInfoData query;
+	ListCell   *cell;
+	bool		first = true;
+
+	initStringInfo(&query);
+	appendStringInfoString(&query, "SELECT ");
+	foreach(cell, aggregates)
+	{
+		CVAggregate *aggregate = lfirst(cell);
+
+		for (int i = 0; i < aggregate->nparts; i++)
+		{
+			appendStringInfo(&query, "%s%s", first ? "" : ", ", aggregate->parts[i].batchExpr);
+			first = false;
+		}
+	}
+	appendStringInfo(&query, " FROM (%s) b WHERE false",
+					 DeparseQualified(BatchRowsQuery(definition)));
+	return query.data;
+}
+
+
 /* The storage's columns, keys first, as a list of names */
 char *
 StateColumnList(ContinuousViewDefinition *definition)

@@ -31,6 +31,9 @@ extern char *SideTableCommand(ContinuousViewDefinition *definition, CVAggregate 
 extern char *BatchCommand(ContinuousViewDefinition *definition, const char *storageName,
 						  const char *deltaTable);
 
+/* A SELECT of the states of the aggregates (CVAggregate) over no rows */
+extern char *EmptyStatesQuery(ContinuousViewDefinition *definition, List *aggregates);
+
 /* The storage's column names, keys first, as a list */
 extern char *StateColumnList(ContinuousViewDefinition *definition);
 

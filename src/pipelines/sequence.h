@@ -37,6 +37,17 @@ extern void CreateSequencePipeline(const char *pipelineName, Oid sourceRelationI
 								   int64 maxBatchSize, const char *timeZone,
 								   bool executeImmediately);
 
+/* Where a sequence pipeline started, and how far it has processed */
+extern void ReadSequencePipelineProgress(const char *pipelineName, int64 *initialValue,
+										 int64 *lastProcessed);
+
+/*
+ * Runs a command over the values from .. to as the pipeline's batches run
+ * theirs (owner, search_path, time zone), without touching its progress
+ */
+extern uint64 ExecuteAsSequencePipeline(const char *pipelineName, const char *command,
+										int64 from, int64 to);
+
 /* Sets a sequence pipeline's progress, for a layer that did the work itself */
 extern void SetSequencePipelineProgress(const char *pipelineName, int64 lastProcessed);
 

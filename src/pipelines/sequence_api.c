@@ -28,6 +28,7 @@
 
 #include "catalog/catalog_version.h"
 #include "catalog/pipeline_catalog.h"
+#include "pipelines/command.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_chain.h"
 #include "pipelines/pipeline_create.h"
@@ -170,6 +171,50 @@ void
 SetSequencePipelineProgress(const char *pipelineName, int64 lastProcessed)
 {
 	UpdateLastProcessedSequenceNumber(pipelineName, lastProcessed);
+}
+
+
+/*
+ * ReadSequencePipelineProgress: where a sequence pipeline started and how
+ * far it has processed its sequence
+ */
+void
+ReadSequencePipelineProgress(const char *pipelineName, int64 *initialValue,
+							 int64 *lastProcessed)
+{
+	SequencePipelineState *state = ReadSequencePipelineState(pipelineName);
+
+	*initialValue = state->initialValue;
+	*lastProcessed = state->lastProcessed;
+}
+
+
+/*
+ * ExecuteAsSequencePipeline runs a command over the sequence values from ..
+ * to as the pipeline's batches run theirs: as its owner, in a
+ * security-restricted operation, with its search_path and time zone.  For
+ * a layer above that processes again values the pipeline has processed (a
+ * continuous view's backfill of added aggregates); the progress is the
+ * caller's to keep.  Returns the rows the command processed.
+ */
+uint64
+ExecuteAsSequencePipeline(const char *pipelineName, const char *command, int64 from, int64 to)
+{
+	Pipeline	pipeline = *ReadPipeline(pipelineName, false);
+	SequencePipelineState *state = ReadSequencePipelineState(pipelineName);
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2] = {Int64GetDatum(from), Int64GetDatum(to)};
+	OwnerSwitch ownerSwitch;
+	uint64		rowCount;
+
+	pipeline.command = unconstify(char *, command);
+	SwitchToPipelineOwner(&pipeline, &ownerSwitch);
+	if (state->timeZone != NULL)
+		SetPipelineTimeZone(state->timeZone);
+	rowCount = ExecutePipelineCommand(&pipeline, lengthof(argtypes), argtypes, values);
+	RestoreFromPipelineOwner(&ownerSwitch);
+
+	return rowCount;
 }
 
 

@@ -246,3 +246,16 @@ WarnWithoutIdIndex(Oid relationId, AttrNumber idColumn)
 				 errhint("CREATE INDEX ON %s (%s);", QualifiedRelationName(relationId),
 						 quote_identifier(get_attname(relationId, idColumn, false)))));
 }
+
+
+/*
+ * TableHasRetention: whether rows of the table go once its consumers have
+ * processed them (a stream, or set_retention 'consumed')
+ */
+bool
+TableHasRetention(Oid relationId)
+{
+	StreamDefinition *definition = ReadStreamDefinition(relationId);
+
+	return definition != NULL && definition->dropConsumed;
+}

@@ -28,4 +28,7 @@ extern char *RetentionText(const StreamDefinition *definition);
  */
 extern void StartStreamMaintenance(StreamDefinition *definition);
 
+/* Whether the table's rows go once its consumers have processed them */
+extern bool TableHasRetention(Oid relationId);
+
 #endif							/* INCREMENTAL_STREAM_RETENTION_H */
