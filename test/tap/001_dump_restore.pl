@@ -51,6 +51,13 @@ $node->safe_psql(
 		SELECT client, count(*) AS n FROM clicks GROUP BY client;
 	CALL incremental.execute_pipeline('public.clicks_per_client');
 	SELECT incremental._maintain_stream('clicks:retention');
+	-- a roll-up, over a view that got a column after its creation
+	CREATE VIEW daily WITH (incremental.continuous) AS
+		SELECT date_trunc('day', at, 'UTC') AS day, count(*) AS n FROM events GROUP BY 1;
+	CALL incremental.execute_pipeline('public.daily');
+	CALL incremental.add_continuous_view_column('daily', 'max(client) AS top');
+	SELECT incremental.create_continuous_view('all_days', $v$
+		SELECT sum(n) AS n, max(top) AS top FROM daily $v$, schedule => NULL);
 	RESET ROLE;
 	SELECT incremental.create_sequence_pipeline('paused-later', 'events', $$ SELECT $1, $2 $$);
 });
@@ -72,6 +79,12 @@ my $catalog_query = q{
 	WHERE i.inhparent = 'clicks'::regclass ORDER BY 1;
 	SELECT stream, retention, consumers, consumed_through, last_id, partitions FROM incremental.streams;
 	SELECT * FROM clicks_per_client ORDER BY client;
+	SELECT view_name, source_table, delta_table FROM incremental.continuous_views
+	ORDER BY view_name::text;
+	SELECT columns, backfill_through, backfilled_through, valid_from
+	FROM incremental.continuous_view_backfills;
+	SELECT * FROM daily ORDER BY day;
+	SELECT * FROM all_days;
 };
 my $before = $node->safe_psql('source_db', $catalog_query);
 like($before, qr/totals\|s\|tap_owner\|events/, 'owner recorded by name');
@@ -129,10 +142,23 @@ is( $node->safe_psql(
 		'restored_db', q{
 		SELECT string_agg(client || ':' || n, ',' ORDER BY client) || ' ' ||
 		       (SELECT min(id) || '-' || max(id) || ' ' || count(*) FROM clicks) || ' ' ||
-		       (SELECT partitions || ' ' || consumed_through FROM incremental.streams)
+		       (SELECT partitions || ' ' || consumed_through FROM incremental.streams
+		        WHERE stream = 'clicks'::regclass)
 		FROM clicks_per_client}),
 	'0:73,1:74,2:73 200-220 21 2 220',
 	'the restored stream keeps its ids, its consumer and its retention');
+# the restored roll-up goes on, through the restored delta table
+$node->safe_psql(
+	'restored_db', q{
+	SET ROLE tap_owner;
+	CALL incremental.execute_pipeline('public.daily');
+	CALL incremental.execute_pipeline('public.all_days');
+});
+is( $node->safe_psql(
+		'restored_db', q{
+		SELECT (SELECT n || ' ' || top FROM all_days)
+		       = (SELECT count(*) || ' ' || max(client) FROM events)}),
+	't', 'the restored roll-up and the added column count every row once');
 is($node->safe_psql('restored_db', 'SELECT string_agg(path, \',\' ORDER BY path) FROM loaded'),
 	'f1,f2,f4', 'skipped and processed files stay done after the restore');
 
@@ -146,7 +172,8 @@ is( $node->safe_psql(
 my ($rc, $out, $err) = $node->psql('restored_db', 'DROP TABLE events');
 like($err, qr/view per_client depends on table events/,
 	'the restored view still depends on its source');
-$node->safe_psql('restored_db', 'DROP VIEW per_client; DROP VIEW clicks_per_client');
+$node->safe_psql('restored_db',
+	'DROP VIEW per_client; DROP VIEW clicks_per_client; DROP VIEW daily CASCADE');
 is( $node->safe_psql(
 		'restored_db', q{
 		SELECT count(*) FROM pg_class WHERE relname LIKE 'per_client%'}),
