@@ -40,6 +40,13 @@ extern List *ReadAllCatalogRows(CatalogTable table, int natts);
 #define CatalogRowNulls(values, natts) ((bool *) ((values) + (natts)))
 
 extern uint64 ModifyCatalog(CatalogStatement *statement, Datum *values, const char *nulls);
+
+/* The direct writes of every batch (see catalog_access.c) */
+extern void InsertCatalogRow(CatalogTable table, Datum *values, bool *nulls);
+extern bool UpdateCatalogRow(CatalogTable table, Datum key, int ncolumns,
+							 const AttrNumber *columns, const Datum *values, const bool *nulls);
+extern bool LockCatalogRowForKeyShare(CatalogTable table, Datum key);
+extern int64 NextCatalogIdentity(CatalogTable table, AttrNumber column);
 extern bool QueryCatalog(CatalogStatement *statement, Datum *values, const char *nulls,
 						 Datum *resultValues, bool *resultNulls, int resultCount);
 

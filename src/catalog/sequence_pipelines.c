@@ -30,14 +30,6 @@ static CatalogStatement UpdateMaxBatchSizeStatement = {
 	.argtypes = {TEXTOID, INT8OID},
 };
 
-static CatalogStatement UpdateProgressStatement = {
-	.sql = "UPDATE incremental.sequence_pipelines "
-	"SET last_processed_sequence_number = $2 "
-	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
-	.nargs = 2,
-	.argtypes = {TEXTOID, INT8OID},
-};
-
 
 SequencePipelineState *
 ReadSequencePipelineState(const char *pipelineName)
@@ -103,15 +95,15 @@ InsertSequencePipelineState(const char *pipelineName, const SequencePipelineStat
 }
 
 
+/* UpdateLastProcessedSequenceNumber: every batch's, so written directly */
 void
 UpdateLastProcessedSequenceNumber(const char *pipelineName, int64 lastProcessed)
 {
-	Datum		values[2];
+	AttrNumber	column = Anum_sequence_pipelines_last_processed;
+	Datum		value = Int64GetDatum(lastProcessed);
 
-	values[0] = CStringGetTextDatum(pipelineName);
-	values[1] = Int64GetDatum(lastProcessed);
-
-	ModifyCatalog(&UpdateProgressStatement, values, NULL);
+	(void) UpdateCatalogRow(CATALOG_SEQUENCE_PIPELINES, CStringGetTextDatum(pipelineName), 1,
+							&column, &value, NULL);
 }
 
 
