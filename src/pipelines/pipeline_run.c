@@ -93,7 +93,13 @@ PipelineRun *
 BeginPipelineRun(const char *pipelineName, PipelineRunTrigger trigger, bool skipIfBusy,
 				 MemoryContext runContext)
 {
-	return StartPipelineRun(pipelineName, trigger, skipIfBusy, runContext, false, true);
+	/*
+	 * With the lock (when nobody holds it), the first batch, in this
+	 * transaction, uses the pipeline read here instead of reading it again.
+	 */
+	bool		lockHeld = LockPipeline(pipelineName, true);
+
+	return StartPipelineRun(pipelineName, trigger, skipIfBusy, runContext, lockHeld, true);
 }
 
 

@@ -21,6 +21,15 @@ $node->safe_psql(
 	'postgres', q{
 	CREATE EXTENSION pg_incremental;
 	CREATE TABLE events (id bigserial PRIMARY KEY, k int NOT NULL, v int NOT NULL);
+	-- v, slowly while "hold" has a row: the backfill's batches take a second
+	CREATE TABLE hold ();
+	CREATE FUNCTION gate(v int) RETURNS int LANGUAGE plpgsql STABLE AS $$
+	BEGIN
+	    IF v = 0 AND EXISTS (SELECT FROM hold) THEN
+	        PERFORM pg_sleep(0.01);
+	    END IF;
+	    RETURN v;
+	END $$;
 	INSERT INTO events (k, v) SELECT g % 100, g % 1000 FROM generate_series(1, 600000) g;
 	SELECT incremental.create_continuous_view('per_k', $$
 	    SELECT k, count(*) AS n FROM events GROUP BY 1 $$, schedule => '200 milliseconds');
@@ -41,12 +50,13 @@ my $writers = IPC::Run::start(
 	  $node->connstr('postgres') ],
 	'>', \$out, '2>', \$err);
 
-# the backfill's first batches commit; then its session is killed
+# the backfill's first batch commits; then its session is killed
+$node->safe_psql('postgres', 'INSERT INTO hold DEFAULT VALUES');
 my ($stdout, $stderr) = ('', '');
 my $adder = IPC::Run::start(
 	[ 'psql', '-X', '-d', $node->connstr('postgres'), '-c',
 	  q{CALL incremental.add_continuous_view_column('per_k',
-	        'sum(v) AS total, max(v) AS biggest, avg(v) AS mean')} ],
+	        'sum(gate(v)) AS total, max(v) AS biggest, avg(v) AS mean')} ],
 	'>', \$stdout, '2>', \$stderr);
 ok( $node->poll_query_until(
 		'postgres', q{
@@ -62,6 +72,7 @@ my $pending = $node->safe_psql(
 	SELECT backfilled_through < backfill_through AND finished_at IS NULL
 	FROM incremental.continuous_view_backfills});
 is($pending, 't', 'killed in the middle, the backfill is recorded as unfinished');
+$node->safe_psql('postgres', 'DELETE FROM hold');
 
 my $direct = q{
 	SELECT count(*) FROM (SELECT k, sum(v) AS total, max(v) AS biggest, avg(v) AS mean
