@@ -162,11 +162,26 @@ AddColumns(Oid viewId, const char *columns)
 	int64		initialValue;
 	int64		lastProcessed;
 	ErrorContextCallback errorContext;
+	Pipeline   *pipeline;
 
 	ReadAlteredView(viewId, &view);
 
 	/* no batch of the view runs from here to our commit */
-	(void) LockAndReadPipeline(view.record.pipelineName, PIPELINE_ACTION_ALTER);
+	pipeline = LockAndReadPipeline(view.record.pipelineName, PIPELINE_ACTION_ALTER);
+
+	/*
+	 * The change plans queries of the view (the states of no rows, the first
+	 * id of the source), which may fold the owner's functions: it runs as
+	 * the owner, never with another role's rights.  The backfill's batches
+	 * run as the owner whoever calls.
+	 */
+	if (pipeline->ownerId != GetUserId())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only the owner of continuous view \"%s\" can add columns to it",
+						get_rel_name(viewId)),
+				 errhint("SET ROLE %s; then add the columns.",
+						 quote_identifier(GetUserNameFromId(pipeline->ownerId, false)))));
 
 	if (view.record.slidingWindow != NULL)
 		ereport(ERROR,

@@ -77,20 +77,24 @@ my $caught_up = q{
 ok($node->poll_query_until('postgres', $caught_up),
 	'the roll-ups, which have no schedule, caught up with the minute view');
 
+# exact but for the percentile, which merged t-digests give as closely as a
+# t-digest of the hour's rows does (both interpolate between centroids, not
+# as percentile_cont does over a few rows)
 my $hour_differences = q{
-	SELECT count(*) FROM (
+	SELECT coalesce(string_agg(hour || ' ' || url || ': ' || r::text || ' <> ' || d::text, '; '), '')
+	FROM (
 	    SELECT date_trunc('hour', t) AS hour, url, count(*) AS hits, sum(latency) AS total,
 	           avg(latency) AS mean, min(latency) AS lo, max(latency) AS hi,
-	           percentile_cont(0.9) WITHIN GROUP (ORDER BY latency) AS p90
+	           tdigest_percentile(latency::float8, 100, 0.9) AS p90
 	    FROM events GROUP BY 1, 2) d
 	FULL JOIN per_hour r USING (hour, url)
 	LEFT JOIN direct_hour h USING (hour, url)
 	WHERE r.hits IS DISTINCT FROM d.hits OR r.total IS DISTINCT FROM d.total
 	   OR r.mean IS DISTINCT FROM d.mean OR r.lo IS DISTINCT FROM d.lo
 	   OR r.hi IS DISTINCT FROM d.hi OR r.users IS DISTINCT FROM h.users
-	   OR NOT abs(r.p90 - d.p90) <= 50};
+	   OR NOT abs(r.p90 - d.p90) <= 25};
 is($node->safe_psql('postgres', $hour_differences),
-	'0', 'every hour of the roll-up equals the aggregates of its rows, each row once');
+	'', 'every hour of the roll-up equals the aggregates of its rows, each row once');
 is( $node->safe_psql(
 		'postgres', q{
 	SELECT count(*) FROM (
@@ -132,7 +136,7 @@ ok( $node->poll_query_until(
 		   AND (SELECT count(*) FROM per_minute_deltas) < 120000}),
 	'the first partition of the deltas was dropped once consumed');
 is($node->safe_psql('postgres', $hour_differences),
-	'0', 'the hours are still exact after the trimming');
+	'', 'the hours are still exact after the trimming');
 is( $node->safe_psql(
 		'postgres', q{
 		SELECT string_agg(stream::text || ' ' || coalesce(array_to_string(consumers, ','), '-'),

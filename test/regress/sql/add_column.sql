@@ -83,11 +83,25 @@ WHERE view_name::text IN ('exact', 'plain') ORDER BY 1;
 -- nothing was changed by the refusals
 SELECT count(*) AS columns FROM pg_attribute WHERE attrelid = 'per_hour'::regclass AND attnum > 0;
 
--- only the view's owner (or a member of its role) may add columns
+-- only the view's owner may add columns: not another role, nor a member of
+-- the owner's role, which must SET ROLE first
 CREATE ROLE add_other;
 GRANT USAGE ON SCHEMA add_test TO add_other;
 SET ROLE add_other;
 CALL incremental.add_continuous_view_column('add_test.per_hour', 'min(user_id) AS u');
+RESET ROLE;
+CREATE ROLE add_owner;
+GRANT add_owner TO add_other;
+GRANT USAGE, CREATE ON SCHEMA add_test TO add_owner;
+GRANT SELECT ON events TO add_owner;
+GRANT SELECT ON SEQUENCE events_id_seq TO add_owner;
+SET ROLE add_owner;
+CREATE VIEW owned WITH (incremental.continuous) AS SELECT url, count(*) AS n FROM events GROUP BY 1;
+RESET ROLE;
+SET ROLE add_other;
+CALL incremental.add_continuous_view_column('add_test.owned', 'min(user_id) AS u');
+SET ROLE add_owner;
+CALL incremental.add_continuous_view_column('add_test.owned', 'min(user_id) AS u');
 RESET ROLE;
 
 -- in a transaction block the backfill runs in that transaction
@@ -107,8 +121,8 @@ SELECT count(*) FROM incremental.continuous_view_backfills;
 CALL incremental.execute_pipeline('add_test.per_hour');
 SELECT count(*) AS groups, differences() FROM per_hour;
 
-DROP OWNED BY add_other;
-DROP ROLE add_other;
+DROP OWNED BY add_other, add_owner;
+DROP ROLE add_other, add_owner;
 DROP EXTENSION pg_incremental CASCADE;
 DROP SCHEMA add_test CASCADE;
 DROP EXTENSION hll;
