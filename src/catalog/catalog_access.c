@@ -88,6 +88,8 @@ static uint64 RunCatalogStatement(CatalogStatement *statement, Datum *values,
 								  const char *nulls, Datum *resultValues,
 								  bool *resultNulls, int resultCount);
 static Oid	CatalogIndexId(const char *indexName);
+static HeapTuple FetchRowByKey(Relation relation, Snapshot snapshot, int nkeys,
+							   const Datum *keys);
 static Oid	CatalogOwner(void);
 
 
@@ -158,14 +160,32 @@ ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys, Datum *values, bool *
 {
 	Relation	relation = table_open(CatalogTableId(table), AccessShareLock);
 	Snapshot	snapshot;
+	HeapTuple	tuple;
+
+	CheckCatalogShape(table, relation);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	tuple = FetchRowByKey(relation, snapshot, nkeys, keys);
+	if (tuple != NULL && values != NULL)
+		CopyRowOut(RelationGetDescr(relation), tuple, values, nulls);
+	UnregisterSnapshot(snapshot);
+	table_close(relation, NoLock);
+
+	return tuple != NULL;
+}
+
+
+/*
+ * FetchRowByKey returns a copy of the row whose leading primary key columns
+ * equal the given text keys (at most two), as the snapshot sees it, or NULL
+ */
+static HeapTuple
+FetchRowByKey(Relation relation, Snapshot snapshot, int nkeys, const Datum *keys)
+{
 	ScanKeyData scanKeys[2];
 	SysScanDesc scan;
 	HeapTuple	tuple;
-	bool		found;
 
 	Assert(nkeys >= 1 && nkeys <= lengthof(scanKeys));
-	CheckCatalogShape(table, relation);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
 	/* the key columns are text COLLATE "C", which is what ScanKeyInit uses */
 	for (int i = 0; i < nkeys; i++)
@@ -174,16 +194,13 @@ ReadCatalogRow(CatalogTable table, int nkeys, Datum *keys, Datum *values, bool *
 	scan = systable_beginscan(relation, RelationGetPrimaryKeyIndex(relation), true,
 							  snapshot, nkeys, scanKeys);
 	tuple = systable_getnext(scan);
-	found = HeapTupleIsValid(tuple);
-
-	if (found && values != NULL)
-		CopyRowOut(RelationGetDescr(relation), tuple, values, nulls);
-
+	if (HeapTupleIsValid(tuple))
+		tuple = heap_copytuple(tuple);
+	else
+		tuple = NULL;
 	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(relation, NoLock);
 
-	return found;
+	return tuple;
 }
 
 
@@ -452,10 +469,7 @@ UpdateCatalogRow(CatalogTable table, Datum key, int ncolumns, const AttrNumber *
 	bool	   *newNulls = palloc0(sizeof(bool) * descriptor->natts);
 	bool	   *replace = palloc0(sizeof(bool) * descriptor->natts);
 	Snapshot	snapshot;
-	ScanKeyData scanKey;
-	SysScanDesc scan;
 	HeapTuple	tuple;
-	bool		found;
 
 	CheckCatalogShape(table, relation);
 	for (int i = 0; i < ncolumns; i++)
@@ -466,25 +480,15 @@ UpdateCatalogRow(CatalogTable table, Datum key, int ncolumns, const AttrNumber *
 	}
 
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	ScanKeyInit(&scanKey, 1, BTEqualStrategyNumber, F_TEXTEQ, key);
-	scan = systable_beginscan(relation, RelationGetPrimaryKeyIndex(relation), true,
-							  snapshot, 1, &scanKey);
-	tuple = systable_getnext(scan);
-	found = HeapTupleIsValid(tuple);
-	if (found)
-	{
-		HeapTuple	newTuple = heap_modify_tuple(tuple, descriptor, newValues, newNulls,
-												 replace);
-
-		CatalogTupleUpdate(relation, &tuple->t_self, newTuple);
-		heap_freetuple(newTuple);
-	}
-	systable_endscan(scan);
+	tuple = FetchRowByKey(relation, snapshot, 1, &key);
+	if (tuple != NULL)
+		CatalogTupleUpdate(relation, &tuple->t_self,
+						   heap_modify_tuple(tuple, descriptor, newValues, newNulls, replace));
 	UnregisterSnapshot(snapshot);
 	table_close(relation, NoLock);
 
 	CommandCounterIncrement();
-	return found;
+	return tuple != NULL;
 }
 
 
@@ -500,40 +504,29 @@ LockCatalogRowForKeyShare(CatalogTable table, Datum key)
 {
 	Relation	relation = table_open(CatalogTableId(table), RowShareLock);
 	Snapshot	snapshot;
-	ScanKeyData scanKey;
-	SysScanDesc scan;
 	HeapTuple	tuple;
-	ItemPointerData tid;
-	bool		found;
+	bool		locked = false;
 
 	CheckCatalogShape(table, relation);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	ScanKeyInit(&scanKey, 1, BTEqualStrategyNumber, F_TEXTEQ, key);
-	scan = systable_beginscan(relation, RelationGetPrimaryKeyIndex(relation), true,
-							  snapshot, 1, &scanKey);
-	tuple = systable_getnext(scan);
-	found = HeapTupleIsValid(tuple);
-	if (found)
-		tid = tuple->t_self;
-	systable_endscan(scan);
-
-	if (found)
+	tuple = FetchRowByKey(relation, snapshot, 1, &key);
+	if (tuple != NULL)
 	{
 		TupleTableSlot *slot = table_slot_create(relation, NULL);
 		TM_FailureData failure;
 		TM_Result	result;
 
-		result = table_tuple_lock(relation, &tid, snapshot, slot, GetCurrentCommandId(false),
-								  LockTupleKeyShare, LockWaitBlock,
+		result = table_tuple_lock(relation, &tuple->t_self, snapshot, slot,
+								  GetCurrentCommandId(false), LockTupleKeyShare, LockWaitBlock,
 								  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
 		/* a version this transaction wrote is its own to keep */
-		found = result == TM_Ok || result == TM_SelfModified;
+		locked = result == TM_Ok || result == TM_SelfModified;
 		ExecDropSingleTupleTableSlot(slot);
 	}
 	UnregisterSnapshot(snapshot);
 	table_close(relation, NoLock);
 
-	return found;
+	return locked;
 }
 
 

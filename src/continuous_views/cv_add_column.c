@@ -48,6 +48,7 @@
 
 #include "catalog/catalog_version.h"
 #include "catalog/continuous_view_catalog.h"
+#include "continuous_views/cv_add_column.h"
 #include "continuous_views/cv_analyze.h"
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_dependencies.h"
@@ -84,16 +85,13 @@ static void ReplaceView(AlteredView *view, ContinuousViewDefinition *definition,
 						List *columnNames, const char *queryText);
 static int64 FirstSourceId(ContinuousViewDefinition *definition, int64 through);
 static void RunBackfill(Oid viewId, bool allowCommit);
-static bool IsNonAtomicCall(FunctionCallInfo fcinfo);
-static void ExecuteChange(const char *command);
-static char *QualifiedName(Oid relationId);
 
 
 /* CALL incremental.add_continuous_view_column(view_name, columns) */
 Datum
 incremental_add_continuous_view_column(PG_FUNCTION_ARGS)
 {
-	bool		allowCommit = IsNonAtomicCall(fcinfo);
+	bool		allowCommit = CallMayCommit(fcinfo);
 	Oid			viewId;
 	char	   *columns;
 
@@ -124,7 +122,7 @@ incremental_add_continuous_view_column(PG_FUNCTION_ARGS)
 Datum
 incremental_backfill_continuous_view(PG_FUNCTION_ARGS)
 {
-	bool		allowCommit = IsNonAtomicCall(fcinfo);
+	bool		allowCommit = CallMayCommit(fcinfo);
 	AlteredView view;
 
 	CheckInstalledVersion();
@@ -141,6 +139,22 @@ incremental_backfill_continuous_view(PG_FUNCTION_ARGS)
 }
 
 
+void
+RefuseWhileBackfilling(Oid viewId, const char *detail)
+{
+	ContinuousViewBackfill pending;
+
+	if (ReadPendingBackfill(viewId, &pending))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("continuous view \"%s\" has a backfill that has not finished",
+						get_rel_name(viewId)),
+				 detail != NULL ? errdetail_internal("%s", detail) : 0,
+				 errhint("Finish it first: CALL incremental.backfill_continuous_view('%s');",
+						 get_rel_name(viewId))));
+}
+
+
 /*
  * AddColumns makes the change itself, in the caller's transaction, and
  * records the backfill it needs.
@@ -154,7 +168,6 @@ AddColumns(Oid viewId, const char *columns)
 	ContinuousViewDefinition *after;
 	ContinuousViewDefinition backfillDefinition;
 	ContinuousViewBackfill backfill = {0};
-	ContinuousViewBackfill pending;
 	Query	   *query;
 	char	   *queryText;
 	List	   *added;
@@ -189,7 +202,7 @@ AddColumns(Oid viewId, const char *columns)
 				 errmsg("columns cannot be added to continuous view \"%s\", which has a "
 						"sliding window", get_rel_name(viewId)),
 				 errhint("Create the view again with the new columns.")));
-	if (OidIsValid(ContinuousViewWithDeltaTable(view.record.sourceRelationId)))
+	if (IsRollup(&view.record))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("columns cannot be added to continuous view \"%s\", a roll-up",
@@ -198,13 +211,7 @@ AddColumns(Oid viewId, const char *columns)
 						   "has processed."),
 				 errhint("Create the roll-up again with the new columns: it starts from "
 						 "the state of the view it reads.")));
-	if (ReadPendingBackfill(viewId, &pending))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("continuous view \"%s\" has a backfill that has not finished",
-						get_rel_name(viewId)),
-				 errhint("Finish it first: CALL incremental.backfill_continuous_view('%s');",
-						 get_rel_name(viewId))));
+	RefuseWhileBackfilling(viewId, NULL);
 
 	options.distinctMode = (char *) view.record.distinctMode;
 	before = AnalyzeContinuousViewQuery(AnalyzeViewQueryText(view.record.query), &options,
@@ -257,10 +264,10 @@ ReadAlteredView(Oid viewId, AlteredView *view)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a continuous view", get_rel_name(viewId)),
 				 errhint("incremental.continuous_views lists the continuous views.")));
-	view->storage = QualifiedName(view->record.storageRelationId);
+	view->storage = QualifiedRelationName(view->record.storageRelationId);
 	view->deltaTable = OidIsValid(view->record.deltaTableId) ?
-		QualifiedName(view->record.deltaTableId) : NULL;
-	view->viewName = QualifiedName(viewId);
+		QualifiedRelationName(view->record.deltaTableId) : NULL;
+	view->viewName = QualifiedRelationName(viewId);
 }
 
 
@@ -516,11 +523,11 @@ AddStateColumns(AlteredView *view, ContinuousViewDefinition *definition, List *a
 		}
 	}
 
-	ExecuteChange(psprintf("ALTER TABLE %s %s", view->storage, addColumns.data));
+	ExecuteGenerated(psprintf("ALTER TABLE %s %s", view->storage, addColumns.data));
 	if (dropDefaults.len > 0)
-		ExecuteChange(psprintf("ALTER TABLE %s %s", view->storage, dropDefaults.data));
+		ExecuteGenerated(psprintf("ALTER TABLE %s %s", view->storage, dropDefaults.data));
 	if (view->deltaTable != NULL)
-		ExecuteChange(psprintf("ALTER TABLE %s %s", view->deltaTable, deltaColumns.data));
+		ExecuteGenerated(psprintf("ALTER TABLE %s %s", view->deltaTable, deltaColumns.data));
 	SPI_finish();
 }
 
@@ -548,7 +555,7 @@ ReplaceView(AlteredView *view, ContinuousViewDefinition *definition, List *colum
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ExecuteChange(psprintf("CREATE OR REPLACE VIEW %s AS %s", view->viewName,
+	ExecuteGenerated(psprintf("CREATE OR REPLACE VIEW %s AS %s", view->viewName,
 						   ContinuousViewQuery(definition, view->storage,
 											   view->record.pipelineName,
 											   view->record.realtime, columnNames,
@@ -580,7 +587,7 @@ FirstSourceId(ContinuousViewDefinition *definition, int64 through)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(psprintf("SELECT min(%s)::bigint FROM %s WHERE %s <= $1",
-									   idColumn, QualifiedName(definition->sourceRelationId),
+									   idColumn, QualifiedRelationName(definition->sourceRelationId),
 									   idColumn),
 							  1, &argumentType, &argument, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the first id of the source");
@@ -630,30 +637,4 @@ RunBackfill(Oid viewId, bool allowCommit)
 			XactIsoLevel = XACT_READ_COMMITTED;
 		}
 	}
-}
-
-
-/* Whether a procedure runs in a CALL that may commit */
-static bool
-IsNonAtomicCall(FunctionCallInfo fcinfo)
-{
-	CallContext *callContext = (CallContext *) fcinfo->context;
-
-	return callContext != NULL && IsA(callContext, CallContext) && !callContext->atomic;
-}
-
-
-static void
-ExecuteChange(const char *command)
-{
-	if (SPI_execute(command, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not change the continuous view: %s", command);
-}
-
-
-static char *
-QualifiedName(Oid relationId)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relationId)),
-									  get_rel_name(relationId));
 }

@@ -24,15 +24,15 @@
 #include "catalog/catalog_version.h"
 #include "catalog/continuous_view_catalog.h"
 #include "continuous_views/cv_maintenance.h"
+#include "continuous_views/cv_rollup.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
 
 PG_FUNCTION_INFO_V1(incremental_rebuild_continuous_view);
-
-static void RefuseRebuildWithRollups(Oid viewId);
 PG_FUNCTION_INFO_V1(incremental_set_ttl);
 
 static void CheckRelationExists(Oid relationId);
+static void RefuseRebuildWithRollups(Oid viewId);
 
 
 /*
@@ -47,7 +47,7 @@ RefuseRebuildWithRollups(Oid viewId)
 
 	if (!ReadContinuousView(viewId, &record))
 		return;
-	if (OidIsValid(ContinuousViewWithDeltaTable(record.sourceRelationId)))
+	if (IsRollup(&record))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("continuous view %s is a roll-up, which cannot be rebuilt",

@@ -51,7 +51,6 @@
 
 PG_FUNCTION_INFO_V1(incremental_create_continuous_view);
 
-static void ExecuteGenerated(const char *command);
 static void WarnWithoutIdIndex(ContinuousViewDefinition *definition);
 
 
@@ -211,7 +210,6 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 
 	PlanMaintenance(definition, options, pipelineName, &maintenance);
 
-
 	/* names first: what SPI allocates is gone after SPI_finish */
 	foreach(cell, definition->aggregates)
 	{
@@ -327,7 +325,8 @@ ContinuousViewQuery(ContinuousViewDefinition *definition, const char *storage,
 }
 
 
-static void
+/* Runs a generated utility statement (DDL) through SPI, connected */
+void
 ExecuteGenerated(const char *command)
 {
 	int			result = SPI_execute(command, false, 0);

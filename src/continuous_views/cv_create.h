@@ -31,6 +31,9 @@ extern Oid	CreateContinuousView(RangeVar *viewName, List *columnNames, Query *qu
  * The SELECT of the view over its storage; columnNames (String nodes)
  * rename its columns
  */
+/* Runs a generated utility statement; the caller is connected to SPI */
+extern void ExecuteGenerated(const char *command);
+
 extern char *ContinuousViewQuery(ContinuousViewDefinition *definition, const char *storage,
 								 const char *pipelineName, bool realtime, List *columnNames,
 								 CVMaintenance *maintenance);

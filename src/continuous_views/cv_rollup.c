@@ -54,6 +54,7 @@
 #include "utils/rel.h"
 
 #include "catalog/continuous_view_catalog.h"
+#include "continuous_views/cv_add_column.h"
 #include "continuous_views/cv_analyze.h"
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_rollup.h"
@@ -113,7 +114,6 @@ PrepareRollupSource(Query *query)
 	CVRollupSource *source = FindRollupSource(query);
 	Pipeline   *pipeline;
 	char	   *expected;
-	ContinuousViewBackfill backfill;
 
 	if (source == NULL)
 		return NULL;
@@ -138,15 +138,9 @@ PrepareRollupSource(Query *query)
 				 errhint("SET ROLE %s; then create the roll-up.",
 						 quote_identifier(GetUserNameFromId(pipeline->ownerId, false)))));
 
-	if (ReadPendingBackfill(source->viewId, &backfill))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("continuous view \"%s\" has a backfill that has not finished",
-						source->viewName),
-				 errdetail("A roll-up starts from the view's storage, which holds the added "
-						   "aggregates of only some of its groups until then."),
-				 errhint("Finish it first: CALL incremental.backfill_continuous_view('%s');",
-						 source->viewName)));
+	RefuseWhileBackfilling(source->viewId,
+						   "A roll-up starts from the view's storage, which holds the added "
+						   "aggregates of only some of its groups until then.");
 
 	source->definition = AnalyzeReadView(&source->record, &source->storage);
 	if (OidIsValid(source->record.deltaTableId))
@@ -223,6 +217,14 @@ RollupSourceView(CVRollupSource *source)
 }
 
 
+/* A roll-up's source is the delta table of the view it reads */
+bool
+IsRollup(const ContinuousViewRecord *record)
+{
+	return OidIsValid(ContinuousViewWithDeltaTable(record->sourceRelationId));
+}
+
+
 /* The definition of the view read, from its query as recorded */
 static ContinuousViewDefinition *
 AnalyzeReadView(ContinuousViewRecord *record, char **storage)
@@ -241,8 +243,7 @@ AnalyzeReadView(ContinuousViewRecord *record, char **storage)
 						 "it or in the roll-up.")));
 
 	options.distinctMode = (char *) record->distinctMode;
-	*storage = quote_qualified_identifier(get_namespace_name(get_rel_namespace(record->storageRelationId)),
-										  get_rel_name(record->storageRelationId));
+	*storage = QualifiedRelationName(record->storageRelationId);
 
 	/* a roll-up itself, read as at its creation: through its source's deltas */
 	rollup = FindRollupSource(query);
@@ -341,7 +342,7 @@ PrepareDeltaTable(CVRollupSource *source)
 	stream.partitionsAhead = DELTA_PARTITIONS_AHEAD;
 	source->deltaTableId = CreateStream(makeRangeVar(get_namespace_name(namespaceId), name, -1),
 										DeltaTableColumns(source->definition), &stream);
-	source->deltaTable = quote_qualified_identifier(get_namespace_name(namespaceId), name);
+	source->deltaTable = QualifiedRelationName(source->deltaTableId);
 
 	ReplaceGeneratedCommand(source->record.pipelineName,
 							BatchCommand(source->definition, source->storage,
@@ -359,8 +360,7 @@ ReadDeltaTable(CVRollupSource *source)
 		elog(ERROR, "the delta table of continuous view \"%s\" no longer exists",
 			 source->viewName);
 	source->deltaTableId = deltaId;
-	source->deltaTable = quote_qualified_identifier(get_namespace_name(get_rel_namespace(deltaId)),
-													get_rel_name(deltaId));
+	source->deltaTable = QualifiedRelationName(deltaId);
 }
 
 
@@ -677,12 +677,7 @@ incremental_release_rollup_source(PG_FUNCTION_ARGS)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute(psprintf("DROP TABLE %s",
-								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(deltaId)),
-															get_rel_name(deltaId))),
-						false, 0) != SPI_OK_UTILITY)
-			elog(ERROR, "could not drop the delta table of continuous view \"%s\"",
-				 get_rel_name(viewId));
+		ExecuteGenerated(psprintf("DROP TABLE %s", QualifiedRelationName(deltaId)));
 		SPI_finish();
 	}
 	PG_RETURN_VOID();

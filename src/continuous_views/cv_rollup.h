@@ -11,6 +11,7 @@
 #ifndef INCREMENTAL_CV_ROLLUP_H
 #define INCREMENTAL_CV_ROLLUP_H
 
+#include "catalog/continuous_view_catalog.h"
 #include "continuous_views/cv_definition.h"
 #include "continuous_views/cv_rules.h"
 
@@ -26,6 +27,9 @@ extern CVRollupSource *PrepareRollupSource(Query *query);
 
 /* The view the roll-up reads */
 extern Oid	RollupSourceView(CVRollupSource *source);
+
+/* Whether a continuous view is a roll-up of another */
+extern bool IsRollup(const ContinuousViewRecord *record);
 
 /*
  * The delta table's columns that hold the state of the aggregate an

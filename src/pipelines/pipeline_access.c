@@ -171,6 +171,19 @@ OwnerNameForMessage(Oid ownerId)
 }
 
 
+/*
+ * CallMayCommit: whether a procedure runs in a CALL outside a transaction
+ * block, where it may commit (SPI_connect_ext with SPI_OPT_NONATOMIC)
+ */
+bool
+CallMayCommit(FunctionCallInfo fcinfo)
+{
+	CallContext *callContext = (CallContext *) fcinfo->context;
+
+	return callContext != NULL && IsA(callContext, CallContext) && !callContext->atomic;
+}
+
+
 /* GetTextArgument returns a text argument as a C string; NULL is an error */
 char *
 GetTextArgument(FunctionCallInfo fcinfo, int argumentNumber, const char *argumentName)

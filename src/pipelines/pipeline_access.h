@@ -32,6 +32,7 @@ typedef enum PipelineAction
 	PIPELINE_ACTION_SKIP_RANGE
 } PipelineAction;
 
+extern bool CallMayCommit(FunctionCallInfo fcinfo);
 extern char *GetTextArgument(FunctionCallInfo fcinfo, int argumentNumber,
 							 const char *argumentName);
 extern void CheckArgumentNotNull(FunctionCallInfo fcinfo, int argumentNumber,

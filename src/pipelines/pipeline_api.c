@@ -59,9 +59,7 @@ Datum
 incremental_execute_pipeline(PG_FUNCTION_ARGS)
 {
 	char	   *pipelineName = GetTextArgument(fcinfo, 0, "pipeline_name");
-	CallContext *callContext = (CallContext *) fcinfo->context;
-	bool		allowCommit = callContext != NULL && IsA(callContext, CallContext) &&
-		!callContext->atomic;
+	bool		allowCommit = CallMayCommit(fcinfo);
 
 	/* (the 2.2 procedure has no progress argument) */
 	bool		reportProgress = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
