@@ -14,8 +14,9 @@ CATALOG_OBJS = $(patsubst %.c,%.o,$(wildcard src/catalog/*.c))
 PIPELINE_OBJS = $(patsubst %.c,%.o,$(wildcard src/pipelines/*.c))
 CONTINUOUS_VIEW_OBJS = $(patsubst %.c,%.o,$(wildcard src/continuous_views/*.c))
 STREAM_OBJS = $(patsubst %.c,%.o,$(wildcard src/streams/*.c))
+DISTRIBUTED_OBJS = $(patsubst %.c,%.o,$(wildcard src/distributed/*.c))
 SCHEDULER_OBJS = $(patsubst %.c,%.o,$(wildcard src/scheduler/*.c))
-OBJS = $(CATALOG_OBJS) $(PIPELINE_OBJS) $(CONTINUOUS_VIEW_OBJS) $(STREAM_OBJS) $(SCHEDULER_OBJS)
+OBJS = $(CATALOG_OBJS) $(DISTRIBUTED_OBJS) $(PIPELINE_OBJS) $(CONTINUOUS_VIEW_OBJS) $(STREAM_OBJS) $(SCHEDULER_OBJS)
 
 DATA = $(wildcard sql/pg_incremental--*.sql)
 
@@ -31,7 +32,7 @@ REGRESS_OPTS = --inputdir=test/regress --outputdir=test/regress --load-extension
 ISOLATION = $(sort $(notdir $(basename $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation
 TAP_TESTS = 1
-PROVE_TESTS = $(sort $(wildcard test/tap/*.pl))
+PROVE_TESTS = $(sort $(wildcard test/tap/*.pl)) $(sort $(wildcard test/citus/*.pl))
 
 EXTRA_CLEAN = test/regress/results test/regress/regression.* test/isolation/results \
 	test/isolation/output_iso test/isolation/regression.* tmp_check
@@ -41,7 +42,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # after the include: Makefile.global sets PROVE_FLAGS itself
-PROVE_FLAGS += -I $(srcdir)/test/tap
+PROVE_FLAGS += -I $(srcdir)/test/tap -I $(srcdir)/test/citus
 
 # PGXS tracks no header dependencies; a struct changed in a header must not
 # leave objects built against its old layout, so rebuild on any header change

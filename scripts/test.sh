@@ -8,7 +8,8 @@
 # user:
 #   regress    pg_regress tests (test/regress/sql/*.sql)   } against a throwaway
 #   isolation  isolation specs (test/isolation/specs/*.spec) } server, scheduler off
-#   tap        TAP tests (test/tap/*.pl); each starts its own servers
+#   tap        TAP tests (test/tap/*.pl, and test/citus/*.pl, which need Citus);
+#              each starts its own servers
 # Counts: one per pg_regress test, one per isolation spec, one per TAP test
 # *file* (a file fails if any of its assertions fails; a file that needs
 # something absent, such as Citus, says so with skip_all and is counted as
@@ -253,15 +254,15 @@ parse_prove_output() {
 # Prints "<file>: <reason>" for every TAP file that skipped all its tests
 # (prove: "[hh:mm:ss] test/tap/x.pl .... skipped: reason").
 list_skipped_files() {
-	sed -n -E 's/^(\[[0-9:]+\] )?(test\/tap\/[^ ]+\.pl) \.+ skipped: ?(.*)$/\2: \3/p' "$1" | sort
+	sed -n -E 's/^(\[[0-9:]+\] )?(test\/(tap|citus)\/[^ ]+\.pl) \.+ skipped: ?(.*)$/\2: \4/p' "$1" | sort
 }
 
 run_tap_suite() {
 	step "Running the tap suite"
 	local -a files=()
 	local f
-	for f in "$tree"/test/tap/*.pl; do
-		[[ -e "$f" ]] && files+=("test/tap/${f##*/}")
+	for f in "$tree"/test/tap/*.pl "$tree"/test/citus/*.pl; do
+		[[ -e "$f" ]] && files+=("${f#"$tree"/}")
 	done
 	passed[tap]=0
 	failed[tap]=0

@@ -63,6 +63,18 @@ typedef struct SequencePipelineState
 	char	   *timeZone;		/* the command's TimeZone; NULL: the session's */
 } SequencePipelineState;
 
+/*
+ * A row of incremental.sequence_pipeline_node_groups: a sequence pipeline's
+ * progress in one Citus node group other than the coordinator's
+ */
+typedef struct NodeGroupProgress
+{
+	int32		groupId;
+	int64		lastProcessed;
+	int64		minValue;		/* the first value the group's sequence can draw */
+	int64		maxValue;		/* ...and the last */
+} NodeGroupProgress;
+
 /* A row of incremental.time_interval_pipelines */
 typedef struct TimeIntervalPipelineState
 {
@@ -148,6 +160,9 @@ extern void InsertSequencePipelineState(const char *pipelineName,
 extern void UpdateLastProcessedSequenceNumber(const char *pipelineName,
 											  int64 lastProcessed);
 extern void UpdateSequenceMaxBatchSize(const char *pipelineName, int64 maxBatchSize);
+extern List *ReadNodeGroupProgress(const char *pipelineName);
+extern void WriteNodeGroupProgress(const char *pipelineName, const NodeGroupProgress *group);
+extern void ForgetNodeGroupProgress(const char *pipelineName, int32 groupId);
 
 /* time_interval_pipelines */
 extern TimeIntervalPipelineState *ReadTimeIntervalPipelineState(const char *pipelineName);

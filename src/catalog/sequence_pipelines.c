@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "catalog/pipeline_catalog.h"
@@ -115,4 +116,101 @@ UpdateSequenceMaxBatchSize(const char *pipelineName, int64 maxBatchSize)
 	char		nulls[2] = {' ', maxBatchSize > 0 ? ' ' : 'n'};
 
 	ModifyCatalog(&UpdateMaxBatchSizeStatement, values, nulls);
+}
+
+
+/*
+ * The progress of a sequence pipeline over a Citus source in the node
+ * groups other than the coordinator's (incremental.sequence_pipeline_node_
+ * groups); the coordinator's group keeps its progress in sequence_pipelines.
+ */
+static CatalogStatement ReadNodeGroupsStatement = {
+	.sql = "SELECT pg_catalog.array_agg(group_id ORDER BY group_id), "
+	"pg_catalog.array_agg(last_processed_sequence_number ORDER BY group_id), "
+	"pg_catalog.array_agg(min_sequence_number ORDER BY group_id), "
+	"pg_catalog.array_agg(max_sequence_number ORDER BY group_id) "
+	"FROM incremental.sequence_pipeline_node_groups "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {TEXTOID},
+};
+
+static CatalogStatement WriteNodeGroupStatement = {
+	.sql = "INSERT INTO incremental.sequence_pipeline_node_groups "
+	"(pipeline_name, group_id, last_processed_sequence_number, min_sequence_number, "
+	"max_sequence_number) VALUES ($1, $2, $3, $4, $5) "
+	"ON CONFLICT (pipeline_name, group_id) DO UPDATE SET "
+	"last_processed_sequence_number = EXCLUDED.last_processed_sequence_number",
+	.nargs = 5,
+	.argtypes = {TEXTOID, INT4OID, INT8OID, INT8OID, INT8OID},
+};
+
+static CatalogStatement ForgetNodeGroupStatement = {
+	.sql = "DELETE FROM incremental.sequence_pipeline_node_groups "
+	"WHERE pipeline_name OPERATOR(pg_catalog.=) $1 "
+	"AND ($2 IS NULL OR group_id OPERATOR(pg_catalog.=) $2)",
+	.nargs = 2,
+	.argtypes = {TEXTOID, INT4OID},
+};
+
+
+List *
+ReadNodeGroupProgress(const char *pipelineName)
+{
+	Datum		key = CStringGetTextDatum(pipelineName);
+	Datum		arrays[4];
+	bool		nulls[4];
+	Datum	   *groups;
+	Datum	   *processed;
+	Datum	   *minima;
+	Datum	   *maxima;
+	int			count;
+	List	   *progress = NIL;
+
+	if (!QueryCatalog(&ReadNodeGroupsStatement, &key, NULL, arrays, nulls, 4) || nulls[0])
+		return NIL;
+
+	deconstruct_array(DatumGetArrayTypeP(arrays[0]), INT4OID, 4, true, TYPALIGN_INT,
+					  &groups, NULL, &count);
+	deconstruct_array(DatumGetArrayTypeP(arrays[1]), INT8OID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &processed, NULL, &count);
+	deconstruct_array(DatumGetArrayTypeP(arrays[2]), INT8OID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &minima, NULL, &count);
+	deconstruct_array(DatumGetArrayTypeP(arrays[3]), INT8OID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &maxima, NULL, &count);
+	for (int i = 0; i < count; i++)
+	{
+		NodeGroupProgress *group = palloc0(sizeof(NodeGroupProgress));
+
+		group->groupId = DatumGetInt32(groups[i]);
+		group->lastProcessed = DatumGetInt64(processed[i]);
+		group->minValue = DatumGetInt64(minima[i]);
+		group->maxValue = DatumGetInt64(maxima[i]);
+		progress = lappend(progress, group);
+	}
+	return progress;
+}
+
+
+void
+WriteNodeGroupProgress(const char *pipelineName, const NodeGroupProgress *group)
+{
+	Datum		values[5] = {
+		CStringGetTextDatum(pipelineName), Int32GetDatum(group->groupId),
+		Int64GetDatum(group->lastProcessed), Int64GetDatum(group->minValue),
+		Int64GetDatum(group->maxValue)
+	};
+
+	ModifyCatalog(&WriteNodeGroupStatement, values, NULL);
+}
+
+
+/* ForgetNodeGroupProgress removes one group's progress, or all (groupId < 0) */
+void
+ForgetNodeGroupProgress(const char *pipelineName, int32 groupId)
+{
+	Datum		values[2] = {CStringGetTextDatum(pipelineName), Int32GetDatum(groupId)};
+	char		nulls[2] = {' ', groupId < 0 ? 'n' : ' '};
+
+	ModifyCatalog(&ForgetNodeGroupStatement, values, nulls);
 }

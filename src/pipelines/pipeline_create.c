@@ -13,6 +13,7 @@
 #include "utils/syscache.h"
 
 #include "catalog/pipeline_catalog.h"
+#include "distributed/citus_nodes.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_create.h"
 #include "pipelines/pipeline_hooks.h"
@@ -46,6 +47,8 @@ BeginPipelineCreation(const char *pipelineName, PipelineType type, Oid sourceRel
 				 errdetail("The name is %zu bytes long; pipeline names are at most %d bytes.",
 						   strlen(pipelineName), MAX_PIPELINE_NAME_BYTES),
 				 errhint("Choose a shorter name.")));
+
+	RefuseOnCitusWorkerNode("create a pipeline");
 
 	(void) LockPipeline(pipelineName, false);
 

@@ -36,9 +36,11 @@
 #include "utils/syscache.h"
 
 #include "catalog/pipeline_catalog.h"
+#include "distributed/citus_nodes.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_kinds.h"
 #include "pipelines/sequence.h"
+#include "pipelines/sequence_node_groups.h"
 #include "pipelines/source_writers.h"
 
 static void ReportSequenceBehindProgress(const Pipeline *pipeline,
@@ -150,6 +152,10 @@ ExecuteSequenceBatch(const Pipeline *pipeline, KindRunState *runState, BatchResu
 		lastValue = state->initialValue;
 	if (lastValue < state->lastProcessed)
 		ReportSequenceBehindProgress(pipeline, state, lastValue);
+
+	/* writes through any node of a Citus cluster: one range per node group */
+	if (IsDistributedSource(pipeline->sourceRelationId))
+		return ExecuteNodeGroupsBatch(pipeline, state, lastValue, runState, result);
 
 	if (lastValue == state->lastProcessed)
 	{
@@ -381,6 +387,10 @@ SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe *probe)
 	Oid			sequenceId;
 	int64		lastValue;
 
+	/* on Citus, other nodes' sequences may have moved: only the run can tell */
+	if (CitusIsPresent())
+		return true;
+
 	if (probe->valid)
 		sequenceId = probe->sequenceId;
 	else
@@ -427,4 +437,5 @@ ResetSequencePipeline(const Pipeline *pipeline)
 	SequencePipelineState *state = ReadSequencePipelineState(pipeline->name);
 
 	UpdateLastProcessedSequenceNumber(pipeline->name, state->initialValue);
+	ForgetNodeGroupProgress(pipeline->name, -1);
 }

@@ -58,6 +58,7 @@
 #include "access/xact.h"
 #include "catalog/pg_inherits.h"
 #include "miscadmin.h"
+#include "fmgr.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -65,10 +66,14 @@
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/sinvaladt.h"
+#include "utils/acl.h"
 #include "utils/backend_status.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "pipelines/source_writers.h"
+
+PG_FUNCTION_INFO_V1(incremental_wait_for_writers);
 
 /* The lock modes that let a transaction add rows to a table */
 #define WRITE_LOCK_MASK (LOCKBIT_ON(RowExclusiveLock) | \
@@ -351,4 +356,34 @@ CheckWaitIsMeaningful(const char *pipelineName)
 						   "transaction's snapshot would not see the rows they commit."),
 				 errhint("Run it in a READ COMMITTED transaction, or CALL "
 						 "incremental.execute_pipeline outside a transaction block.")));
+}
+
+
+/*
+ * incremental._wait_for_writers(source regclass, sequence regclass,
+ * started_before timestamptz, max_wait_ms int) waits on this node, as
+ * WaitForSourceWriters() does, and returns whether no writer was left.
+ * A coordinator calls it on every other Citus node (citus_nodes.c).  The
+ * caller needs SELECT on the source: the wait shows that writers exist.
+ */
+Datum
+incremental_wait_for_writers(PG_FUNCTION_ARGS)
+{
+	Oid			relationId;
+	Oid			sequenceId = PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1);
+	TimestampTz startedBefore = PG_ARGISNULL(2) ? DT_NOBEGIN : PG_GETARG_TIMESTAMPTZ(2);
+	int			maxWaitMs = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT32(3);
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be NULL")));
+	relationId = PG_GETARG_OID(0);
+	if (pg_class_aclcheck(relationId, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relationId)),
+				 errhint("Waiting for a table's writers needs SELECT on it.")));
+
+	PG_RETURN_BOOL(WaitForSourceWriters(relationId, sequenceId, startedBefore, maxWaitMs));
 }

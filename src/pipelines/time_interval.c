@@ -35,6 +35,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog/pipeline_catalog.h"
+#include "distributed/citus_nodes.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_kinds.h"
 #include "pipelines/source_writers.h"
@@ -100,7 +101,10 @@ ExecuteTimeIntervalBatch(const Pipeline *pipeline, KindRunState *runState,
 	{
 		CheckWaitIsMeaningful(pipeline->name);
 		if (!WaitForSourceWriters(pipeline->sourceRelationId, InvalidOid, range.end,
-								  runState->writerWaitMs))
+								  runState->writerWaitMs) ||
+			(IsDistributedSource(pipeline->sourceRelationId) &&
+			 !WaitForWritersOnOtherNodes(ReadOtherNodes(), pipeline->sourceRelationId,
+										 InvalidOid, range.end, runState->writerWaitMs)))
 		{
 			ereport(DEBUG1,
 					(errmsg_internal("pipeline \"%s\": writers of its source are still at work",

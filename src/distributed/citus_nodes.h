@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * citus_nodes.h
+ *	  What pg_incremental needs to know about Citus: whether a source is
+ *	  distributed, which node groups can write to it, where each group's
+ *	  sequence stands, and waiting for the writers on other nodes.
+ *
+ * Every Citus-specific question is asked here and nowhere else; the
+ * pipeline kinds call these functions and know nothing of Citus' catalog.
+ * Nothing here links against Citus: its metadata is read through SQL, and
+ * other nodes are reached through its master_run_on_worker(), which opens
+ * connections of its own, outside the caller's transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INCREMENTAL_CITUS_NODES_H
+#define INCREMENTAL_CITUS_NODES_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+/* Where one node group's copy of a source's sequence stands */
+typedef struct NodeSequence
+{
+	int32		groupId;
+	char	   *nodeName;
+	int32		nodePort;
+	bool		reachable;		/* false: the node did not answer */
+	char	   *error;			/* ...and what it said */
+	bool		hasValue;		/* false: no value drawn there yet */
+	int64		lastValue;
+	int64		minValue;		/* the first value the group can draw */
+	int64		maxValue;		/* the last one */
+} NodeSequence;
+
+extern bool CitusIsPresent(void);
+extern bool IsDistributedSource(Oid relationId);
+extern bool IsCitusWorkerNode(void);
+extern void RefuseOnCitusWorkerNode(const char *action);
+extern List *ReadOtherNodes(void);
+extern List *ReadOtherNodeSequences(Oid sequenceId);
+extern bool WaitForWritersOnOtherNodes(List *nodeSequences, Oid relationId,
+									   Oid sequenceId, TimestampTz startedBefore,
+									   int maxWaitMs);
+
+#endif							/* INCREMENTAL_CITUS_NODES_H */

@@ -1,0 +1,308 @@
+/*-------------------------------------------------------------------------
+ *
+ * sequence_node_groups.c
+ *	  Sequence pipelines over a Citus source: every node group draws its
+ *	  own range of sequence values, so progress is kept per group and a
+ *	  batch runs the command once per group range, all in one transaction.
+ *
+ * A batch, in this order:
+ *
+ *	 1. reads where every group's copy of the sequence stands (the
+ *		coordinator's locally, the others' through Citus' connections);
+ *	 2. for each group, takes the range after its progress up to that
+ *		value, max_batch_size values at most.  A group seen for the first
+ *		time starts at the first value its sequence can draw.  A group whose
+ *		sequence is below its progress (Citus recreates a node's sequence at
+ *		the start of its range when it resyncs the node's metadata) fails
+ *		the batch: going on would skip or repeat rows;
+ *	 3. waits for the writers of the groups that have a range, each node
+ *		waiting for its own, without blocking new writers (citus_nodes.c);
+ *	 4. runs the command once per range, with the group's first and last
+ *		value as $1 and $2, so a user's "BETWEEN $1 AND $2" works as it is,
+ *		and records every group's progress.
+ *
+ * A group whose node does not answer keeps its progress and is left out:
+ * writes through a node draw only from that node's range, so the others
+ * stay exact meanwhile.  A group that left the cluster (citus_remove_node)
+ * gets one last range, to the end of what its sequence could draw, since
+ * no node can draw those values any more; its progress then stays at that
+ * end, so that a group that came back with a restarted sequence is
+ * reported, not processed twice.
+ *
+ * The coordinator's group keeps its progress in sequence_pipelines, as on
+ * a single server; the others in sequence_pipeline_node_groups.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "catalog/pipeline_catalog.h"
+#include "distributed/citus_nodes.h"
+#include "pipelines/command.h"
+#include "pipelines/sequence.h"
+#include "pipelines/sequence_node_groups.h"
+#include "pipelines/source_writers.h"
+
+/* One group's range in this batch */
+typedef struct GroupRange
+{
+	NodeGroupProgress progress; /* the group, its progress and range end */
+	int64		first;
+	int64		last;
+	bool		more;			/* capped by max_batch_size */
+} GroupRange;
+
+static GroupRange *NodeRange(const Pipeline *pipeline, const SequencePipelineState *state,
+							 NodeSequence *node, List *progressList);
+static NodeGroupProgress *FindGroup(List *progressList, int32 groupId);
+static void ReportGroupBehind(const Pipeline *pipeline, Oid sequenceId, NodeSequence *node,
+							  int64 lastProcessed);
+static GroupRange *MakeRange(const NodeGroupProgress *group, int64 lastValue,
+							 int64 maxBatchSize);
+static int64 RetiredRangeEnd(const NodeGroupProgress *group, List *nodes,
+							 List *progressList);
+
+
+PipelineBatchOutcome
+ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *state,
+					   int64 localLastValue, KindRunState *runState, BatchResult *result)
+{
+	List	   *nodes = ReadOtherNodeSequences(state->sequenceId);
+	List	   *progressList = ReadNodeGroupProgress(pipeline->name);
+	List	   *ranges = NIL;
+	List	   *waitNodes = NIL;
+	bool		localRange = false;
+	bool		more = false;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	ListCell   *cell;
+
+	/* the coordinator's group */
+	if (localLastValue > state->lastProcessed)
+	{
+		NodeGroupProgress coordinator = {0, state->lastProcessed, state->initialValue + 1,
+		PG_INT64_MAX};
+
+		ranges = lappend(ranges, MakeRange(&coordinator, localLastValue, state->maxBatchSize));
+		localRange = true;
+	}
+
+	foreach(cell, nodes)
+	{
+		NodeSequence *node = lfirst(cell);
+		GroupRange *range = NodeRange(pipeline, state, node, progressList);
+
+		if (range != NULL)
+		{
+			ranges = lappend(ranges, range);
+			waitNodes = lappend(waitNodes, node);
+		}
+	}
+
+	/* groups that left the cluster: the rest of their range, once */
+	foreach(cell, progressList)
+	{
+		NodeGroupProgress *group = lfirst(cell);
+		bool		present = false;
+		ListCell   *nodeCell;
+
+		foreach(nodeCell, nodes)
+			present |= ((NodeSequence *) lfirst(nodeCell))->groupId == group->groupId;
+		if (!present)
+		{
+			int64		end = RetiredRangeEnd(group, nodes, progressList);
+
+			if (group->lastProcessed < end)
+				ranges = lappend(ranges, MakeRange(group, end, 0));
+		}
+	}
+
+	if (ranges == NIL)
+		return PIPELINE_BATCH_NO_WORK;
+
+	CheckWaitIsMeaningful(pipeline->name);
+	if ((localRange &&
+		 !WaitForSourceWriters(pipeline->sourceRelationId, state->sequenceId, DT_NOBEGIN,
+							   runState->writerWaitMs)) ||
+		(waitNodes != NIL &&
+		 !WaitForWritersOnOtherNodes(waitNodes, pipeline->sourceRelationId,
+									 state->sequenceId, DT_NOBEGIN, runState->writerWaitMs)))
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("pipeline \"%s\": writers of its source are still at work",
+						pipeline->name)));
+		return PIPELINE_BATCH_SOURCE_BUSY;
+	}
+
+	if (state->timeZone != NULL)
+		SetPipelineTimeZone(state->timeZone);
+
+	foreach(cell, ranges)
+	{
+		GroupRange *range = lfirst(cell);
+		Datum		values[2] = {Int64GetDatum(range->first), Int64GetDatum(range->last)};
+
+		ereport(NOTICE,
+				(errmsg("pipeline \"%s\": processing sequence values from " INT64_FORMAT
+						" to " INT64_FORMAT " of node group %d", pipeline->name,
+						range->first, range->last, range->progress.groupId)));
+
+		result->rowsProcessed += ExecutePipelineCommand(pipeline, 2, argtypes, values);
+		result->itemsProcessed += range->last - range->first + 1;
+		if (result->rangeStart == NULL)
+			result->rangeStart = psprintf(INT64_FORMAT, range->first);
+		result->rangeEnd = psprintf(INT64_FORMAT, range->last);
+		more |= range->more;
+
+		range->progress.lastProcessed = range->last;
+		if (range->progress.groupId == 0)
+			UpdateLastProcessedSequenceNumber(pipeline->name, range->last);
+		else
+			WriteNodeGroupProgress(pipeline->name, &range->progress);
+	}
+
+	return more ? PIPELINE_BATCH_MORE : PIPELINE_BATCH_DONE;
+}
+
+
+/*
+ * NodeRange: the range of one node's group in this batch, NULL when it has
+ * none.  A group seen for the first time gets its progress row now, at the
+ * value before its first, so that its range end is known if it leaves.
+ */
+static GroupRange *
+NodeRange(const Pipeline *pipeline, const SequencePipelineState *state, NodeSequence *node,
+		  List *progressList)
+{
+	NodeGroupProgress *group = FindGroup(progressList, node->groupId);
+	int64		lastProcessed;
+
+	if (!node->reachable)
+	{
+		ereport(WARNING,
+				(errmsg("pipeline \"%s\" leaves out node group %d: node %s:%d did not answer",
+						pipeline->name, node->groupId, node->nodeName, node->nodePort),
+				 errdetail("%s", node->error),
+				 errhint("Rows written through that node are processed once it answers "
+						 "again; the other groups are processed meanwhile.")));
+		return NULL;
+	}
+
+	if (group == NULL)
+	{
+		group = palloc0(sizeof(NodeGroupProgress));
+		group->groupId = node->groupId;
+		group->lastProcessed = node->minValue - 1;
+		group->minValue = node->minValue;
+		group->maxValue = node->maxValue;
+		WriteNodeGroupProgress(pipeline->name, group);
+	}
+	lastProcessed = group->lastProcessed;
+
+	if (node->hasValue ? node->lastValue < lastProcessed : lastProcessed >= node->minValue)
+		ReportGroupBehind(pipeline, state->sequenceId, node, lastProcessed);
+	if (!node->hasValue || node->lastValue == lastProcessed)
+		return NULL;
+
+	return MakeRange(group, node->lastValue, state->maxBatchSize);
+}
+
+
+/*
+ * RetiredRangeEnd: where the rest of a departed group's range ends.  Citus
+ * gives each group's sequence a MAXVALUE one past its range, the next
+ * group's first value, so the end stays below every other group's first
+ * value.
+ */
+static int64
+RetiredRangeEnd(const NodeGroupProgress *group, List *nodes, List *progressList)
+{
+	int64		end = group->maxValue;
+	ListCell   *cell;
+
+	foreach(cell, nodes)
+	{
+		NodeSequence *node = lfirst(cell);
+
+		if (node->reachable && node->minValue > group->minValue && node->minValue <= end)
+			end = node->minValue - 1;
+	}
+	foreach(cell, progressList)
+	{
+		NodeGroupProgress *other = lfirst(cell);
+
+		if (other->minValue > group->minValue && other->minValue <= end)
+			end = other->minValue - 1;
+	}
+	return end;
+}
+
+
+static GroupRange *
+MakeRange(const NodeGroupProgress *group, int64 lastValue, int64 maxBatchSize)
+{
+	GroupRange *range = palloc0(sizeof(GroupRange));
+
+	range->progress = *group;
+	range->first = group->lastProcessed + 1;
+	range->last = lastValue;
+	if (maxBatchSize > 0 && range->last - range->first >= maxBatchSize)
+	{
+		range->last = range->first + maxBatchSize - 1;
+		range->more = true;
+	}
+	return range;
+}
+
+
+static NodeGroupProgress *
+FindGroup(List *progressList, int32 groupId)
+{
+	ListCell   *cell;
+
+	foreach(cell, progressList)
+	{
+		NodeGroupProgress *group = lfirst(cell);
+
+		if (group->groupId == groupId)
+			return group;
+	}
+	return NULL;
+}
+
+
+/*
+ * ReportGroupBehind: a node's sequence below the group's progress, as after
+ * Citus resynced the node's metadata and recreated its sequence at the
+ * start of the group's range.  Values up to the progress would be drawn
+ * again, for new rows, and skipped; the user must say what moves.
+ */
+static void
+ReportGroupBehind(const Pipeline *pipeline, Oid sequenceId, NodeSequence *node,
+				  int64 lastProcessed)
+{
+	char	   *sequenceName = get_rel_name(sequenceId);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("sequence \"%s\" on node %s:%d is behind the progress of pipeline \"%s\"",
+					sequenceName, node->nodeName, node->nodePort, pipeline->name),
+			 node->hasValue ?
+			 errdetail("The pipeline has processed values up to " INT64_FORMAT " of node "
+					   "group %d, but the node's sequence is back at " INT64_FORMAT "; rows "
+					   "with values up to " INT64_FORMAT " would be skipped.",
+					   lastProcessed, node->groupId, node->lastValue, lastProcessed) :
+			 errdetail("The pipeline has processed values up to " INT64_FORMAT " of node "
+					   "group %d, but the node's sequence was recreated and has drawn none; "
+					   "rows with values up to " INT64_FORMAT " would be skipped.",
+					   lastProcessed, node->groupId, lastProcessed),
+			 errhint("On node %s:%d, move the sequence past the progress with SELECT "
+					 "setval(%s, " INT64_FORMAT "); or start over with SELECT "
+					 "incremental.reset_pipeline(%s).",
+					 node->nodeName, node->nodePort,
+					 quote_literal_cstr(QualifiedRelationName(sequenceId)), lastProcessed,
+					 quote_literal_cstr(pipeline->name))));
+}
