@@ -46,6 +46,7 @@
 #include "continuous_views/cv_maintenance.h"
 #include "continuous_views/cv_rollup.h"
 #include "continuous_views/cv_sql.h"
+#include "distributed/citus_nodes.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
 
@@ -298,6 +299,16 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 
 	if (options->realtime)
 		WarnWithoutIdIndex(definition);
+
+	/* exact on Citus too, but its storage is not distributed (docs/citus.md) */
+	if (IsDistributedSource(definition->sourceRelationId))
+		ereport(NOTICE,
+				(errmsg("the batches of continuous view \"%s\" are not pushed down to the shards",
+						viewName->relname),
+				 errdetail("Its storage is a table on the coordinator: each batch's new rows "
+						   "are aggregated through the coordinator."),
+				 errhint("Keep an index on the source's id column, so that every batch reads "
+						 "its range with an index scan on each shard.")));
 
 	return viewId;
 }
