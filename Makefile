@@ -10,13 +10,14 @@
 MODULE_big = pg_incremental
 EXTENSION = pg_incremental
 
+COMMON_OBJS = $(patsubst %.c,%.o,$(wildcard src/common/*.c))
 CATALOG_OBJS = $(patsubst %.c,%.o,$(wildcard src/catalog/*.c))
 PIPELINE_OBJS = $(patsubst %.c,%.o,$(wildcard src/pipelines/*.c))
 CONTINUOUS_VIEW_OBJS = $(patsubst %.c,%.o,$(wildcard src/continuous_views/*.c))
 STREAM_OBJS = $(patsubst %.c,%.o,$(wildcard src/streams/*.c))
 DISTRIBUTED_OBJS = $(patsubst %.c,%.o,$(wildcard src/distributed/*.c))
 SCHEDULER_OBJS = $(patsubst %.c,%.o,$(wildcard src/scheduler/*.c))
-OBJS = $(CATALOG_OBJS) $(DISTRIBUTED_OBJS) $(PIPELINE_OBJS) $(CONTINUOUS_VIEW_OBJS) $(STREAM_OBJS) $(SCHEDULER_OBJS)
+OBJS = $(COMMON_OBJS) $(CATALOG_OBJS) $(DISTRIBUTED_OBJS) $(PIPELINE_OBJS) $(CONTINUOUS_VIEW_OBJS) $(STREAM_OBJS) $(SCHEDULER_OBJS)
 
 DATA = $(wildcard sql/pg_incremental--*.sql)
 

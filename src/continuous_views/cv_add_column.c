@@ -48,6 +48,7 @@
 
 #include "catalog/catalog_version.h"
 #include "catalog/continuous_view_catalog.h"
+#include "common/relation_name.h"
 #include "continuous_views/cv_add_column.h"
 #include "continuous_views/cv_analyze.h"
 #include "continuous_views/cv_create.h"

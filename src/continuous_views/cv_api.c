@@ -23,6 +23,7 @@
 
 #include "catalog/catalog_version.h"
 #include "catalog/continuous_view_catalog.h"
+#include "common/relation_name.h"
 #include "continuous_views/cv_maintenance.h"
 #include "continuous_views/cv_rollup.h"
 #include "pipelines/pipeline_access.h"

@@ -26,6 +26,7 @@
 
 #include "catalog/catalog_version.h"
 #include "catalog/continuous_view_catalog.h"
+#include "common/relation_name.h"
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_ddl.h"
 #include "pipelines/sequence.h"

@@ -37,9 +37,9 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "common/relation_name.h"
 #include "distributed/citus_nodes.h"
 
-static char *QualifiedName(Oid relationId);
 static List *RunOnNodes(List *nodeSequences, const char *command, List **answered);
 
 
@@ -195,7 +195,7 @@ ReadOtherNodeSequences(Oid sequenceId)
 					 "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) s.seqmax "
 					 "FROM pg_catalog.pg_sequence s "
 					 "WHERE s.seqrelid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass",
-					 quote_literal_cstr(QualifiedName(sequenceId)));
+					 quote_literal_cstr(QualifiedRelationName(sequenceId)));
 	answers = RunOnNodes(nodes, command.data, &answered);
 
 	forboth(nodeCell, answered, answerCell, answers)
@@ -240,10 +240,10 @@ WaitForWritersOnOtherNodes(List *nodeSequences, Oid relationId, Oid sequenceId,
 
 	initStringInfo(&command);
 	appendStringInfo(&command, "SELECT incremental._wait_for_writers(%s::pg_catalog.regclass, ",
-					 quote_literal_cstr(QualifiedName(relationId)));
+					 quote_literal_cstr(QualifiedRelationName(relationId)));
 	if (OidIsValid(sequenceId))
 		appendStringInfo(&command, "%s::pg_catalog.regclass, ",
-						 quote_literal_cstr(QualifiedName(sequenceId)));
+						 quote_literal_cstr(QualifiedRelationName(sequenceId)));
 	else
 		appendStringInfoString(&command, "NULL, ");
 	if (startedBefore != DT_NOBEGIN)
@@ -357,10 +357,3 @@ RunOnNodes(List *nodeSequences, const char *command, List **answered)
 	return answers;
 }
 
-
-static char *
-QualifiedName(Oid relationId)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relationId)),
-									  get_rel_name(relationId));
-}

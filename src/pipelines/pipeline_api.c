@@ -29,6 +29,7 @@
 #include "catalog/continuous_view_catalog.h"
 #include "catalog/pipeline_catalog.h"
 #include "catalog/stream_catalog.h"
+#include "common/relation_name.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_chain.h"
 #include "pipelines/pipeline_hooks.h"

@@ -36,6 +36,7 @@
 #include "utils/syscache.h"
 
 #include "catalog/pipeline_catalog.h"
+#include "common/relation_name.h"
 #include "distributed/citus_nodes.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_kinds.h"
@@ -117,18 +118,6 @@ CheckSequenceUsable(Oid sequenceId, Oid ownerId)
 				 errhint("The pipeline's owner needs SELECT or USAGE on the sequence.")));
 
 	return initialValue;
-}
-
-
-char *
-QualifiedRelationName(Oid relationId)
-{
-	char	   *name = get_rel_name(relationId);
-
-	/* a relation dropped meanwhile, or an OID that never was one */
-	if (name == NULL)
-		return psprintf("%u", relationId);
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relationId)), name);
 }
 
 

@@ -57,7 +57,4 @@ extern void SetSequencePipelineProgress(const char *pipelineName, int64 lastProc
  */
 extern bool ReadSequenceLastValue(Oid sequenceId, int64 *lastValue);
 
-/* The relation's schema-qualified, quoted name, for hints that give SQL */
-extern char *QualifiedRelationName(Oid relationId);
-
 #endif							/* INCREMENTAL_SEQUENCE_H */

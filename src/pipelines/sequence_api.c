@@ -28,6 +28,7 @@
 
 #include "catalog/catalog_version.h"
 #include "catalog/pipeline_catalog.h"
+#include "common/relation_name.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_chain.h"

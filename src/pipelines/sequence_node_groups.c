@@ -41,6 +41,7 @@
 #include "utils/lsyscache.h"
 
 #include "catalog/pipeline_catalog.h"
+#include "common/relation_name.h"
 #include "distributed/citus_nodes.h"
 #include "pipelines/command.h"
 #include "pipelines/sequence.h"

@@ -43,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog/stream_catalog.h"
+#include "common/relation_name.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
 #include "streams/stream_consumers.h"

@@ -31,6 +31,7 @@
 
 #include "catalog/catalog_tables.h"
 #include "catalog/pipeline_catalog.h"
+#include "common/relation_name.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_hooks.h"
 #include "pipelines/sequence.h"
