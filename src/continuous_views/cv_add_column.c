@@ -54,6 +54,7 @@
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_dependencies.h"
 #include "continuous_views/cv_maintenance.h"
+#include "continuous_views/cv_placement.h"
 #include "continuous_views/cv_sql.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/pipeline_alter.h"
@@ -230,6 +231,16 @@ AddColumns(Oid viewId, const char *columns)
 
 	/* the view's columns: those it has, then the new ones */
 	backfill.columns = NewColumnNames(&view, after->query, &allNames);
+
+	/* a backfill follows one range; on Citus, each node group has its own */
+	if (added != NIL && CountOtherNodeGroupsProcessed(view.record.pipelineName) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot add aggregates to continuous view \"%s\"",
+						get_rel_name(viewId)),
+				 errdetail("Its source has rows written through Citus nodes other than the "
+						   "coordinator, which a backfill does not reach yet."),
+				 errhint("Create a new continuous view with the added aggregates.")));
 
 	ReadSequencePipelineProgress(view.record.pipelineName, &initialValue, &lastProcessed);
 	if (added != NIL)
@@ -556,7 +567,7 @@ ReplaceView(AlteredView *view, ContinuousViewDefinition *definition, List *colum
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ExecuteGenerated(psprintf("CREATE OR REPLACE VIEW %s AS %s", view->viewName,
+	ExecuteViewDefinition(psprintf("CREATE OR REPLACE VIEW %s AS %s", view->viewName,
 						   ContinuousViewQuery(definition, view->storage,
 											   view->record.pipelineName,
 											   view->record.realtime, columnNames,

@@ -45,9 +45,9 @@
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_dependencies.h"
 #include "continuous_views/cv_maintenance.h"
+#include "continuous_views/cv_placement.h"
 #include "continuous_views/cv_rollup.h"
 #include "continuous_views/cv_sql.h"
-#include "distributed/citus_nodes.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
 
@@ -138,6 +138,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	int64		maxBatchSize = options->maxBatchSize;
 	ListCell   *cell;
 	CVMaintenance maintenance;
+	CVPlacement placement;
 	CVRollupSource *rollup;
 	char	   *command;
 
@@ -211,6 +212,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 						 storageRelname)));
 
 	PlanMaintenance(definition, options, pipelineName, &maintenance);
+	PlanStoragePlacement(definition, &maintenance, &placement);
 
 	/* names first: what SPI allocates is gone after SPI_finish */
 	foreach(cell, definition->aggregates)
@@ -237,6 +239,8 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 		elog(ERROR, "SPI_connect failed");
 	ExecuteGenerated(StorageTableCommand(definition, storageQualified,
 										 maintenance.partitionKey));
+	PlaceStorage(&placement, get_relname_relid(storageRelname, namespaceId),
+				 definition->sourceRelationId);
 	if (maintenance.partitionKey != NULL)
 		ExecuteGenerated(psprintf("CREATE TABLE %s PARTITION OF %s DEFAULT",
 								  quote_qualified_identifier(schemaName,
@@ -250,7 +254,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 		if (aggregate->exactDistinct)
 			ExecuteGenerated(SideTableCommand(definition, aggregate));
 	}
-	ExecuteGenerated(psprintf("CREATE VIEW %s AS %s", viewQualified,
+	ExecuteViewDefinition(psprintf("CREATE VIEW %s AS %s", viewQualified,
 							  ContinuousViewQuery(definition, storageQualified, pipelineName,
 												  options->realtime, columnNames,
 												  &maintenance)));
@@ -301,15 +305,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	if (options->realtime)
 		WarnWithoutIdIndex(definition);
 
-	/* exact on Citus too, but its storage is not distributed (docs/citus.md) */
-	if (IsDistributedSource(definition->sourceRelationId))
-		ereport(NOTICE,
-				(errmsg("the batches of continuous view \"%s\" are not pushed down to the shards",
-						viewName->relname),
-				 errdetail("Its storage is a table on the coordinator: each batch's new rows "
-						   "are aggregated through the coordinator."),
-				 errhint("Keep an index on the source's id column, so that every batch reads "
-						 "its range with an index scan on each shard.")));
+	ReportBatchPlacement(&placement, viewName->relname, command);
 
 	return viewId;
 }
@@ -325,13 +321,29 @@ ContinuousViewQuery(ContinuousViewDefinition *definition, const char *storage,
 					CVMaintenance *maintenance)
 {
 	char	   *watermark = NULL;
+	char	   *watermarkEnd = NULL;
 
 	if (realtime)
+	{
 		watermark = psprintf("(SELECT p.last_processed_sequence_number "
 							 "FROM incremental.sequence_pipelines p "
 							 "WHERE p.pipeline_name OPERATOR(pg_catalog.=) %s)",
 							 quote_literal_cstr(pipelineName));
-	return ViewQuery(definition, storage, watermark, columnNames,
+
+		/*
+		 * That progress is the coordinator's, whose values come first.  On
+		 * Citus, the other node groups draw from ranges above, each with a
+		 * progress of its own: their rows wait for the batches, which the
+		 * view must not count a second time.  Without other groups (no
+		 * Citus), NULL: no end but the type's.
+		 */
+		watermarkEnd = psprintf("(SELECT pg_catalog.min(g.min_sequence_number) "
+								"OPERATOR(pg_catalog.-) 1 "
+								"FROM incremental.sequence_pipeline_node_groups g "
+								"WHERE g.pipeline_name OPERATOR(pg_catalog.=) %s)",
+								quote_literal_cstr(pipelineName));
+	}
+	return ViewQuery(definition, storage, watermark, watermarkEnd, columnNames,
 					 maintenance->ttlKey ? maintenance->ttlKey->columnName : NULL,
 					 maintenance->ttlSource);
 }

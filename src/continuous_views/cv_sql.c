@@ -499,8 +499,8 @@ BatchRowsQuery(ContinuousViewDefinition *definition)
  */
 char *
 ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
-		  const char *watermark, List *columnNames, const char *ttlColumn,
-		  const char *ttlSource)
+		  const char *watermark, const char *watermarkEnd, List *columnNames,
+		  const char *ttlColumn, const char *ttlSource)
 {
 	StringInfoData finals;
 	bool		sliding = definition->slidingWindow != NULL;
@@ -584,6 +584,11 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 			char	   *pending = psprintf("b." BATCH_ID_COLUMN_QUOTED " > %s AND b."
 										   BATCH_ID_COLUMN_QUOTED " <= %s", watermark,
 										   IdTypeMaximum(definition));
+
+			if (watermarkEnd != NULL)
+				pending = psprintf("b." BATCH_ID_COLUMN_QUOTED " > %s AND b."
+								   BATCH_ID_COLUMN_QUOTED " <= COALESCE(%s, %s)",
+								   watermark, watermarkEnd, IdTypeMaximum(definition));
 
 			appendStringInfo(&finals, " UNION ALL %s",
 							 BatchSelect(definition, pending, true, ""));

@@ -43,13 +43,13 @@ extern char *DeltaTableColumns(ContinuousViewDefinition *definition);
 /*
  * The view's query over the storage.  With a watermark (an SQL expression
  * for the pipeline's progress) the view also aggregates the source's rows
- * above it.  columnNames (String nodes) rename the view's columns.  With a
+ * above it, up to watermarkEnd when that expression is not NULL.  columnNames (String nodes) rename the view's columns.  With a
  * ttlColumn, groups whose time key is older than now() minus the interval
  * ttlSource (an SQL expression, NULL: none expire) are hidden.
  */
 extern char *ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
-					   const char *watermark, List *columnNames, const char *ttlColumn,
-					   const char *ttlSource);
+					   const char *watermark, const char *watermarkEnd, List *columnNames,
+					   const char *ttlColumn, const char *ttlSource);
 
 /* An interval as a typed SQL literal */
 extern char *IntervalLiteral(Interval *interval);

@@ -307,3 +307,24 @@ ReportGroupBehind(const Pipeline *pipeline, Oid sequenceId, NodeSequence *node,
 					 quote_literal_cstr(QualifiedRelationName(sequenceId)), lastProcessed,
 					 quote_literal_cstr(pipeline->name))));
 }
+
+
+/*
+ * CountOtherNodeGroupsProcessed: the node groups, other than the
+ * coordinator's, whose progress has passed their first value.
+ */
+int
+CountOtherNodeGroupsProcessed(const char *pipelineName)
+{
+	ListCell   *cell;
+	int			count = 0;
+
+	foreach(cell, ReadNodeGroupProgress(pipelineName))
+	{
+		NodeGroupProgress *group = lfirst(cell);
+
+		if (group->lastProcessed >= group->minValue)
+			count++;
+	}
+	return count;
+}

@@ -1,6 +1,10 @@
-# A continuous view and a time interval pipeline over a Citus distributed
-# table written through every node: the view equals its query, the
-# interval pipeline runs with the wait on every node.
+# Continuous views and a time interval pipeline over a Citus distributed
+# table written through every node: a view grouped by the distribution
+# column keeps its storage beside the source's shards and its batches run
+# there; the others keep it on the coordinator and say why; every view
+# equals its query, a real-time one never counts a row twice, a roll-up of
+# a distributed view equals the direct query; the interval pipeline runs
+# with the wait on every node.
 use strict;
 use warnings;
 
@@ -28,8 +32,46 @@ my ($rc, $out, $err) = $coordinator->psql(
 	'postgres', q{CREATE VIEW per_tenant WITH (incremental.continuous) AS
   SELECT tenant_id, count(*) AS n, sum(v) AS s, max(v) AS top FROM events GROUP BY tenant_id});
 is($rc, 0, 'a continuous view over a distributed table is created') or diag $err;
-like($err, qr/NOTICE:  the batches of continuous view "per_tenant" are not pushed down to the shards/,
-	'with a NOTICE that its batches are not pushed down');
+unlike($err, qr/not pushed down/, 'grouped by the distribution column, its batches are pushed down');
+is( $coordinator->safe_psql(
+		'postgres', q{
+SELECT s.colocationid = e.colocationid FROM pg_dist_partition s, pg_dist_partition e
+WHERE s.logicalrelid = 'per_tenant_storage'::regclass AND e.logicalrelid = 'events'::regclass}),
+	't',
+	'its storage is distributed, co-located with the source');
+my $command = $coordinator->safe_psql('postgres',
+	"SELECT command FROM incremental.pipelines WHERE pipeline_name = 'public.per_tenant'");
+my $plan = $coordinator->safe_psql('postgres',
+	"PREPARE batch(bigint, bigint) AS $command; EXPLAIN (COSTS OFF) EXECUTE batch(1, 1000)");
+like($plan, qr/\ACustom Scan \(Citus Adaptive\)/, 'Citus runs a batch on the shards');
+unlike($plan, qr{INSERT/SELECT method}, 'without pulling rows to the coordinator');
+is($worker1->safe_psql('postgres', "SELECT to_regclass('public.per_tenant') IS NULL"),
+	't', 'the view itself stays on the coordinator');
+
+($rc, $out, $err) = $coordinator->psql(
+	'postgres', q{CREATE VIEW per_bucket WITH (incremental.continuous) AS
+  SELECT v % 5 AS bucket, count(*) AS n, sum(v) AS s FROM events GROUP BY 1});
+is($rc, 0, 'a view grouped by another column is created') or diag $err;
+like(
+	$err,
+	qr/NOTICE:  the batches of continuous view "per_bucket" are not pushed down to the shards\n.*does not contain the source's distribution column "tenant_id"/,
+	'with a NOTICE that says why its batches are not pushed down');
+is( $coordinator->safe_psql(
+		'postgres', q{SELECT count(*) FROM pg_dist_partition
+WHERE logicalrelid = 'per_bucket_storage'::regclass}),
+	'0',
+	'its storage is a table on the coordinator');
+
+($rc, $out, $err) = $coordinator->psql(
+	'postgres', q{SELECT incremental.create_continuous_view('live',
+  'SELECT tenant_id, count(*) AS n FROM events GROUP BY tenant_id', realtime => true)});
+is($rc, 0, 'a real-time view over the distributed table is created') or diag $err;
+$coordinator->safe_psql('postgres', "CALL incremental.execute_pipeline('public.live')");
+
+($rc, $out, $err) = $coordinator->psql(
+	'postgres', q{SELECT incremental.create_continuous_view('tenants_total',
+  'SELECT sum(n) AS n FROM per_tenant')});
+is($rc, 0, 'a roll-up of the distributed view is created') or diag $err;
 
 my $i = 0;
 for my $node ($worker1, $worker2, $coordinator, $worker2)
@@ -38,10 +80,29 @@ for my $node ($worker1, $worker2, $coordinator, $worker2)
 	$node->safe_psql('postgres',
 		"INSERT INTO events (tenant_id, v) SELECT g % 7, g * $i FROM generate_series(1, 75) g");
 }
+
+# the real-time view shows the coordinator's new rows at once and the
+# workers' once processed, and never counts a processed row again
+$coordinator->safe_psql('postgres', "CALL incremental.execute_pipeline('public.live')");
+$worker1->safe_psql('postgres',
+	'INSERT INTO events (tenant_id, v) SELECT g % 7, g FROM generate_series(1, 30) g');
+$coordinator->safe_psql('postgres',
+	'INSERT INTO events (tenant_id, v) SELECT g % 7, g FROM generate_series(1, 20) g');
+is( $coordinator->safe_psql(
+		'postgres', q{SELECT (SELECT sum(n) FROM live) - (SELECT count(*) FROM events)}),
+	'-30',
+	'a real-time view counts every row once, but for the 30 a worker wrote since its run');
+
 ($rc, $out, $err) =
   $coordinator->psql('postgres', "CALL incremental.execute_pipeline('public.per_tenant')");
 is($rc, 0, 'the view\'s pipeline runs') or diag $err;
 like($err, qr/of node group 2/, 'over the ranges of the workers\' groups');
+for my $name ('public.per_bucket', 'public.live', 'public.tenants_total')
+{
+	($rc, $out, $err) =
+	  $coordinator->psql('postgres', "CALL incremental.execute_pipeline('$name')");
+	is($rc, 0, "pipeline $name runs") or diag $err;
+}
 is( $coordinator->safe_psql(
 		'postgres', q{
 SELECT count(*) FROM (SELECT tenant_id, count(*) n, sum(v) s, max(v) top FROM events GROUP BY 1) e
@@ -49,6 +110,32 @@ FULL JOIN per_tenant p USING (tenant_id)
 WHERE (e.n, e.s, e.top) IS DISTINCT FROM (p.n, p.s, p.top)}),
 	'0',
 	'the continuous view equals its query over rows written through every node');
+is( $coordinator->safe_psql(
+		'postgres', q{
+SELECT count(*) FROM (SELECT v % 5 AS bucket, count(*) n, sum(v) s FROM events GROUP BY 1) e
+FULL JOIN per_bucket p USING (bucket) WHERE (e.n, e.s) IS DISTINCT FROM (p.n, p.s)}),
+	'0',
+	'so does the view with its storage on the coordinator');
+is( $coordinator->safe_psql(
+		'postgres', q{
+SELECT count(*) FROM (SELECT tenant_id, count(*) n FROM events GROUP BY 1) e
+FULL JOIN live p USING (tenant_id) WHERE e.n IS DISTINCT FROM p.n}),
+	'0',
+	'so does the real-time view once its pipeline ran');
+is( $coordinator->safe_psql(
+		'postgres', 'SELECT (SELECT n FROM tenants_total) = (SELECT count(*) FROM events)'),
+	't',
+	'and the roll-up of the distributed view');
+
+($rc, $out, $err) = $coordinator->psql('postgres',
+	"CALL incremental.add_continuous_view_column('per_tenant', 'min(v) AS low')");
+like(
+	$err,
+	qr/ERROR:  cannot add aggregates to continuous view "per_tenant"/,
+	'adding aggregates is refused once rows came through the workers (no backfill per node group yet)'
+);
+is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM (SELECT * FROM per_tenant LIMIT 1) p}),
+	'1', 'and the view is left as it was');
 
 # a time interval pipeline over the distributed table waits on every node
 $coordinator->safe_psql(
