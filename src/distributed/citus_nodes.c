@@ -173,29 +173,48 @@ ReadOtherNodes(void)
 /*
  * ReadOtherNodeSequences adds to ReadOtherNodes() where each group's copy
  * of the sequence stands.  Nodes that do not answer come back unreachable.
+ *
+ * With a waitRelationId, each node then waits, in the same round trip,
+ * for the writers of that relation there (as WaitForWritersOnOtherNodes),
+ * and says in writersDone whether they finished within maxWaitMs: a value
+ * the node read is then committed or aborted.  One connection per node
+ * instead of two, for what every batch of a sequence pipeline asks.
  */
 List *
-ReadOtherNodeSequences(Oid sequenceId)
+ReadOtherNodeSequences(Oid sequenceId, Oid waitRelationId, int maxWaitMs)
 {
 	List	   *nodes = ReadOtherNodes();
 	List	   *answers;
 	List	   *answered;
 	StringInfoData command;
+	char	   *sequenceLiteral = quote_literal_cstr(QualifiedRelationName(sequenceId));
 	ListCell   *nodeCell;
 	ListCell   *answerCell;
 
 	/*
 	 * pg_sequence_last_value() raises an error without the privileges the
 	 * run's role needs, rather than answering NULL as pg_sequences does.
+	 * The sequence is read in a materialized CTE, so before the wait that
+	 * the outer projection calls: what the wait covers is what was read.
 	 */
 	initStringInfo(&command);
 	appendStringInfo(&command,
+					 "WITH s AS MATERIALIZED ("
 					 "SELECT coalesce(pg_catalog.pg_sequence_last_value(s.seqrelid)::text, '-') "
 					 "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) s.seqmin "
-					 "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) s.seqmax "
+					 "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) s.seqmax AS v "
 					 "FROM pg_catalog.pg_sequence s "
-					 "WHERE s.seqrelid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass",
-					 quote_literal_cstr(QualifiedRelationName(sequenceId)));
+					 "WHERE s.seqrelid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass) "
+					 "SELECT s.v",
+					 sequenceLiteral);
+	if (OidIsValid(waitRelationId))
+		appendStringInfo(&command,
+						 " OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) "
+						 "incremental._wait_for_writers(%s::pg_catalog.regclass, "
+						 "%s::pg_catalog.regclass, NULL, %d)::text",
+						 quote_literal_cstr(QualifiedRelationName(waitRelationId)),
+						 sequenceLiteral, maxWaitMs);
+	appendStringInfoString(&command, " FROM s");
 	answers = RunOnNodes(nodes, command.data, &answered);
 
 	forboth(nodeCell, answered, answerCell, answers)
@@ -203,11 +222,13 @@ ReadOtherNodeSequences(Oid sequenceId)
 		NodeSequence *node = lfirst(nodeCell);
 		char	   *answer = lfirst(answerCell);
 		char		last[32];
+		char		done[8] = "true";
 
 		if (!node->reachable)
 			continue;
-		if (sscanf(answer, "%31s " INT64_FORMAT " " INT64_FORMAT,
-				   last, &node->minValue, &node->maxValue) != 3)
+		if (sscanf(answer, "%31s " INT64_FORMAT " " INT64_FORMAT " %7s",
+				   last, &node->minValue, &node->maxValue, done) !=
+			(OidIsValid(waitRelationId) ? 4 : 3))
 		{
 			node->reachable = false;
 			node->error = psprintf("unexpected answer \"%s\"", answer);
@@ -216,6 +237,7 @@ ReadOtherNodeSequences(Oid sequenceId)
 		node->hasValue = strcmp(last, "-") != 0;
 		if (node->hasValue)
 			node->lastValue = pg_strtoint64(last);
+		node->writersDone = strcmp(done, "true") == 0;
 	}
 	return nodes;
 }

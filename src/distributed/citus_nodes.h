@@ -31,6 +31,8 @@ typedef struct NodeSequence
 	int64		lastValue;
 	int64		minValue;		/* the first value the group can draw */
 	int64		maxValue;		/* the last one */
+	bool		writersDone;	/* its writers, waited for after the read, are
+								 * done (when asked to wait) */
 } NodeSequence;
 
 extern bool CitusIsPresent(void);
@@ -38,7 +40,7 @@ extern bool IsDistributedSource(Oid relationId);
 extern bool IsCitusWorkerNode(void);
 extern void RefuseOnCitusWorkerNode(const char *action);
 extern List *ReadOtherNodes(void);
-extern List *ReadOtherNodeSequences(Oid sequenceId);
+extern List *ReadOtherNodeSequences(Oid sequenceId, Oid waitRelationId, int maxWaitMs);
 extern bool WaitForWritersOnOtherNodes(List *nodeSequences, Oid relationId,
 									   Oid sequenceId, TimestampTz startedBefore,
 									   int maxWaitMs);

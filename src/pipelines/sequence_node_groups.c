@@ -8,15 +8,18 @@
  * A batch, in this order:
  *
  *	 1. reads where every group's copy of the sequence stands (the
- *		coordinator's locally, the others' through Citus' connections);
+ *		coordinator's locally, the others' through Citus' connections,
+ *		where each node, in the same round trip, then waits for its own
+ *		writers, without blocking new ones: citus_nodes.c);
  *	 2. for each group, takes the range after its progress up to that
  *		value, max_batch_size values at most.  A group seen for the first
  *		time starts at the first value its sequence can draw.  A group whose
  *		sequence is below its progress (Citus recreates a node's sequence at
  *		the start of its range when it resyncs the node's metadata) fails
  *		the batch: going on would skip or repeat rows;
- *	 3. waits for the writers of the groups that have a range, each node
- *		waiting for its own, without blocking new writers (citus_nodes.c);
+ *	 3. waits for the coordinator's writers when its group has a range;
+ *		gives up, to try again later, when a group with a range still had
+ *		writers after the wait, on its node or here;
  *	 4. runs the command once per range, with the group's first and last
  *		value as $1 and $2, so a user's "BETWEEN $1 AND $2" works as it is,
  *		and records every group's progress.
@@ -72,10 +75,12 @@ PipelineBatchOutcome
 ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *state,
 					   int64 localLastValue, KindRunState *runState, BatchResult *result)
 {
-	List	   *nodes = ReadOtherNodeSequences(state->sequenceId);
+	/* every node reads its sequence, then waits for its writers */
+	List	   *nodes = ReadOtherNodeSequences(state->sequenceId, pipeline->sourceRelationId,
+											   runState->writerWaitMs);
 	List	   *progressList = ReadNodeGroupProgress(pipeline->name);
 	List	   *ranges = NIL;
-	List	   *waitNodes = NIL;
+	bool		otherNodesBusy = false;
 	bool		localRange = false;
 	bool		more = false;
 	Oid			argtypes[2] = {INT8OID, INT8OID};
@@ -99,7 +104,7 @@ ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *st
 		if (range != NULL)
 		{
 			ranges = lappend(ranges, range);
-			waitNodes = lappend(waitNodes, node);
+			otherNodesBusy |= !node->writersDone;
 		}
 	}
 
@@ -125,12 +130,10 @@ ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *st
 		return PIPELINE_BATCH_NO_WORK;
 
 	CheckWaitIsMeaningful(pipeline->name);
-	if ((localRange &&
+	if (otherNodesBusy ||
+		(localRange &&
 		 !WaitForSourceWriters(pipeline->sourceRelationId, state->sequenceId, DT_NOBEGIN,
-							   runState->writerWaitMs)) ||
-		(waitNodes != NIL &&
-		 !WaitForWritersOnOtherNodes(waitNodes, pipeline->sourceRelationId,
-									 state->sequenceId, DT_NOBEGIN, runState->writerWaitMs)))
+							   runState->writerWaitMs)))
 	{
 		ereport(DEBUG1,
 				(errmsg_internal("pipeline \"%s\": writers of its source are still at work",
