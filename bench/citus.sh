@@ -18,10 +18,12 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=bench/lib_citus.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib_citus.sh"
 bench_parse_args "$@"
 bench_header "citus"
 
-if [[ ! -e "$("$PG_BINDIR/pg_config" --pkglibdir)/citus.so" ]]; then
+if ! citus_installed; then
 	echo "citus: Citus is not installed; nothing measured (docs/citus.md)"
 	exit 0
 fi
@@ -31,35 +33,10 @@ phase=20
 if bench_quick; then secs=10; rounds=1; phase=8; fi
 
 dir=$(make_postgres_tmpdir pg_incremental-bench-citus)
-ports=()
-cleanup() {
-	for n in 0 1 2; do
-		[[ -d $dir/n$n ]] && as_postgres pg_ctl -D "$dir/n$n" -m immediate -w stop >/dev/null 2>&1 || true
-	done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-for n in 0 1 2; do
-	port=$(bench_free_port $((55800 + 10 * n)))
-	ports+=("$port")
-	as_postgres initdb -A trust -D "$dir/n$n" >/dev/null
-	cat >>"$dir/n$n/postgresql.conf" <<CONF
-port = $port
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$dir'
-shared_preload_libraries = 'citus,pg_incremental'
-max_prepared_transactions = 50
-max_connections = 200
-shared_buffers = 256MB
-log_min_messages = warning
-CONF
-	as_postgres pg_ctl -D "$dir/n$n" -l "$dir/n$n.log" -w start >/dev/null
-done
-q() { local n=$1; shift; as_postgres psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${ports[$n]}" -d postgres "$@"; }
-for n in 0 1 2; do q "$n" -c 'CREATE EXTENSION citus'; done
-q 0 -c "SELECT citus_set_coordinator_host('127.0.0.1', ${ports[0]})" >/dev/null
-q 0 -c "SELECT citus_add_node('127.0.0.1', ${ports[1]})" >/dev/null
-q 0 -c "SELECT citus_add_node('127.0.0.1', ${ports[2]})" >/dev/null
+trap 'citus_stop_servers "$dir"; rm -f "${slow:-}" "${fast:-}"' EXIT
+citus_cluster "$dir" 55800 "max_connections = 200"
+ports=("${CITUS_PORTS[@]}")
+q() { local n=$1; shift; citus_q "${ports[$n]}" "$@"; }
 q 0 -c 'CREATE EXTENSION pg_incremental'
 q 0 <<'SQL' >/dev/null
 CREATE TABLE events (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, v int NOT NULL);
