@@ -10,7 +10,7 @@
 #define INCREMENTAL_CATALOG_VERSION_H
 
 /* default_version of pg_incremental.control; bump the two together */
-#define INCREMENTAL_LIBRARY_VERSION "2.5"
+#define INCREMENTAL_LIBRARY_VERSION "2.6"
 
 extern Oid	IncrementalExtensionId(void);
 extern bool InstalledVersionMatchesLibrary(void);

@@ -305,7 +305,7 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 	if (options->realtime)
 		WarnWithoutIdIndex(definition);
 
-	ReportBatchPlacement(&placement, viewName->relname, command);
+	ReportBatchPlacement(&placement, viewName->relname, definition, storageQualified);
 
 	return viewId;
 }

@@ -19,20 +19,22 @@
  *
  * The storage stays on the coordinator, too, for what a distributed table
  * cannot hold here: the side tables of exact distinct counts, read in the
- * same statement as the storage, and the views with a maintenance
- * pipeline (ttl, sliding window, partitions), whose deletes go in batches
- * chosen by ctid, which Citus cannot plan on a distributed table.
+ * same statement as the storage, and storage partitioned by time, whose
+ * partitions the maintenance pipeline creates, fills and drops.  A ttl or
+ * a sliding window works on distributed storage: the maintenance deletes
+ * the expired groups there without its batches by ctid, which Citus
+ * cannot plan (_maintain_continuous_view, _is_distributed_table).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
 #include "nodes/primnodes.h"
 #include "utils/lsyscache.h"
 
 #include "continuous_views/cv_create.h"
 #include "continuous_views/cv_placement.h"
+#include "continuous_views/cv_sql.h"
 #include "distributed/citus_tables.h"
 
 static CVGroupKey *DistributionKey(ContinuousViewDefinition *definition,
@@ -81,10 +83,10 @@ PlanStoragePlacement(ContinuousViewDefinition *definition, CVMaintenance *mainte
 			"With distinct => 'hll', approximate distinct counts are kept in the storage "
 			"itself, which can then be distributed.";
 	}
-	else if (maintenance->pipelineName != NULL)
+	else if (maintenance->partitionKey != NULL)
 		placement->coordinatorReason =
-			"Its expired groups are deleted in bounded batches, and its partitions kept, by "
-			"a maintenance pipeline that needs a table of the coordinator.";
+			"Its storage is partitioned by time, on the coordinator, where its maintenance "
+			"pipeline creates and drops the partitions.";
 
 	if (placement->coordinatorReason != NULL)
 		placement->distributionKey = NULL;
@@ -126,7 +128,8 @@ PlaceStorage(CVPlacement *placement, Oid storageId, Oid sourceId)
  * the storage is distributed, since Citus alone decides.
  */
 void
-ReportBatchPlacement(CVPlacement *placement, const char *viewName, const char *command)
+ReportBatchPlacement(CVPlacement *placement, const char *viewName,
+					 ContinuousViewDefinition *definition, const char *storageName)
 {
 	char	   *reason = placement->coordinatorReason;
 
@@ -134,10 +137,7 @@ ReportBatchPlacement(CVPlacement *placement, const char *viewName, const char *c
 		return;
 	if (placement->distributionKey != NULL)
 	{
-		Oid			argtypes[2] = {INT8OID, INT8OID};
-		Datum		args[2] = {Int64GetDatum(0), Int64GetDatum(0)};
-
-		reason = WhyNotPushedDown(command, 2, argtypes, args);
+		reason = WhyNotPushedDown(BatchCommandOverRange(definition, storageName, NULL, 1, 1));
 		if (reason == NULL)
 			return;
 	}

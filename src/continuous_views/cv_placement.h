@@ -25,7 +25,7 @@ extern void PlanStoragePlacement(ContinuousViewDefinition *definition,
 								 CVMaintenance *maintenance, CVPlacement *placement);
 extern void PlaceStorage(CVPlacement *placement, Oid storageId, Oid sourceId);
 extern void ReportBatchPlacement(CVPlacement *placement, const char *viewName,
-								 const char *command);
+								 ContinuousViewDefinition *definition, const char *storageName);
 extern bool StorageIsDistributed(Oid storageId);
 extern void ExecuteViewDefinition(const char *command);
 

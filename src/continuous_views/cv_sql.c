@@ -63,6 +63,9 @@ static void AppendSideTableInserts(StringInfo command, ContinuousViewDefinition 
 static void AppendRegroupedBatch(StringInfo command, ContinuousViewDefinition *definition,
 								 const char *range);
 static char *DeparseQualified(Query *query);
+static char *BatchCommandWithRange(ContinuousViewDefinition *definition,
+								   const char *storageName, const char *deltaTable,
+								   const char *range);
 static void AppendStateColumns(StringInfo columns, ContinuousViewDefinition *definition,
 							   const char *singleRow);
 static char *BatchSelect(ContinuousViewDefinition *definition, const char *rangeCondition,
@@ -319,10 +322,32 @@ char *
 BatchCommand(ContinuousViewDefinition *definition, const char *storageName,
 			 const char *deltaTable)
 {
+	return BatchCommandWithRange(definition, storageName, deltaTable,
+								 "b." BATCH_ID_COLUMN_QUOTED " BETWEEN $1 AND $2");
+}
+
+
+/*
+ * Citus plans a statement with parameters that it must plan recursively
+ * only once their values are known; its EXPLAIN of such a statement fails.
+ */
+char *
+BatchCommandOverRange(ContinuousViewDefinition *definition, const char *storageName,
+					  const char *deltaTable, int64 from, int64 to)
+{
+	return BatchCommandWithRange(definition, storageName, deltaTable,
+								 psprintf("b." BATCH_ID_COLUMN_QUOTED " BETWEEN " INT64_FORMAT
+										  " AND " INT64_FORMAT, from, to));
+}
+
+
+static char *
+BatchCommandWithRange(ContinuousViewDefinition *definition, const char *storageName,
+					  const char *deltaTable, const char *range)
+{
 	StringInfoData command;
 	ListCell   *cell;
 	bool		first = true;
-	const char *range = "b." BATCH_ID_COLUMN_QUOTED " BETWEEN $1 AND $2";
 	char	   *columns = StateColumnList(definition);
 
 	initStringInfo(&command);

@@ -31,6 +31,11 @@ extern char *SideTableCommand(ContinuousViewDefinition *definition, CVAggregate 
 extern char *BatchCommand(ContinuousViewDefinition *definition, const char *storageName,
 						  const char *deltaTable);
 
+/* The same over the ids from .. to, as literals, for EXPLAIN */
+extern char *BatchCommandOverRange(ContinuousViewDefinition *definition,
+								   const char *storageName, const char *deltaTable,
+								   int64 from, int64 to);
+
 /* A SELECT of the states of the aggregates (CVAggregate) over no rows */
 extern char *EmptyStatesQuery(ContinuousViewDefinition *definition, List *aggregates);
 

@@ -19,6 +19,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -27,6 +28,8 @@
 #include "common/relation_name.h"
 #include "distributed/citus_nodes.h"
 #include "distributed/citus_tables.h"
+
+PG_FUNCTION_INFO_V1(incremental_is_distributed_table);
 
 /* Where Citus' EXPLAIN names how it runs an INSERT ... SELECT */
 #define INSERT_SELECT_METHOD "INSERT/SELECT method: "
@@ -77,6 +80,19 @@ CitusTableKindOf(Oid relationId, AttrNumber *distributionColumn)
 	}
 	SPI_finish();
 	return kind;
+}
+
+
+/*
+ * incremental._is_distributed_table(relation): whether Citus keeps it, for
+ * the SQL of the extension (a continuous view's expiry)
+ */
+Datum
+incremental_is_distributed_table(PG_FUNCTION_ARGS)
+{
+	AttrNumber	distributionColumn;
+
+	PG_RETURN_BOOL(CitusTableKindOf(PG_GETARG_OID(0), &distributionColumn) != CITUS_TABLE_NONE);
 }
 
 
@@ -134,20 +150,21 @@ EndLocalDDL(int nestLevel)
 
 
 /*
- * WhyNotPushedDown plans the statement, with the given parameter values,
- * through EXPLAIN, and returns NULL when Citus runs it on the shards, or
- * what its plan says instead.  Nothing is executed.
+ * WhyNotPushedDown plans the statement through EXPLAIN, and returns NULL
+ * when Citus runs it on the shards, or what its plan says instead.
+ * Nothing is executed.  The statement has no parameters: Citus cannot
+ * explain one it would plan recursively once their values are known.
  */
 char *
-WhyNotPushedDown(const char *command, int nargs, Oid *argtypes, Datum *args)
+WhyNotPushedDown(const char *command)
 {
 	char	   *reason = NULL;
 	char	   *top;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("EXPLAIN (COSTS OFF) %s", command), nargs, argtypes,
-							  args, NULL, false, 0) < 0 || SPI_processed == 0)
+	if (SPI_execute(psprintf("EXPLAIN (COSTS OFF) %s", command), false, 0) < 0 ||
+		SPI_processed == 0)
 		elog(ERROR, "could not explain: %s", command);
 
 	top = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

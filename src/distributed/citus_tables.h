@@ -25,6 +25,6 @@ extern CitusTableKind CitusTableKindOf(Oid relationId, AttrNumber *distributionC
 extern void DistributeColocated(Oid relationId, const char *columnName, Oid colocateWith);
 extern int	BeginLocalDDL(void);
 extern void EndLocalDDL(int nestLevel);
-extern char *WhyNotPushedDown(const char *command, int nargs, Oid *argtypes, Datum *args);
+extern char *WhyNotPushedDown(const char *command);
 
 #endif							/* INCREMENTAL_CITUS_TABLES_H */

@@ -62,6 +62,19 @@ WHERE logicalrelid = 'per_bucket_storage'::regclass}),
 	'0',
 	'its storage is a table on the coordinator');
 
+# grouped by the distribution column, but joined with a table of the
+# coordinator: Citus' plan for a batch says the rows go through it
+$coordinator->safe_psql('postgres',
+	'CREATE TABLE plans (tenant_id int PRIMARY KEY, plan text); INSERT INTO plans SELECT g, (g % 2)::text FROM generate_series(0, 6) g');
+($rc, $out, $err) = $coordinator->psql(
+	'postgres', q{SELECT incremental.create_continuous_view('per_plan',
+  'SELECT e.tenant_id, p.plan, count(*) AS n FROM events e JOIN plans p USING (tenant_id) GROUP BY 1, 2')});
+is($rc, 0, 'a view joining a coordinator table is created') or diag $err;
+like(
+	$err,
+	qr/NOTICE:  the batches of continuous view "per_plan" are not pushed down to the shards\nDETAIL:  Citus runs the batch's INSERT ... SELECT by "[a-z ]+"/,
+	'with the method Citus\'s plan of a batch names');
+
 ($rc, $out, $err) = $coordinator->psql(
 	'postgres', q{SELECT incremental.create_continuous_view('live',
   'SELECT tenant_id, count(*) AS n FROM events GROUP BY tenant_id', realtime => true)});
@@ -136,6 +149,32 @@ like(
 );
 is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM (SELECT * FROM per_tenant LIMIT 1) p}),
 	'1', 'and the view is left as it was');
+
+# a view with a ttl keeps its storage distributed too; its maintenance
+# deletes the expired groups on every shard
+($rc, $out, $err) = $coordinator->psql(
+	'postgres', q{SELECT incremental.create_continuous_view('recent',
+  $$SELECT tenant_id, date_trunc('hour', at, 'UTC') AS hour, count(*) AS n FROM events GROUP BY 1, 2$$,
+  ttl => '2 hours')});
+is($rc, 0, 'a view with a ttl is created') or diag $err;
+unlike($err, qr/not pushed down/, 'grouped by the distribution column, it is pushed down');
+$worker1->safe_psql('postgres',
+	"INSERT INTO events (tenant_id, at, v) SELECT g % 7, now() - interval '5 hours', g FROM generate_series(1, 40) g");
+$coordinator->safe_psql('postgres', "CALL incremental.execute_pipeline('public.recent')");
+is( $coordinator->safe_psql(
+		'postgres', q{SELECT count(*) > 0 FROM recent_storage WHERE hour < now() - interval '2 hours'}),
+	't',
+	'the storage holds groups older than its ttl');
+($rc, $out, $err) =
+  $coordinator->psql('postgres', "CALL incremental.execute_pipeline('public.recent:maintenance')");
+is($rc, 0, 'its maintenance runs on the distributed storage') or diag $err;
+is( $coordinator->safe_psql(
+		'postgres', q{
+SELECT (SELECT count(*) FROM recent_storage WHERE hour < now() - interval '2 hours'),
+       (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = 'recent_storage'::regclass),
+       (SELECT sum(n) FROM recent) = (SELECT count(*) FROM events WHERE at > now() - interval '3 hours')}),
+	'0|1|t',
+	'and deleted the expired groups, and only those');
 
 # a time interval pipeline over the distributed table waits on every node
 $coordinator->safe_psql(

@@ -21,6 +21,10 @@ RESET ROLE;
 SELECT incremental.create_sequence_pipeline('wfw', 'wfw_events', $$ SELECT $1, $2 $$);
 SELECT count(*) FROM incremental.sequence_pipeline_node_groups;
 SELECT last_processed_sequence_number FROM incremental.sequence_pipelines WHERE pipeline_name = 'wfw';
+-- nor does it know any distributed table (a continuous view's expiry asks)
+SELECT incremental._is_distributed_table('wfw_events');
+SELECT incremental._is_distributed_table(NULL);
+SELECT incremental._is_distributed_table(0);
 DROP ROLE wfw_stranger;
 DROP EXTENSION pg_incremental;
 DROP TABLE wfw_events;
