@@ -94,6 +94,39 @@ IsDistributedSource(Oid relationId)
 }
 
 
+/*
+ * SequenceIsOnOtherNodes: whether other nodes have a copy of the sequence,
+ * so that writes there draw values this node's copy does not show: it
+ * belongs to a table Citus knows (a serial or identity column, whose
+ * sequence Citus does not always list as a distributed object), or it is
+ * one of Citus' distributed objects (a sequence a distributed table's
+ * default draws from).
+ */
+bool
+SequenceIsOnOtherNodes(Oid sequenceId)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(sequenceId)};
+	Datum		value;
+	bool		isNull;
+
+	if (!OidIsValid(sequenceId) || !CitusIsPresent())
+		return false;
+	return QueryOneValue("SELECT 1 FROM pg_catalog.pg_depend d "
+						 "JOIN pg_catalog.pg_dist_partition p "
+						 "ON p.logicalrelid OPERATOR(pg_catalog.=) d.refobjid "
+						 "WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+						 "AND d.objid OPERATOR(pg_catalog.=) $1 "
+						 "AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+						 "AND d.deptype OPERATOR(pg_catalog.=) ANY ('{a,i}'::\"char\"[]) "
+						 "UNION ALL "
+						 "SELECT 1 FROM pg_catalog.pg_dist_object o "
+						 "WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+						 "AND o.objid OPERATOR(pg_catalog.=) $1 LIMIT 1",
+						 1, argtypes, args, &value, &isNull);
+}
+
+
 /* IsCitusWorkerNode: whether this is a Citus node other than the coordinator */
 bool
 IsCitusWorkerNode(void)

@@ -37,6 +37,7 @@ typedef struct NodeSequence
 
 extern bool CitusIsPresent(void);
 extern bool IsDistributedSource(Oid relationId);
+extern bool SequenceIsOnOtherNodes(Oid sequenceId);
 extern bool IsCitusWorkerNode(void);
 extern void RefuseOnCitusWorkerNode(const char *action);
 extern List *ReadOtherNodes(void);

@@ -376,10 +376,6 @@ SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe *probe)
 	Oid			sequenceId;
 	int64		lastValue;
 
-	/* on Citus, other nodes' sequences may have moved: only the run can tell */
-	if (CitusIsPresent())
-		return true;
-
 	if (probe->valid)
 		sequenceId = probe->sequenceId;
 	else
@@ -387,6 +383,10 @@ SequencePipelineMayHaveWork(const char *pipelineName, PipelineProbe *probe)
 		state = ReadSequencePipelineState(pipelineName);
 		sequenceId = state->sequenceId;
 	}
+
+	/* other nodes' copies of the sequence may have moved: only the run can tell */
+	if (SequenceIsOnOtherNodes(sequenceId))
+		return true;
 
 	/* the lock the read takes, without waiting for it */
 	if (!ConditionalLockRelationOid(sequenceId, AccessShareLock))

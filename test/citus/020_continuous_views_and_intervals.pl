@@ -213,4 +213,32 @@ is($rc, 0, 'an ordinary role creates a pipeline over its distributed table') or 
 is($coordinator->safe_psql('postgres', 'SELECT sum(n) FROM click_totals'),
 	'60', 'and its run counted the rows written through worker 1');
 
+# the scheduler's look before a run: a pipeline over a table of the
+# coordinator alone runs when its sequence moves; one over a distributed
+# table always runs, so rows written through a worker are processed without
+# any write on the coordinator, also for an identity column (whose sequence
+# Citus does not list among its distributed objects)
+$coordinator->safe_psql(
+	'postgres', q{
+CREATE TABLE local_events (id bigserial, v int);
+CREATE TABLE local_total (n bigint);
+INSERT INTO local_total VALUES (0);
+SELECT incremental.create_sequence_pipeline('local_total', 'local_events',
+  $$UPDATE local_total SET n = n + (SELECT count(*) FROM local_events WHERE id BETWEEN $1 AND $2)$$,
+  schedule => '1 second');
+CREATE TABLE taps (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY);
+SELECT create_distributed_table('taps', 'tenant_id');
+CREATE TABLE tap_total (n bigint);
+INSERT INTO tap_total VALUES (0);
+SELECT incremental.create_sequence_pipeline('tap_total', 'taps',
+  $$UPDATE tap_total SET n = n + (SELECT count(*) FROM taps WHERE id BETWEEN $1 AND $2)$$,
+  schedule => '1 second');
+});
+$worker2->safe_psql('postgres', 'INSERT INTO taps (tenant_id) SELECT g FROM generate_series(1, 25) g');
+ok($coordinator->poll_query_until('postgres', 'SELECT n = 25 FROM tap_total'),
+	'rows of an identity column written through a worker are processed on schedule');
+$coordinator->safe_psql('postgres', 'INSERT INTO local_events (v) SELECT g FROM generate_series(1, 9) g');
+ok($coordinator->poll_query_until('postgres', 'SELECT n = 9 FROM local_total'),
+	'a pipeline over a coordinator table runs once its sequence moves');
+
 done_testing();
