@@ -18,7 +18,10 @@
  * recording how far it got in incremental.continuous_view_backfills, in the
  * same transaction as its merge: a crash or a cancel loses nothing and
  * merges nothing twice, and backfill_continuous_view goes on from there.
- * Both merges add to the same states, in any order.
+ * Both merges add to the same states, in any order.  On Citus, where each
+ * node group draws ids from a range of its own and the pipeline keeps a
+ * progress per group, each group's range processed so far is a backfill
+ * of its own, run one after the other.
  *
  * Only the rows still in the source can be backfilled: valid_from is the
  * first id the source still had.  A source with retention drops the rows
@@ -85,7 +88,9 @@ static void AddStateColumns(AlteredView *view, ContinuousViewDefinition *definit
 							List *added);
 static void ReplaceView(AlteredView *view, ContinuousViewDefinition *definition,
 						List *columnNames, const char *queryText);
-static int64 FirstSourceId(ContinuousViewDefinition *definition, int64 through);
+static int64 FirstSourceId(ContinuousViewDefinition *definition, int64 from, int64 through);
+static void AddBackfillRange(Oid viewId, ContinuousViewBackfill *backfill,
+							 ContinuousViewDefinition *definition, int64 from, int64 through);
 static void RunBackfill(Oid viewId, bool allowCommit);
 
 
@@ -178,6 +183,7 @@ AddColumns(Oid viewId, const char *columns)
 	int64		lastProcessed;
 	ErrorContextCallback errorContext;
 	Pipeline   *pipeline;
+	ListCell   *cell;
 
 	ReadAlteredView(viewId, &view);
 
@@ -232,16 +238,6 @@ AddColumns(Oid viewId, const char *columns)
 	/* the view's columns: those it has, then the new ones */
 	backfill.columns = NewColumnNames(&view, after->query, &allNames);
 
-	/* a backfill follows one range; on Citus, each node group has its own */
-	if (added != NIL && CountOtherNodeGroupsProcessed(view.record.pipelineName) > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot add aggregates to continuous view \"%s\"",
-						get_rel_name(viewId)),
-				 errdetail("Its source has rows written through Citus nodes other than the "
-						   "coordinator, which a backfill does not reach yet."),
-				 errhint("Create a new continuous view with the added aggregates.")));
-
 	ReadSequencePipelineProgress(view.record.pipelineName, &initialValue, &lastProcessed);
 	if (added != NIL)
 		AddStateColumns(&view, after, added);
@@ -252,7 +248,7 @@ AddColumns(Oid viewId, const char *columns)
 							  after->hasExactDistinct ? "exact" :
 							  after->hllSchema != NULL ? "hll" : NULL);
 
-	if (added == NIL || lastProcessed <= initialValue)
+	if (added == NIL)
 		return;
 
 	/* the batch command of the new aggregates alone */
@@ -260,11 +256,32 @@ AddColumns(Oid viewId, const char *columns)
 	backfillDefinition.aggregates = added;
 	backfillDefinition.hasExactDistinct = false;
 	backfill.command = BatchCommand(&backfillDefinition, view.storage, NULL);
-	backfill.backfillThrough = lastProcessed;
-	backfill.backfilledThrough = initialValue;
-	backfill.validFrom = FirstSourceId(after, lastProcessed);
 	backfill.oneTransaction = TableHasRetention(after->sourceRelationId);
-	InsertContinuousViewBackfill(viewId, &backfill);
+
+	/*
+	 * One backfill per range processed: the coordinator's, and on Citus each
+	 * other node group's, whose values follow its own range
+	 */
+	if (lastProcessed > initialValue)
+		AddBackfillRange(viewId, &backfill, after, initialValue, lastProcessed);
+	foreach(cell, OtherNodeGroupsProcessed(view.record.pipelineName))
+	{
+		NodeGroupProgress *group = lfirst(cell);
+
+		AddBackfillRange(viewId, &backfill, after, group->minValue - 1, group->lastProcessed);
+	}
+}
+
+
+/* Records the backfill of the values after 'from' up to 'through' */
+static void
+AddBackfillRange(Oid viewId, ContinuousViewBackfill *backfill,
+				 ContinuousViewDefinition *definition, int64 from, int64 through)
+{
+	backfill->backfilledThrough = from;
+	backfill->backfillThrough = through;
+	backfill->validFrom = FirstSourceId(definition, from + 1, through);
+	InsertContinuousViewBackfill(viewId, backfill);
 }
 
 
@@ -582,26 +599,26 @@ ReplaceView(AlteredView *view, ContinuousViewDefinition *definition, List *colum
 
 
 /*
- * The first id the source still has at or below 'through': the rows below
- * it are gone, and the new columns hold nothing of them.  NULL (0) when
- * none is left.
+ * The first id the source still has from 'from' to 'through': the rows
+ * below it are gone, and the new columns hold nothing of them; through + 1
+ * when none is left.
  */
 static int64
-FirstSourceId(ContinuousViewDefinition *definition, int64 through)
+FirstSourceId(ContinuousViewDefinition *definition, int64 from, int64 through)
 {
 	const char *idColumn = quote_identifier(get_attname(definition->sourceRelationId,
 															definition->idColumn, false));
-	Oid			argumentType = INT8OID;
-	Datum		argument = Int64GetDatum(through);
+	Oid			argumentTypes[2] = {INT8OID, INT8OID};
+	Datum		arguments[2] = {Int64GetDatum(from), Int64GetDatum(through)};
 	bool		isNull;
 	Datum		first;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT min(%s)::bigint FROM %s WHERE %s <= $1",
+	if (SPI_execute_with_args(psprintf("SELECT min(%s)::bigint FROM %s WHERE %s BETWEEN $1 AND $2",
 									   idColumn, QualifiedRelationName(definition->sourceRelationId),
 									   idColumn),
-							  1, &argumentType, &argument, NULL, true, 1) != SPI_OK_SELECT)
+							  2, argumentTypes, arguments, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the first id of the source");
 	first = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isNull);
 	SPI_finish();

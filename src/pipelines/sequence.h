@@ -42,10 +42,10 @@ extern void ReadSequencePipelineProgress(const char *pipelineName, int64 *initia
 										 int64 *lastProcessed);
 
 /*
- * How many Citus node groups other than the coordinator's the pipeline has
- * processed values of (sequence_node_groups.c)
+ * The Citus node groups other than the coordinator's whose values the
+ * pipeline has processed (NodeGroupProgress, sequence_node_groups.c)
  */
-extern int	CountOtherNodeGroupsProcessed(const char *pipelineName);
+extern List *OtherNodeGroupsProcessed(const char *pipelineName);
 
 /*
  * Runs a command over the values from .. to as the pipeline's batches run

@@ -313,21 +313,21 @@ ReportGroupBehind(const Pipeline *pipeline, Oid sequenceId, NodeSequence *node,
 
 
 /*
- * CountOtherNodeGroupsProcessed: the node groups, other than the
- * coordinator's, whose progress has passed their first value.
+ * OtherNodeGroupsProcessed: the node groups, other than the coordinator's,
+ * whose progress has passed their first value.
  */
-int
-CountOtherNodeGroupsProcessed(const char *pipelineName)
+List *
+OtherNodeGroupsProcessed(const char *pipelineName)
 {
+	List	   *processed = NIL;
 	ListCell   *cell;
-	int			count = 0;
 
 	foreach(cell, ReadNodeGroupProgress(pipelineName))
 	{
 		NodeGroupProgress *group = lfirst(cell);
 
 		if (group->lastProcessed >= group->minValue)
-			count++;
+			processed = lappend(processed, group);
 	}
-	return count;
+	return processed;
 }

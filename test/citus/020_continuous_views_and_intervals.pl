@@ -140,15 +140,33 @@ is( $coordinator->safe_psql(
 	't',
 	'and the roll-up of the distributed view');
 
+# aggregates added to a distributed view are backfilled over every node
+# group's range processed so far
+$coordinator->safe_psql(
+	'postgres', q{
+SELECT incremental.create_continuous_view('widening',
+  'SELECT tenant_id, count(*) AS n FROM events GROUP BY tenant_id');
+CALL incremental.execute_pipeline('public.widening');
+});
 ($rc, $out, $err) = $coordinator->psql('postgres',
-	"CALL incremental.add_continuous_view_column('per_tenant', 'min(v) AS low')");
-like(
-	$err,
-	qr/ERROR:  cannot add aggregates to continuous view "per_tenant"/,
-	'adding aggregates is refused once rows came through the workers (no backfill per node group yet)'
-);
-is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM (SELECT * FROM per_tenant LIMIT 1) p}),
-	'1', 'and the view is left as it was');
+	"CALL incremental.add_continuous_view_column('widening', 'min(v) AS low, sum(v) AS s')");
+is($rc, 0, 'aggregates are added to a view whose rows came through every node') or diag $err;
+like($err, qr/backfilling sequence values from 562949953421313 to/,
+	'backfilled over the range of worker 2\'s group too');
+$worker1->safe_psql('postgres',
+	'INSERT INTO events (tenant_id, v) SELECT g % 7, -g FROM generate_series(1, 30) g');
+$coordinator->safe_psql('postgres', "CALL incremental.execute_pipeline('public.widening')");
+is( $coordinator->safe_psql(
+		'postgres', q{
+SELECT count(*) FROM (SELECT tenant_id, count(*) n, min(v) low, sum(v) s FROM events GROUP BY 1) e
+FULL JOIN widening w USING (tenant_id) WHERE (e.n, e.low, e.s) IS DISTINCT FROM (w.n, w.low, w.s)}),
+	'0',
+	'the added aggregates equal their query, before and after the change');
+is( $coordinator->safe_psql(
+		'postgres', q{SELECT count(*), count(*) FILTER (WHERE finished_at IS NULL)
+FROM incremental.continuous_view_backfills WHERE view_name = 'widening'::regclass}),
+	'3|0',
+	'one finished backfill per node group');
 
 # a view with a ttl keeps its storage distributed too; its maintenance
 # deletes the expired groups on every shard
