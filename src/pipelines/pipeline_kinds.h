@@ -60,6 +60,8 @@ extern bool TimeIntervalPipelineMayHaveWork(const char *pipelineName, TimestampT
  */
 typedef struct BatchPreview
 {
+	int			batch;			/* its batch, when several ranges make one (Citus'
+								 * node groups); 0: its place in the list */
 	char	   *first;
 	char	   *last;
 	int64		items;

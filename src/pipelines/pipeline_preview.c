@@ -83,7 +83,8 @@ incremental_preview_pipeline(PG_FUNCTION_ARGS)
 			arguments[foreach_current_index(argumentCell)] =
 				CStringGetTextDatum(lfirst(argumentCell));
 
-		values[0] = Int32GetDatum(foreach_current_index(cell) + 1);
+		values[0] = Int32GetDatum(batch->batch > 0 ? batch->batch :
+								  foreach_current_index(cell) + 1);
 		values[1] = CStringGetTextDatum(batch->first);
 		values[2] = CStringGetTextDatum(batch->last);
 		values[3] = Int64GetDatum(batch->items);

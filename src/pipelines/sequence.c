@@ -207,6 +207,8 @@ PreviewSequenceBatches(const Pipeline *pipeline, int maxBatches)
 		lastValue = state->initialValue;
 	if (lastValue < state->lastProcessed)
 		ReportSequenceBehindProgress(pipeline, state, lastValue);
+	if (IsDistributedSource(pipeline->sourceRelationId))
+		return PreviewNodeGroupsBatches(pipeline, state, lastValue, maxBatches);
 
 	for (position = state->lastProcessed;
 		 position < lastValue && list_length(batches) < maxBatches;)
@@ -238,6 +240,10 @@ SkipSequenceRange(const Pipeline *pipeline, const char *first, const char *last)
 
 	if (!ReadSequenceLastValue(state->sequenceId, &lastValue))
 		lastValue = state->initialValue;
+
+	/* on Citus, a range of another node group's */
+	if (from != state->lastProcessed + 1 && IsDistributedSource(pipeline->sourceRelationId))
+		return SkipNodeGroupRange(pipeline, state, from, to);
 
 	if (from != state->lastProcessed + 1)
 		ereport(ERROR,

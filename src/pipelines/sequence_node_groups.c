@@ -60,8 +60,18 @@ typedef struct GroupRange
 	bool		more;			/* capped by max_batch_size */
 } GroupRange;
 
-static GroupRange *NodeRange(const Pipeline *pipeline, const SequencePipelineState *state,
-							 NodeSequence *node, List *progressList);
+/* A group with values after its progress, up to 'end' */
+typedef struct GroupWork
+{
+	NodeGroupProgress progress;
+	int64		end;
+	NodeSequence *node;			/* NULL: the coordinator, or a departed group */
+} GroupWork;
+
+static List *GroupsWithWork(const Pipeline *pipeline, const SequencePipelineState *state,
+							int64 localLastValue, List *nodes, bool recordNewGroups);
+static GroupWork *NodeWork(const Pipeline *pipeline, const SequencePipelineState *state,
+						   NodeSequence *node, List *progressList, bool recordNewGroups);
 static NodeGroupProgress *FindGroup(List *progressList, int32 groupId);
 static void ReportGroupBehind(const Pipeline *pipeline, Oid sequenceId, NodeSequence *node,
 							  int64 lastProcessed);
@@ -78,7 +88,6 @@ ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *st
 	/* every node reads its sequence, then waits for its writers */
 	List	   *nodes = ReadOtherNodeSequences(state->sequenceId, pipeline->sourceRelationId,
 											   runState->writerWaitMs);
-	List	   *progressList = ReadNodeGroupProgress(pipeline->name);
 	List	   *ranges = NIL;
 	bool		otherNodesBusy = false;
 	bool		localRange = false;
@@ -86,44 +95,17 @@ ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *st
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	ListCell   *cell;
 
-	/* the coordinator's group */
-	if (localLastValue > state->lastProcessed)
+	foreach(cell, GroupsWithWork(pipeline, state, localLastValue, nodes, true))
 	{
-		NodeGroupProgress coordinator = {0, state->lastProcessed, state->initialValue + 1,
-		PG_INT64_MAX};
+		GroupWork  *work = lfirst(cell);
 
-		ranges = lappend(ranges, MakeRange(&coordinator, localLastValue, state->maxBatchSize));
-		localRange = true;
-	}
-
-	foreach(cell, nodes)
-	{
-		NodeSequence *node = lfirst(cell);
-		GroupRange *range = NodeRange(pipeline, state, node, progressList);
-
-		if (range != NULL)
-		{
-			ranges = lappend(ranges, range);
-			otherNodesBusy |= !node->writersDone;
-		}
-	}
-
-	/* groups that left the cluster: the rest of their range, once */
-	foreach(cell, progressList)
-	{
-		NodeGroupProgress *group = lfirst(cell);
-		bool		present = false;
-		ListCell   *nodeCell;
-
-		foreach(nodeCell, nodes)
-			present |= ((NodeSequence *) lfirst(nodeCell))->groupId == group->groupId;
-		if (!present)
-		{
-			int64		end = RetiredRangeEnd(group, nodes, progressList);
-
-			if (group->lastProcessed < end)
-				ranges = lappend(ranges, MakeRange(group, end, 0));
-		}
+		/* a departed group's rest is one range, whatever its length */
+		ranges = lappend(ranges, MakeRange(&work->progress, work->end,
+										   work->progress.groupId != 0 && work->node == NULL ?
+										   0 : state->maxBatchSize));
+		localRange |= work->progress.groupId == 0;
+		if (work->node != NULL)
+			otherNodesBusy |= !work->node->writersDone;
 	}
 
 	if (ranges == NIL)
@@ -173,15 +155,78 @@ ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *st
 
 
 /*
- * NodeRange: the range of one node's group in this batch, NULL when it has
- * none.  A group seen for the first time gets its progress row now, at the
- * value before its first, so that its range end is known if it leaves.
+ * GroupsWithWork: the coordinator's group, the other nodes' and those that
+ * left the cluster, each with the values after its progress, in that
+ * order; only those with new values.  recordNewGroups: a group seen for the
+ * first time gets its progress row now (see NodeWork).
  */
-static GroupRange *
-NodeRange(const Pipeline *pipeline, const SequencePipelineState *state, NodeSequence *node,
-		  List *progressList)
+static List *
+GroupsWithWork(const Pipeline *pipeline, const SequencePipelineState *state,
+			   int64 localLastValue, List *nodes, bool recordNewGroups)
+{
+	List	   *progressList = ReadNodeGroupProgress(pipeline->name);
+	List	   *groups = NIL;
+	ListCell   *cell;
+
+	if (localLastValue > state->lastProcessed)
+	{
+		GroupWork  *coordinator = palloc0(sizeof(GroupWork));
+
+		coordinator->progress.lastProcessed = state->lastProcessed;
+		coordinator->progress.minValue = state->initialValue + 1;
+		coordinator->progress.maxValue = PG_INT64_MAX;
+		coordinator->end = localLastValue;
+		groups = lappend(groups, coordinator);
+	}
+
+	foreach(cell, nodes)
+	{
+		GroupWork  *work = NodeWork(pipeline, state, lfirst(cell), progressList,
+									recordNewGroups);
+
+		if (work != NULL)
+			groups = lappend(groups, work);
+	}
+
+	/* groups that left the cluster: the rest of their range, once */
+	foreach(cell, progressList)
+	{
+		NodeGroupProgress *group = lfirst(cell);
+		bool		present = false;
+		ListCell   *nodeCell;
+
+		foreach(nodeCell, nodes)
+			present |= ((NodeSequence *) lfirst(nodeCell))->groupId == group->groupId;
+		if (!present)
+		{
+			int64		end = RetiredRangeEnd(group, nodes, progressList);
+
+			if (group->lastProcessed < end)
+			{
+				GroupWork  *work = palloc0(sizeof(GroupWork));
+
+				work->progress = *group;
+				work->end = end;
+				groups = lappend(groups, work);
+			}
+		}
+	}
+	return groups;
+}
+
+
+/*
+ * NodeWork: one node's group, NULL when it has no new values.  A group
+ * seen for the first time starts at the value before its first; when
+ * recording, it gets its progress row now, so that its range end is known
+ * if it leaves.
+ */
+static GroupWork *
+NodeWork(const Pipeline *pipeline, const SequencePipelineState *state, NodeSequence *node,
+		 List *progressList, bool recordNewGroups)
 {
 	NodeGroupProgress *group = FindGroup(progressList, node->groupId);
+	GroupWork  *work;
 	int64		lastProcessed;
 
 	if (!node->reachable)
@@ -202,7 +247,8 @@ NodeRange(const Pipeline *pipeline, const SequencePipelineState *state, NodeSequ
 		group->lastProcessed = node->minValue - 1;
 		group->minValue = node->minValue;
 		group->maxValue = node->maxValue;
-		WriteNodeGroupProgress(pipeline->name, group);
+		if (recordNewGroups)
+			WriteNodeGroupProgress(pipeline->name, group);
 	}
 	lastProcessed = group->lastProcessed;
 
@@ -211,7 +257,120 @@ NodeRange(const Pipeline *pipeline, const SequencePipelineState *state, NodeSequ
 	if (!node->hasValue || node->lastValue == lastProcessed)
 		return NULL;
 
-	return MakeRange(group, node->lastValue, state->maxBatchSize);
+	work = palloc0(sizeof(GroupWork));
+	work->progress = *group;
+	work->end = node->lastValue;
+	work->node = node;
+	return work;
+}
+
+
+/*
+ * PreviewNodeGroupsBatches: what the next run would process, batch by
+ * batch, each batch holding a range of every group with new values, as
+ * ExecuteNodeGroupsBatch takes them.  Reads the other nodes' sequences,
+ * waits for no writer and records nothing.
+ */
+List *
+PreviewNodeGroupsBatches(const Pipeline *pipeline, const SequencePipelineState *state,
+						 int64 localLastValue, int maxBatches)
+{
+	List	   *nodes = ReadOtherNodeSequences(state->sequenceId, InvalidOid, 0);
+	List	   *groups = GroupsWithWork(pipeline, state, localLastValue, nodes, false);
+	List	   *batches = NIL;
+
+	for (int batch = 1; batch <= maxBatches && groups != NIL; batch++)
+	{
+		List	   *unfinished = NIL;
+		ListCell   *cell;
+
+		foreach(cell, groups)
+		{
+			GroupWork  *work = lfirst(cell);
+			GroupRange *range = MakeRange(&work->progress, work->end,
+										  work->progress.groupId != 0 && work->node == NULL ?
+										  0 : state->maxBatchSize);
+			BatchPreview *preview = palloc0(sizeof(BatchPreview));
+
+			preview->batch = batch;
+			preview->first = psprintf(INT64_FORMAT, range->first);
+			preview->last = psprintf(INT64_FORMAT, range->last);
+			preview->items = range->last - range->first + 1;
+			preview->arguments = list_make2(preview->first, preview->last);
+			batches = lappend(batches, preview);
+
+			work->progress.lastProcessed = range->last;
+			if (range->more)
+				unfinished = lappend(unfinished, work);
+		}
+		groups = unfinished;
+	}
+	return batches;
+}
+
+
+/*
+ * SkipNodeGroupRange: skip_range for another node group than the
+ * coordinator's.  The range starts where the group's next batch would, and
+ * ends at or below what its node's sequence has drawn, so that no row not
+ * written yet is skipped.
+ */
+int64
+SkipNodeGroupRange(const Pipeline *pipeline, const SequencePipelineState *state,
+				   int64 from, int64 to)
+{
+	List	   *nodes = ReadOtherNodeSequences(state->sequenceId, InvalidOid, 0);
+	List	   *progressList = ReadNodeGroupProgress(pipeline->name);
+	ListCell   *cell;
+
+	foreach(cell, nodes)
+	{
+		NodeSequence *node = lfirst(cell);
+		NodeGroupProgress *group = FindGroup(progressList, node->groupId);
+		NodeGroupProgress skipped;
+
+		if (group != NULL)
+			skipped = *group;
+		else
+		{
+			skipped.groupId = node->groupId;
+			skipped.lastProcessed = node->minValue - 1;
+			skipped.minValue = node->minValue;
+			skipped.maxValue = node->maxValue;
+		}
+		if (!node->reachable || from != skipped.lastProcessed + 1)
+			continue;
+
+		if (to < from)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the range to skip ends before it starts")));
+		if (!node->hasValue || to > node->lastValue)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the sequence of pipeline \"%s\" on node %s:%d has not reached "
+							INT64_FORMAT " yet", pipeline->name, node->nodeName, node->nodePort,
+							to),
+					 node->hasValue ?
+					 errdetail("Its last value there is " INT64_FORMAT "; a skip cannot reach "
+							   "ahead of it, or rows not written yet would be lost.",
+							   node->lastValue) :
+					 errdetail("It has drawn no value there yet.")));
+
+		skipped.lastProcessed = to;
+		WriteNodeGroupProgress(pipeline->name, &skipped);
+		return to - from + 1;
+	}
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("no node group of pipeline \"%s\" would process " INT64_FORMAT " next",
+					pipeline->name, from),
+			 errdetail("A skip moves the progress of one node group forward: it starts where "
+					   "that group's next batch would; the coordinator's would process "
+					   INT64_FORMAT " next.", state->lastProcessed + 1),
+			 errhint("incremental.preview_pipeline shows the next batches of every group.")));
+	return 0;					/* keep the compiler quiet */
 }
 
 

@@ -21,4 +21,19 @@ extern PipelineBatchOutcome ExecuteNodeGroupsBatch(const Pipeline *pipeline,
 												   KindRunState *runState,
 												   BatchResult *result);
 
+/*
+ * The batches the next run would process, several ranges to a batch (one
+ * per group with new values), without waiting for writers
+ */
+extern List *PreviewNodeGroupsBatches(const Pipeline *pipeline,
+									  const SequencePipelineState *state,
+									  int64 localLastValue, int maxBatches);
+
+/*
+ * Moves the progress of the node group whose next value is 'from' to 'to'
+ * (skip_range); returns the number of values skipped
+ */
+extern int64 SkipNodeGroupRange(const Pipeline *pipeline, const SequencePipelineState *state,
+								int64 from, int64 to);
+
 #endif							/* INCREMENTAL_SEQUENCE_NODE_GROUPS_H */

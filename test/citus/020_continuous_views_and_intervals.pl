@@ -259,4 +259,40 @@ $coordinator->safe_psql('postgres', 'INSERT INTO local_events (v) SELECT g FROM 
 ok($coordinator->poll_query_until('postgres', 'SELECT n = 9 FROM local_total'),
 	'a pipeline over a coordinator table runs once its sequence moves');
 
+# preview and skip_range see every node group
+$coordinator->safe_psql(
+	'postgres', q{
+CREATE TABLE hops (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY);
+SELECT create_distributed_table('hops', 'tenant_id');
+CREATE TABLE hop_total (n bigint);
+INSERT INTO hop_total VALUES (0);
+SET client_min_messages = error;
+SELECT incremental.create_sequence_pipeline('hops', 'hops',
+  $$UPDATE hop_total SET n = n + (SELECT count(*) FROM hops WHERE id BETWEEN $1 AND $2)$$,
+  schedule => NULL, max_batch_size => 4);
+INSERT INTO hops (tenant_id) SELECT g FROM generate_series(1, 6) g;
+});
+$worker1->safe_psql('postgres', 'INSERT INTO hops (tenant_id) SELECT g FROM generate_series(1, 9) g');
+$worker2->safe_psql('postgres', 'INSERT INTO hops (tenant_id) SELECT g FROM generate_series(1, 3) g');
+is( $coordinator->safe_psql(
+		'postgres', q{SELECT string_agg(batch || ':' || first_item || '-' || last_item, ' ' ORDER BY batch, first_item::bigint)
+FROM incremental.preview_pipeline('hops')}),
+	'1:1-4 1:281474976710657-281474976710660 1:562949953421313-562949953421315 '
+	  . '2:5-6 2:281474976710661-281474976710664 3:281474976710665-281474976710665',
+	'preview_pipeline shows every group\'s ranges, batch by batch');
+($rc, $out, $err) = $coordinator->psql('postgres',
+	"SELECT incremental.skip_range('hops', '281474976710657', '281474976710658')");
+is($rc, 0, 'skip_range skips a range of a worker\'s group') or diag $err;
+($rc, $out, $err) = $coordinator->psql('postgres',
+	"SELECT incremental.skip_range('hops', '281474976710659', '281474976710699')");
+like($err, qr/ERROR:  the sequence of pipeline "hops" on node 127.0.0.1:\d+ has not reached 281474976710699 yet/,
+	'but not beyond what the node has drawn');
+($rc, $out, $err) = $coordinator->psql('postgres',
+	"SELECT incremental.skip_range('hops', '281474976710661', '281474976710662')");
+like($err, qr/ERROR:  no node group of pipeline "hops" would process 281474976710661 next/,
+	'nor from where no group would go on');
+$coordinator->safe_psql('postgres', "CALL incremental.execute_pipeline('hops')");
+is($coordinator->safe_psql('postgres', 'SELECT n FROM hop_total'),
+	'16', 'the run processed all but the two values skipped');
+
 done_testing();
