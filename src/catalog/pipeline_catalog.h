@@ -73,6 +73,8 @@ typedef struct NodeGroupProgress
 	int64		lastProcessed;
 	int64		minValue;		/* the first value the group's sequence can draw */
 	int64		maxValue;		/* ...and the last */
+	bool		hasLastSeen;	/* false: keep the stored lastSeen */
+	int64		lastSeen;		/* the group's last value at the last run */
 } NodeGroupProgress;
 
 /* A row of incremental.time_interval_pipelines */

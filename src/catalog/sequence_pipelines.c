@@ -136,13 +136,15 @@ static CatalogStatement ReadNodeGroupsStatement = {
 };
 
 static CatalogStatement WriteNodeGroupStatement = {
-	.sql = "INSERT INTO incremental.sequence_pipeline_node_groups "
+	.sql = "INSERT INTO incremental.sequence_pipeline_node_groups AS g "
 	"(pipeline_name, group_id, last_processed_sequence_number, min_sequence_number, "
-	"max_sequence_number) VALUES ($1, $2, $3, $4, $5) "
+	"max_sequence_number, last_seen_sequence_number) VALUES ($1, $2, $3, $4, $5, $6) "
 	"ON CONFLICT (pipeline_name, group_id) DO UPDATE SET "
-	"last_processed_sequence_number = EXCLUDED.last_processed_sequence_number",
-	.nargs = 5,
-	.argtypes = {TEXTOID, INT4OID, INT8OID, INT8OID, INT8OID},
+	"last_processed_sequence_number = EXCLUDED.last_processed_sequence_number, "
+	"last_seen_sequence_number = "
+	"COALESCE(EXCLUDED.last_seen_sequence_number, g.last_seen_sequence_number)",
+	.nargs = 6,
+	.argtypes = {TEXTOID, INT4OID, INT8OID, INT8OID, INT8OID, INT8OID},
 };
 
 static CatalogStatement ForgetNodeGroupStatement = {
@@ -195,13 +197,14 @@ ReadNodeGroupProgress(const char *pipelineName)
 void
 WriteNodeGroupProgress(const char *pipelineName, const NodeGroupProgress *group)
 {
-	Datum		values[5] = {
+	Datum		values[6] = {
 		CStringGetTextDatum(pipelineName), Int32GetDatum(group->groupId),
 		Int64GetDatum(group->lastProcessed), Int64GetDatum(group->minValue),
-		Int64GetDatum(group->maxValue)
+		Int64GetDatum(group->maxValue), Int64GetDatum(group->lastSeen)
 	};
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', group->hasLastSeen ? ' ' : 'n'};
 
-	ModifyCatalog(&WriteNodeGroupStatement, values, NULL);
+	ModifyCatalog(&WriteNodeGroupStatement, values, nulls);
 }
 
 

@@ -48,6 +48,7 @@
 #include "continuous_views/cv_placement.h"
 #include "continuous_views/cv_rollup.h"
 #include "continuous_views/cv_sql.h"
+#include "distributed/citus_nodes.h"
 #include "pipelines/pipeline_access.h"
 #include "pipelines/sequence.h"
 
@@ -334,14 +335,17 @@ ContinuousViewQuery(ContinuousViewDefinition *definition, const char *storage,
 		 * That progress is the coordinator's, whose values come first.  On
 		 * Citus, the other node groups draw from ranges above, each with a
 		 * progress of its own: their rows wait for the batches, which the
-		 * view must not count a second time.  Without other groups (no
-		 * Citus), NULL: no end but the type's.
+		 * view must not count a second time.  Without other groups, NULL:
+		 * no end but the type's.  Without Citus in the database, no end at
+		 * all, which spares every read a subquery (a real-time view created
+		 * before Citus is created again: docs/citus.md).
 		 */
-		watermarkEnd = psprintf("(SELECT pg_catalog.min(g.min_sequence_number) "
-								"OPERATOR(pg_catalog.-) 1 "
-								"FROM incremental.sequence_pipeline_node_groups g "
-								"WHERE g.pipeline_name OPERATOR(pg_catalog.=) %s)",
-								quote_literal_cstr(pipelineName));
+		if (CitusIsPresent())
+			watermarkEnd = psprintf("(SELECT pg_catalog.min(g.min_sequence_number) "
+									"OPERATOR(pg_catalog.-) 1 "
+									"FROM incremental.sequence_pipeline_node_groups g "
+									"WHERE g.pipeline_name OPERATOR(pg_catalog.=) %s)",
+									quote_literal_cstr(pipelineName));
 	}
 	return ViewQuery(definition, storage, watermark, watermarkEnd, columnNames,
 					 maintenance->ttlKey ? maintenance->ttlKey->columnName : NULL,

@@ -100,9 +100,14 @@ ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *st
 		GroupWork  *work = lfirst(cell);
 
 		/* a departed group's rest is one range, whatever its length */
-		ranges = lappend(ranges, MakeRange(&work->progress, work->end,
-										   work->progress.groupId != 0 && work->node == NULL ?
-										   0 : state->maxBatchSize));
+		GroupRange *range = MakeRange(&work->progress, work->end,
+									  work->progress.groupId != 0 && work->node == NULL ?
+									  0 : state->maxBatchSize);
+
+		/* what the node had drawn, for pipeline_stats' pending values */
+		range->progress.hasLastSeen = work->node != NULL;
+		range->progress.lastSeen = work->end;
+		ranges = lappend(ranges, range);
 		localRange |= work->progress.groupId == 0;
 		if (work->node != NULL)
 			otherNodesBusy |= !work->node->writersDone;
@@ -327,7 +332,7 @@ SkipNodeGroupRange(const Pipeline *pipeline, const SequencePipelineState *state,
 	{
 		NodeSequence *node = lfirst(cell);
 		NodeGroupProgress *group = FindGroup(progressList, node->groupId);
-		NodeGroupProgress skipped;
+		NodeGroupProgress skipped = {0};
 
 		if (group != NULL)
 			skipped = *group;

@@ -294,5 +294,14 @@ like($err, qr/ERROR:  no node group of pipeline "hops" would process 28147497671
 $coordinator->safe_psql('postgres', "CALL incremental.execute_pipeline('hops')");
 is($coordinator->safe_psql('postgres', 'SELECT n FROM hop_total'),
 	'16', 'the run processed all but the two values skipped');
+is( $coordinator->safe_psql(
+		'postgres', q{SELECT string_agg(last_seen_sequence_number::text, ' ' ORDER BY group_id)
+FROM incremental.sequence_pipeline_node_groups WHERE pipeline_name = 'hops'}),
+	'281474976710665 562949953421315',
+	'the run recorded the last value it saw in each worker\'s group');
+$coordinator->safe_psql('postgres',
+	"UPDATE incremental.sequence_pipeline_node_groups SET last_processed_sequence_number = last_processed_sequence_number - 3 WHERE pipeline_name = 'hops' AND group_id = 2");
+is($coordinator->safe_psql('postgres', "SELECT pending FROM incremental.pipeline_stats WHERE pipeline_name = 'hops'"),
+	'3', 'pipeline_stats counts the values a group had beyond its progress as pending');
 
 done_testing();
