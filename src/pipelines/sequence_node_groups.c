@@ -24,6 +24,11 @@
  *		value as $1 and $2, so a user's "BETWEEN $1 AND $2" works as it is,
  *		and records every group's progress.
  *
+ * A run through a backlog of the coordinator's group asks the other nodes
+ * at most once a second (OTHER_NODES_INTERVAL_MS); the batches between take
+ * a whole batch of the coordinator's values alone, which needs no other
+ * node: their groups' progress stays where it is.
+ *
  * A group whose node does not answer keeps its progress and is left out:
  * writes through a node draw only from that node's range, so the others
  * stay exact meanwhile.  A group that left the cluster (citus_remove_node)
@@ -60,6 +65,20 @@ typedef struct GroupRange
 	bool		more;			/* capped by max_batch_size */
 } GroupRange;
 
+/*
+ * While the coordinator's group alone has a backlog of whole batches, the
+ * other nodes are asked at most this often within a run: each ask costs a
+ * round trip through new connections (tens of milliseconds), and their
+ * groups need no more than to be taken along now and then.
+ */
+#define OTHER_NODES_INTERVAL_MS 1000
+
+/* What a run keeps from batch to batch (KindRunState.state) */
+typedef struct NodeGroupsRunState
+{
+	TimestampTz otherNodesAskedAt;	/* 0: not yet in this run */
+} NodeGroupsRunState;
+
 /* A group with values after its progress, up to 'end' */
 typedef struct GroupWork
 {
@@ -70,6 +89,9 @@ typedef struct GroupWork
 
 static List *GroupsWithWork(const Pipeline *pipeline, const SequencePipelineState *state,
 							int64 localLastValue, List *nodes, bool recordNewGroups);
+static bool AskOtherNodes(const SequencePipelineState *state, int64 localLastValue,
+						  KindRunState *runState);
+static GroupWork *CoordinatorWork(const SequencePipelineState *state, int64 localLastValue);
 static GroupWork *NodeWork(const Pipeline *pipeline, const SequencePipelineState *state,
 						   NodeSequence *node, List *progressList, bool recordNewGroups);
 static NodeGroupProgress *FindGroup(List *progressList, int32 groupId);
@@ -85,17 +107,31 @@ PipelineBatchOutcome
 ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *state,
 					   int64 localLastValue, KindRunState *runState, BatchResult *result)
 {
-	/* every node reads its sequence, then waits for its writers */
-	List	   *nodes = ReadOtherNodeSequences(state->sequenceId, pipeline->sourceRelationId,
-											   runState->writerWaitMs);
+	List	   *nodes = NIL;
+	List	   *groups;
 	List	   *ranges = NIL;
 	bool		otherNodesBusy = false;
 	bool		localRange = false;
 	bool		more = false;
+	bool		askedOthers;
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	ListCell   *cell;
 
-	foreach(cell, GroupsWithWork(pipeline, state, localLastValue, nodes, true))
+	askedOthers = AskOtherNodes(state, localLastValue, runState);
+	if (askedOthers)
+	{
+		/* every node reads its sequence, then waits for its writers */
+		nodes = ReadOtherNodeSequences(state->sequenceId, pipeline->sourceRelationId,
+									   runState->writerWaitMs);
+		groups = GroupsWithWork(pipeline, state, localLastValue, nodes, true);
+	}
+	else
+	{
+		/* the coordinator's next whole batch alone */
+		groups = list_make1(CoordinatorWork(state, localLastValue));
+	}
+
+	foreach(cell, groups)
 	{
 		GroupWork  *work = lfirst(cell);
 
@@ -155,7 +191,39 @@ ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *st
 			WriteNodeGroupProgress(pipeline->name, &range->progress);
 	}
 
-	return more ? PIPELINE_BATCH_MORE : PIPELINE_BATCH_DONE;
+	/* without asking the other nodes, the run cannot tell it is done */
+	return more || !askedOthers ? PIPELINE_BATCH_MORE : PIPELINE_BATCH_DONE;
+}
+
+
+/*
+ * AskOtherNodes: whether this batch reads the other nodes' sequences.  It
+ * does unless the coordinator's group has a whole batch to go and the run
+ * asked them less than OTHER_NODES_INTERVAL_MS ago.
+ */
+static bool
+AskOtherNodes(const SequencePipelineState *state, int64 localLastValue,
+			  KindRunState *runState)
+{
+	NodeGroupsRunState *groupsState = runState->state;
+	TimestampTz now = GetCurrentTimestamp();
+	bool		ask;
+
+	if (groupsState == NULL)
+	{
+		groupsState = MemoryContextAllocZero(runState->runContext,
+											 sizeof(NodeGroupsRunState));
+		runState->state = groupsState;
+	}
+
+	ask = state->maxBatchSize <= 0 ||
+		localLastValue - state->lastProcessed < state->maxBatchSize ||
+		groupsState->otherNodesAskedAt == 0 ||
+		TimestampDifferenceExceeds(groupsState->otherNodesAskedAt, now,
+								   OTHER_NODES_INTERVAL_MS);
+	if (ask)
+		groupsState->otherNodesAskedAt = now;
+	return ask;
 }
 
 
@@ -174,15 +242,7 @@ GroupsWithWork(const Pipeline *pipeline, const SequencePipelineState *state,
 	ListCell   *cell;
 
 	if (localLastValue > state->lastProcessed)
-	{
-		GroupWork  *coordinator = palloc0(sizeof(GroupWork));
-
-		coordinator->progress.lastProcessed = state->lastProcessed;
-		coordinator->progress.minValue = state->initialValue + 1;
-		coordinator->progress.maxValue = PG_INT64_MAX;
-		coordinator->end = localLastValue;
-		groups = lappend(groups, coordinator);
-	}
+		groups = lappend(groups, CoordinatorWork(state, localLastValue));
 
 	foreach(cell, nodes)
 	{
@@ -217,6 +277,20 @@ GroupsWithWork(const Pipeline *pipeline, const SequencePipelineState *state,
 		}
 	}
 	return groups;
+}
+
+
+/* The coordinator's group, up to its sequence's last value */
+static GroupWork *
+CoordinatorWork(const SequencePipelineState *state, int64 localLastValue)
+{
+	GroupWork  *coordinator = palloc0(sizeof(GroupWork));
+
+	coordinator->progress.lastProcessed = state->lastProcessed;
+	coordinator->progress.minValue = state->initialValue + 1;
+	coordinator->progress.maxValue = PG_INT64_MAX;
+	coordinator->end = localLastValue;
+	return coordinator;
 }
 
 

@@ -304,4 +304,28 @@ $coordinator->safe_psql('postgres',
 is($coordinator->safe_psql('postgres', "SELECT pending FROM incremental.pipeline_stats WHERE pipeline_name = 'hops'"),
 	'3', 'pipeline_stats counts the values a group had beyond its progress as pending');
 
+# a backlog of the coordinator's group: the batches between the asks of
+# the other nodes (at most one a second) take the coordinator's alone, and
+# the workers' groups are taken along at the end
+$coordinator->safe_psql(
+	'postgres', q{
+CREATE TABLE backlog (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY);
+SELECT create_distributed_table('backlog', 'tenant_id');
+CREATE TABLE backlog_total (n bigint);
+INSERT INTO backlog_total VALUES (0);
+SET client_min_messages = error;
+SELECT incremental.create_sequence_pipeline('backlog', 'backlog',
+  $$UPDATE backlog_total SET n = n + (SELECT count(*) FROM backlog WHERE id BETWEEN $1 AND $2)$$,
+  schedule => NULL, max_batch_size => 10);
+INSERT INTO backlog (tenant_id) SELECT g FROM generate_series(1, 100) g;
+});
+$worker1->safe_psql('postgres', 'INSERT INTO backlog (tenant_id) SELECT g FROM generate_series(1, 25) g');
+($rc, $out, $err) = $coordinator->psql('postgres', "CALL incremental.execute_pipeline('backlog')");
+is($rc, 0, 'a backlog run with writes on two groups') or diag $err;
+my @groups = ($err =~ /of node group (\d)/g);
+is(join('', @groups), '0100000000011',
+	'takes the coordinator\'s whole batches alone between the asks of the other nodes');
+is($coordinator->safe_psql('postgres', 'SELECT n FROM backlog_total'),
+	'125', 'and processes every row once');
+
 done_testing();
