@@ -20,6 +20,25 @@ skip_without_citus();
 
 my ($coordinator, $worker1, $worker2) = new_citus_cluster('citus020');
 
+# A distributed table NAME (tenant_id, an identity id) and a sequence
+# pipeline NAME counting its rows into NAME_total
+sub counting_pipeline
+{
+	my ($name, $schedule, $max_batch_size) = @_;
+	$coordinator->safe_psql(
+		'postgres', qq{
+CREATE TABLE $name (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY);
+SELECT create_distributed_table('$name', 'tenant_id');
+CREATE TABLE ${name}_total (n bigint);
+INSERT INTO ${name}_total VALUES (0);
+SET client_min_messages = error;
+SELECT incremental.create_sequence_pipeline('$name', '$name',
+  \$\$UPDATE ${name}_total SET n = n + (SELECT count(*) FROM $name WHERE id BETWEEN \$1 AND \$2)\$\$,
+  schedule => $schedule, max_batch_size => $max_batch_size);
+});
+	return;
+}
+
 $coordinator->safe_psql(
 	'postgres', q{
 CREATE TABLE events (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY,
@@ -244,34 +263,18 @@ INSERT INTO local_total VALUES (0);
 SELECT incremental.create_sequence_pipeline('local_total', 'local_events',
   $$UPDATE local_total SET n = n + (SELECT count(*) FROM local_events WHERE id BETWEEN $1 AND $2)$$,
   schedule => '1 second');
-CREATE TABLE taps (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY);
-SELECT create_distributed_table('taps', 'tenant_id');
-CREATE TABLE tap_total (n bigint);
-INSERT INTO tap_total VALUES (0);
-SELECT incremental.create_sequence_pipeline('tap_total', 'taps',
-  $$UPDATE tap_total SET n = n + (SELECT count(*) FROM taps WHERE id BETWEEN $1 AND $2)$$,
-  schedule => '1 second');
 });
+counting_pipeline('taps', q{'1 second'}, 'NULL');
 $worker2->safe_psql('postgres', 'INSERT INTO taps (tenant_id) SELECT g FROM generate_series(1, 25) g');
-ok($coordinator->poll_query_until('postgres', 'SELECT n = 25 FROM tap_total'),
+ok($coordinator->poll_query_until('postgres', 'SELECT n = 25 FROM taps_total'),
 	'rows of an identity column written through a worker are processed on schedule');
 $coordinator->safe_psql('postgres', 'INSERT INTO local_events (v) SELECT g FROM generate_series(1, 9) g');
 ok($coordinator->poll_query_until('postgres', 'SELECT n = 9 FROM local_total'),
 	'a pipeline over a coordinator table runs once its sequence moves');
 
 # preview and skip_range see every node group
-$coordinator->safe_psql(
-	'postgres', q{
-CREATE TABLE hops (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY);
-SELECT create_distributed_table('hops', 'tenant_id');
-CREATE TABLE hop_total (n bigint);
-INSERT INTO hop_total VALUES (0);
-SET client_min_messages = error;
-SELECT incremental.create_sequence_pipeline('hops', 'hops',
-  $$UPDATE hop_total SET n = n + (SELECT count(*) FROM hops WHERE id BETWEEN $1 AND $2)$$,
-  schedule => NULL, max_batch_size => 4);
-INSERT INTO hops (tenant_id) SELECT g FROM generate_series(1, 6) g;
-});
+counting_pipeline('hops', 'NULL', 4);
+$coordinator->safe_psql('postgres', 'INSERT INTO hops (tenant_id) SELECT g FROM generate_series(1, 6) g');
 $worker1->safe_psql('postgres', 'INSERT INTO hops (tenant_id) SELECT g FROM generate_series(1, 9) g');
 $worker2->safe_psql('postgres', 'INSERT INTO hops (tenant_id) SELECT g FROM generate_series(1, 3) g');
 is( $coordinator->safe_psql(
@@ -292,7 +295,7 @@ like($err, qr/ERROR:  the sequence of pipeline "hops" on node 127.0.0.1:\d+ has 
 like($err, qr/ERROR:  no node group of pipeline "hops" would process 281474976710661 next/,
 	'nor from where no group would go on');
 $coordinator->safe_psql('postgres', "CALL incremental.execute_pipeline('hops')");
-is($coordinator->safe_psql('postgres', 'SELECT n FROM hop_total'),
+is($coordinator->safe_psql('postgres', 'SELECT n FROM hops_total'),
 	'16', 'the run processed all but the two values skipped');
 is( $coordinator->safe_psql(
 		'postgres', q{SELECT string_agg(last_seen_sequence_number::text, ' ' ORDER BY group_id)
@@ -307,18 +310,9 @@ is($coordinator->safe_psql('postgres', "SELECT pending FROM incremental.pipeline
 # a backlog of the coordinator's group: the batches between the asks of
 # the other nodes (at most one a second) take the coordinator's alone, and
 # the workers' groups are taken along at the end
-$coordinator->safe_psql(
-	'postgres', q{
-CREATE TABLE backlog (tenant_id int NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY);
-SELECT create_distributed_table('backlog', 'tenant_id');
-CREATE TABLE backlog_total (n bigint);
-INSERT INTO backlog_total VALUES (0);
-SET client_min_messages = error;
-SELECT incremental.create_sequence_pipeline('backlog', 'backlog',
-  $$UPDATE backlog_total SET n = n + (SELECT count(*) FROM backlog WHERE id BETWEEN $1 AND $2)$$,
-  schedule => NULL, max_batch_size => 10);
-INSERT INTO backlog (tenant_id) SELECT g FROM generate_series(1, 100) g;
-});
+counting_pipeline('backlog', 'NULL', 10);
+$coordinator->safe_psql('postgres',
+	'INSERT INTO backlog (tenant_id) SELECT g FROM generate_series(1, 100) g');
 $worker1->safe_psql('postgres', 'INSERT INTO backlog (tenant_id) SELECT g FROM generate_series(1, 25) g');
 ($rc, $out, $err) = $coordinator->psql('postgres', "CALL incremental.execute_pipeline('backlog')");
 is($rc, 0, 'a backlog run with writes on two groups') or diag $err;
