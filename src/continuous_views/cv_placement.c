@@ -152,16 +152,6 @@ ReportBatchPlacement(CVPlacement *placement, const char *viewName,
 }
 
 
-/* Whether a view's storage is a distributed table */
-bool
-StorageIsDistributed(Oid storageId)
-{
-	AttrNumber	distributionColumn;
-
-	return CitusTableKindOf(storageId, &distributionColumn) != CITUS_TABLE_NONE;
-}
-
-
 /*
  * ExecuteViewDefinition runs the CREATE [OR REPLACE] VIEW of a continuous
  * view, connected to SPI.  The view stays on the coordinator, as the

@@ -26,7 +26,6 @@ extern void PlanStoragePlacement(ContinuousViewDefinition *definition,
 extern void PlaceStorage(CVPlacement *placement, Oid storageId, Oid sourceId);
 extern void ReportBatchPlacement(CVPlacement *placement, const char *viewName,
 								 ContinuousViewDefinition *definition, const char *storageName);
-extern bool StorageIsDistributed(Oid storageId);
 extern void ExecuteViewDefinition(const char *command);
 
 #endif							/* INCREMENTAL_CV_PLACEMENT_H */
