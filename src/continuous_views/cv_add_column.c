@@ -585,10 +585,10 @@ ReplaceView(AlteredView *view, ContinuousViewDefinition *definition, List *colum
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ExecuteViewDefinition(psprintf("CREATE OR REPLACE VIEW %s AS %s", view->viewName,
-						   ContinuousViewQuery(definition, view->storage,
-											   view->record.pipelineName,
-											   view->record.realtime, columnNames,
-											   &maintenance)));
+								   ContinuousViewQuery(definition, view->storage,
+													   view->record.pipelineName,
+													   view->record.realtime, columnNames,
+													   &maintenance)));
 	SPI_finish();
 
 	if (!ReadContinuousViewTables(view->record.viewId, &pipelineName, &tableIds))

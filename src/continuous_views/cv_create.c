@@ -256,9 +256,9 @@ CreateContinuousView(RangeVar *viewName, List *columnNames, Query *query,
 			ExecuteGenerated(SideTableCommand(definition, aggregate));
 	}
 	ExecuteViewDefinition(psprintf("CREATE VIEW %s AS %s", viewQualified,
-							  ContinuousViewQuery(definition, storageQualified, pipelineName,
-												  options->realtime, columnNames,
-												  &maintenance)));
+								   ContinuousViewQuery(definition, storageQualified,
+													   pipelineName, options->realtime,
+													   columnNames, &maintenance)));
 	SPI_finish();
 
 	viewId = get_relname_relid(viewName->relname, namespaceId);

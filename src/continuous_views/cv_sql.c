@@ -606,14 +606,10 @@ ViewQuery(ContinuousViewDefinition *definition, const char *storageName,
 			 * unknown, is thought small, where "above an unknown value"
 			 * alone is thought a third of the table.
 			 */
+			const char *end = watermarkEnd == NULL ? IdTypeMaximum(definition) :
+				psprintf("COALESCE(%s, %s)", watermarkEnd, IdTypeMaximum(definition));
 			char	   *pending = psprintf("b." BATCH_ID_COLUMN_QUOTED " > %s AND b."
-										   BATCH_ID_COLUMN_QUOTED " <= %s", watermark,
-										   IdTypeMaximum(definition));
-
-			if (watermarkEnd != NULL)
-				pending = psprintf("b." BATCH_ID_COLUMN_QUOTED " > %s AND b."
-								   BATCH_ID_COLUMN_QUOTED " <= COALESCE(%s, %s)",
-								   watermark, watermarkEnd, IdTypeMaximum(definition));
+										   BATCH_ID_COLUMN_QUOTED " <= %s", watermark, end);
 
 			appendStringInfo(&finals, " UNION ALL %s",
 							 BatchSelect(definition, pending, true, ""));

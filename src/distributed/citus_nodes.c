@@ -40,6 +40,8 @@
 #include "common/relation_name.h"
 #include "distributed/citus_nodes.h"
 
+static char *WaitForWritersCall(Oid relationId, Oid sequenceId, TimestampTz startedBefore,
+								int maxWaitMs);
 static List *RunOnNodes(List *nodeSequences, const char *command, List **answered);
 
 
@@ -70,27 +72,6 @@ QueryOneValue(const char *sql, int nargs, Oid *argtypes, Datum *args, Datum *val
 		*value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isNull);
 	SPI_finish();
 	return found;
-}
-
-
-/*
- * IsDistributedSource: whether Citus knows the relation (a distributed,
- * reference or Citus local table), so that nodes other than this one may
- * write to it.
- */
-bool
-IsDistributedSource(Oid relationId)
-{
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(relationId)};
-	Datum		value;
-	bool		isNull;
-
-	if (!OidIsValid(relationId) || !CitusIsPresent())
-		return false;
-	return QueryOneValue("SELECT 1 FROM pg_catalog.pg_dist_partition "
-						 "WHERE logicalrelid OPERATOR(pg_catalog.=) $1",
-						 1, argtypes, args, &value, &isNull);
 }
 
 
@@ -220,7 +201,6 @@ ReadOtherNodeSequences(Oid sequenceId, Oid waitRelationId, int maxWaitMs)
 	List	   *answers;
 	List	   *answered;
 	StringInfoData command;
-	char	   *sequenceLiteral = quote_literal_cstr(QualifiedRelationName(sequenceId));
 	ListCell   *nodeCell;
 	ListCell   *answerCell;
 
@@ -239,14 +219,10 @@ ReadOtherNodeSequences(Oid sequenceId, Oid waitRelationId, int maxWaitMs)
 					 "FROM pg_catalog.pg_sequence s "
 					 "WHERE s.seqrelid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass) "
 					 "SELECT s.v",
-					 sequenceLiteral);
+					 quote_literal_cstr(QualifiedRelationName(sequenceId)));
 	if (OidIsValid(waitRelationId))
-		appendStringInfo(&command,
-						 " OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) "
-						 "incremental._wait_for_writers(%s::pg_catalog.regclass, "
-						 "%s::pg_catalog.regclass, NULL, %d)::text",
-						 quote_literal_cstr(QualifiedRelationName(waitRelationId)),
-						 sequenceLiteral, maxWaitMs);
+		appendStringInfo(&command, " OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) %s::text",
+						 WaitForWritersCall(waitRelationId, sequenceId, DT_NOBEGIN, maxWaitMs));
 	appendStringInfoString(&command, " FROM s");
 	answers = RunOnNodes(nodes, command.data, &answered);
 
@@ -286,29 +262,16 @@ bool
 WaitForWritersOnOtherNodes(List *nodeSequences, Oid relationId, Oid sequenceId,
 						   TimestampTz startedBefore, int maxWaitMs)
 {
-	StringInfoData command;
 	List	   *answers;
 	List	   *answered;
 	ListCell   *nodeCell;
 	ListCell   *answerCell;
 	bool		allDone = true;
 
-	initStringInfo(&command);
-	appendStringInfo(&command, "SELECT incremental._wait_for_writers(%s::pg_catalog.regclass, ",
-					 quote_literal_cstr(QualifiedRelationName(relationId)));
-	if (OidIsValid(sequenceId))
-		appendStringInfo(&command, "%s::pg_catalog.regclass, ",
-						 quote_literal_cstr(QualifiedRelationName(sequenceId)));
-	else
-		appendStringInfoString(&command, "NULL, ");
-	if (startedBefore != DT_NOBEGIN)
-		appendStringInfo(&command, "%s::pg_catalog.timestamptz, ",
-						 quote_literal_cstr(timestamptz_to_str(startedBefore)));
-	else
-		appendStringInfoString(&command, "NULL, ");
-	appendStringInfo(&command, "%d)", maxWaitMs);
-
-	answers = RunOnNodes(nodeSequences, command.data, &answered);
+	answers = RunOnNodes(nodeSequences,
+						 psprintf("SELECT %s", WaitForWritersCall(relationId, sequenceId,
+																 startedBefore, maxWaitMs)),
+						 &answered);
 	forboth(nodeCell, answered, answerCell, answers)
 	{
 		NodeSequence *node = lfirst(nodeCell);
@@ -325,6 +288,25 @@ WaitForWritersOnOtherNodes(List *nodeSequences, Oid relationId, Oid sequenceId,
 			allDone = false;
 	}
 	return allDone;
+}
+
+
+/*
+ * The call of incremental._wait_for_writers() that makes a node wait for
+ * its own writers of the relation (WaitForSourceWriters() there)
+ */
+static char *
+WaitForWritersCall(Oid relationId, Oid sequenceId, TimestampTz startedBefore, int maxWaitMs)
+{
+	return psprintf("incremental._wait_for_writers(%s::pg_catalog.regclass, %s, %s, %d)",
+					quote_literal_cstr(QualifiedRelationName(relationId)),
+					OidIsValid(sequenceId) ?
+					psprintf("%s::pg_catalog.regclass",
+							 quote_literal_cstr(QualifiedRelationName(sequenceId))) : "NULL",
+					startedBefore != DT_NOBEGIN ?
+					psprintf("%s::pg_catalog.timestamptz",
+							 quote_literal_cstr(timestamptz_to_str(startedBefore))) : "NULL",
+					maxWaitMs);
 }
 
 

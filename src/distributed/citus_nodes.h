@@ -1,12 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * citus_nodes.h
- *	  What pg_incremental needs to know about Citus: whether a source is
- *	  distributed, which node groups can write to it, where each group's
- *	  sequence stands, and waiting for the writers on other nodes.
+ *	  What pg_incremental needs to know about Citus' nodes: which node
+ *	  groups can write to a source, where each group's sequence stands, and
+ *	  waiting for the writers on other nodes.
  *
- * Every Citus-specific question is asked here and nowhere else; the
- * pipeline kinds call these functions and know nothing of Citus' catalog.
+ * Every Citus-specific question is asked here or in citus_tables.h (how
+ * Citus holds a table) and nowhere else; the pipeline kinds call these
+ * functions and know nothing of Citus' catalog.
  * Nothing here links against Citus: its metadata is read through SQL, and
  * other nodes are reached through its master_run_on_worker(), which opens
  * connections of its own, outside the caller's transaction.
@@ -36,7 +37,6 @@ typedef struct NodeSequence
 } NodeSequence;
 
 extern bool CitusIsPresent(void);
-extern bool IsDistributedSource(Oid relationId);
 extern bool SequenceIsOnOtherNodes(Oid sequenceId);
 extern bool IsCitusWorkerNode(void);
 extern void RefuseOnCitusWorkerNode(const char *action);

@@ -31,7 +31,9 @@
 
 PG_FUNCTION_INFO_V1(incremental_is_distributed_table);
 
-/* Where Citus' EXPLAIN names how it runs an INSERT ... SELECT */
+/* What Citus' EXPLAIN says of a statement it plans */
+#define CITUS_SCAN "Custom Scan (Citus"
+#define CITUS_INSERT_SELECT_SCAN "Custom Scan (Citus INSERT ... SELECT)"
 #define INSERT_SELECT_METHOD "INSERT/SELECT method: "
 
 
@@ -84,15 +86,27 @@ CitusTableKindOf(Oid relationId, AttrNumber *distributionColumn)
 
 
 /*
+ * IsDistributedSource: whether Citus knows the relation (a distributed,
+ * reference or Citus local table), so that nodes other than this one may
+ * write to it.
+ */
+bool
+IsDistributedSource(Oid relationId)
+{
+	AttrNumber	distributionColumn;
+
+	return CitusTableKindOf(relationId, &distributionColumn) != CITUS_TABLE_NONE;
+}
+
+
+/*
  * incremental._is_distributed_table(relation): whether Citus keeps it, for
  * the SQL of the extension (a continuous view's expiry)
  */
 Datum
 incremental_is_distributed_table(PG_FUNCTION_ARGS)
 {
-	AttrNumber	distributionColumn;
-
-	PG_RETURN_BOOL(CitusTableKindOf(PG_GETARG_OID(0), &distributionColumn) != CITUS_TABLE_NONE);
+	PG_RETURN_BOOL(IsDistributedSource(PG_GETARG_OID(0)));
 }
 
 
@@ -168,7 +182,7 @@ WhyNotPushedDown(const char *command)
 		elog(ERROR, "could not explain: %s", command);
 
 	top = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (strncmp(top, "Custom Scan (Citus INSERT ... SELECT)", 37) == 0)
+	if (strncmp(top, CITUS_INSERT_SELECT_SCAN, strlen(CITUS_INSERT_SELECT_SCAN)) == 0)
 	{
 		for (uint64 row = 1; row < SPI_processed && reason == NULL; row++)
 		{
@@ -183,7 +197,7 @@ WhyNotPushedDown(const char *command)
 		if (reason == NULL)
 			reason = psprintf("Citus plans the batch as \"%s\".", top);
 	}
-	else if (strncmp(top, "Custom Scan (Citus", 18) != 0)
+	else if (strncmp(top, CITUS_SCAN, strlen(CITUS_SCAN)) != 0)
 		reason = psprintf("The batch's plan starts with \"%s\" on the coordinator.",
 						  top + strspn(top, " "));
 

@@ -1,11 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * citus_tables.h
- *	  How Citus holds a table, distributing a new table like another, and
- *	  whether Citus pushes a statement down to the shards.
+ *	  How Citus holds a table (and so whether a source is distributed),
+ *	  distributing a new table like another, and whether Citus pushes a
+ *	  statement down to the shards.
  *
  * With citus_nodes.h, the only place that knows Citus' catalog: the
- * continuous views ask here where their storage can live.
+ * pipeline kinds ask here whether a source is distributed, the continuous
+ * views where their storage can live.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +24,7 @@ typedef enum CitusTableKind
 } CitusTableKind;
 
 extern CitusTableKind CitusTableKindOf(Oid relationId, AttrNumber *distributionColumn);
+extern bool IsDistributedSource(Oid relationId);
 extern void DistributeColocated(Oid relationId, const char *columnName, Oid colocateWith);
 extern int	BeginLocalDDL(void);
 extern void EndLocalDDL(int nestLevel);

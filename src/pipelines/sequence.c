@@ -38,6 +38,7 @@
 #include "catalog/pipeline_catalog.h"
 #include "common/relation_name.h"
 #include "distributed/citus_nodes.h"
+#include "distributed/citus_tables.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_kinds.h"
 #include "pipelines/sequence.h"

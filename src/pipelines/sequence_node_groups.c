@@ -97,6 +97,7 @@ static GroupWork *NodeWork(const Pipeline *pipeline, const SequencePipelineState
 static NodeGroupProgress *FindGroup(List *progressList, int32 groupId);
 static void ReportGroupBehind(const Pipeline *pipeline, Oid sequenceId, NodeSequence *node,
 							  int64 lastProcessed);
+static GroupRange *WorkRange(const GroupWork *work, int64 maxBatchSize);
 static GroupRange *MakeRange(const NodeGroupProgress *group, int64 lastValue,
 							 int64 maxBatchSize);
 static int64 RetiredRangeEnd(const NodeGroupProgress *group, List *nodes,
@@ -135,15 +136,7 @@ ExecuteNodeGroupsBatch(const Pipeline *pipeline, const SequencePipelineState *st
 	{
 		GroupWork  *work = lfirst(cell);
 
-		/* a departed group's rest is one range, whatever its length */
-		GroupRange *range = MakeRange(&work->progress, work->end,
-									  work->progress.groupId != 0 && work->node == NULL ?
-									  0 : state->maxBatchSize);
-
-		/* what the node had drawn, for pipeline_stats' pending values */
-		range->progress.hasLastSeen = work->node != NULL;
-		range->progress.lastSeen = work->end;
-		ranges = lappend(ranges, range);
+		ranges = lappend(ranges, WorkRange(work, state->maxBatchSize));
 		localRange |= work->progress.groupId == 0;
 		if (work->node != NULL)
 			otherNodesBusy |= !work->node->writersDone;
@@ -366,9 +359,7 @@ PreviewNodeGroupsBatches(const Pipeline *pipeline, const SequencePipelineState *
 		foreach(cell, groups)
 		{
 			GroupWork  *work = lfirst(cell);
-			GroupRange *range = MakeRange(&work->progress, work->end,
-										  work->progress.groupId != 0 && work->node == NULL ?
-										  0 : state->maxBatchSize);
+			GroupRange *range = WorkRange(work, state->maxBatchSize);
 			BatchPreview *preview = palloc0(sizeof(BatchPreview));
 
 			preview->batch = batch;
@@ -480,6 +471,24 @@ RetiredRangeEnd(const NodeGroupProgress *group, List *nodes, List *progressList)
 			end = other->minValue - 1;
 	}
 	return end;
+}
+
+
+/*
+ * WorkRange: a group's range in the next batch, max_batch_size values at
+ * most, but for a departed group, whose rest is one range whatever its
+ * length.  It carries what the node had drawn, for pipeline_stats' pending
+ * values.
+ */
+static GroupRange *
+WorkRange(const GroupWork *work, int64 maxBatchSize)
+{
+	bool		departed = work->progress.groupId != 0 && work->node == NULL;
+	GroupRange *range = MakeRange(&work->progress, work->end, departed ? 0 : maxBatchSize);
+
+	range->progress.hasLastSeen = work->node != NULL;
+	range->progress.lastSeen = work->end;
+	return range;
 }
 
 

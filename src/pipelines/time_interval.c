@@ -36,6 +36,7 @@
 
 #include "catalog/pipeline_catalog.h"
 #include "distributed/citus_nodes.h"
+#include "distributed/citus_tables.h"
 #include "pipelines/command.h"
 #include "pipelines/pipeline_kinds.h"
 #include "pipelines/source_writers.h"
