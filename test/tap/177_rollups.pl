@@ -77,22 +77,27 @@ my $caught_up = q{
 ok($node->poll_query_until('postgres', $caught_up),
 	'the roll-ups, which have no schedule, caught up with the minute view');
 
-# exact but for the percentile, which merged t-digests give as closely as a
-# t-digest of the hour's rows does (both interpolate between centroids, not
-# as percentile_cont does over a few rows)
+# exact but for the percentile: merged t-digests interpolate between
+# centroids that differ with the order of the merges, so neither
+# percentile_cont nor a t-digest of the hour's rows is matched to a fixed
+# distance (one run was 26.6 off the latter over 86 rows).  What a t-digest
+# promises is a small error of rank: the estimate lies between the hour's
+# values at ranks 0.84 and 0.96, which a merge that dropped or repeated
+# batches' digests would not meet in hour after hour.
 my $hour_differences = q{
 	SELECT coalesce(string_agg(hour || ' ' || url || ': ' || r::text || ' <> ' || d::text, '; '), '')
 	FROM (
 	    SELECT date_trunc('hour', t) AS hour, url, count(*) AS hits, sum(latency) AS total,
 	           avg(latency) AS mean, min(latency) AS lo, max(latency) AS hi,
-	           tdigest_percentile(latency::float8, 100, 0.9) AS p90
+	           percentile_disc(0.84) WITHIN GROUP (ORDER BY latency) AS p84,
+	           percentile_disc(0.96) WITHIN GROUP (ORDER BY latency) AS p96
 	    FROM events GROUP BY 1, 2) d
 	FULL JOIN per_hour r USING (hour, url)
 	LEFT JOIN direct_hour h USING (hour, url)
 	WHERE r.hits IS DISTINCT FROM d.hits OR r.total IS DISTINCT FROM d.total
 	   OR r.mean IS DISTINCT FROM d.mean OR r.lo IS DISTINCT FROM d.lo
 	   OR r.hi IS DISTINCT FROM d.hi OR r.users IS DISTINCT FROM h.users
-	   OR NOT abs(r.p90 - d.p90) <= 25};
+	   OR NOT r.p90 BETWEEN d.p84 AND d.p96};
 is($node->safe_psql('postgres', $hour_differences),
 	'', 'every hour of the roll-up equals the aggregates of its rows, each row once');
 is( $node->safe_psql(
