@@ -347,8 +347,7 @@ ExecutePipelineCommand(const Pipeline *pipeline, int nargs, Oid *argtypes, Datum
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	spiResult = SPI_execute_plan(PipelineCommandPlan(pipeline, nargs, argtypes), values, NULL,
-								 false, 0);
+	spiResult = ExecuteCachedCommand(pipeline, nargs, argtypes, values);
 	if (spiResult < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

@@ -13,10 +13,16 @@
  *	   execution analyses the command again, as for any prepared statement;
  *	 - it is analysed again when the search_path differs, and when row
  *	   security makes it depend on the role that runs it;
- *	 - every batch gets a custom plan (CURSOR_OPT_CUSTOM_PLAN), made for
- *	   its own range: a generic plan would be made for no range at all, and
- *	   a backlog batch of millions of rows needs another plan than a batch
- *	   of ten.
+ *	 - every batch gets a plan made for a range of its size: a backlog
+ *	   batch of millions of rows needs another plan than a batch of ten.
+ *	   Each class of batch size (a factor of 4) has a prepared statement
+ *	   of its own whose generic plan was planned with the values of the
+ *	   first batch of that size as estimates (command_planner.c), and is
+ *	   kept for the next ones.  A command that reads a partitioned table
+ *	   or a table with children, and any command with Citus in the
+ *	   database, gets a custom plan (CURSOR_OPT_CUSTOM_PLAN) for every
+ *	   batch instead, planned for its own values (CommandNeedsCustomPlans
+ *	   says why).
  *
  * The plan cache does not notice a new object that would resolve a name
  * of the command differently: a function or table created in a schema
@@ -29,8 +35,9 @@
  * An entry is kept for a pipeline (its name and creation time) and the
  * exact command text, search_path and parameter types it was prepared
  * with; alter_pipeline changes the text, and the next batch prepares the
- * new one.  The cache holds at most MAX_CACHED_COMMANDS entries: when it
- * is full, it is emptied, which costs only a new analysis per pipeline.
+ * new one.  The cache holds at most MAX_CACHED_COMMANDS entries and
+ * MAX_CACHED_PLANS prepared statements: when it is full, it is emptied,
+ * which costs only a new analysis per pipeline and size of batch.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,10 +48,16 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include "distributed/citus_nodes.h"
 #include "pipelines/command_cache.h"
+#include "pipelines/command_planner.h"
 #include "pipelines/pipeline_create.h"
 
 #define MAX_COMMAND_ARGS 4
+
+/* the prepared statement of each size class, and the custom one */
+#define CUSTOM_PLAN_SLOT BATCH_SIZE_CLASSES
+#define PLAN_SLOTS (BATCH_SIZE_CLASSES + 1)
 
 typedef struct CachedCommand
 {
@@ -54,11 +67,13 @@ typedef struct CachedCommand
 	char	   *searchPath;		/* NULL: the default */
 	int			nargs;
 	Oid			argtypes[MAX_COMMAND_ARGS];
-	SPIPlanPtr	plan;
+	SPIPlanPtr	plans[PLAN_SLOTS];	/* NULL until a batch needs it */
+	bool		customOnly;		/* every batch plans for its own values */
 } CachedCommand;
 
 static HTAB *CachedCommands = NULL;
 static MemoryContext CachedCommandContext = NULL;
+static int	CachedPlanCount = 0;
 
 /* set when a catalog that resolves names changed: empty before use */
 static bool CachedCommandsStale = false;
@@ -68,18 +83,75 @@ static const int NameCaches[] = {
 	PROCNAMEARGSNSP, RELNAMENSP, TYPENAMENSP, OPERNAMENSP, NAMESPACENAME
 };
 
+static CachedCommand *CommandEntry(const Pipeline *pipeline, int nargs, Oid *argtypes);
+static SPIPlanPtr PrepareCommand(const Pipeline *pipeline, int nargs, Oid *argtypes,
+								 int cursorOptions);
+static void ForgetCommand(CachedCommand *entry);
 static void ForgetCachedCommands(void);
 static void MarkCachedCommandsStale(Datum argument, int cacheId, uint32 hashValue);
 static bool CachedCommandMatches(CachedCommand *entry, const Pipeline *pipeline, int nargs,
 								 Oid *argtypes);
 
 
-SPIPlanPtr
-PipelineCommandPlan(const Pipeline *pipeline, int nargs, Oid *argtypes)
+/*
+ * ExecuteCachedCommand runs the pipeline's command with the batch's
+ * parameters through the prepared statement for the batch's size, which it
+ * prepares first when the session has none, and returns SPI's result.
+ */
+int
+ExecuteCachedCommand(const Pipeline *pipeline, int nargs, Oid *argtypes, Datum *values)
+{
+	CachedCommand *entry = CommandEntry(pipeline, nargs, argtypes);
+	bool		custom;
+	int			slot;
+
+	/*
+	 * The custom one first: it also tells whether plans for a size would do
+	 * (CommandNeedsCustomPlans)
+	 */
+	if (entry->plans[CUSTOM_PLAN_SLOT] == NULL)
+	{
+		entry->plans[CUSTOM_PLAN_SLOT] = PrepareCommand(pipeline, nargs, argtypes,
+														CURSOR_OPT_CUSTOM_PLAN);
+		entry->customOnly = CommandNeedsCustomPlans(entry->plans[CUSTOM_PLAN_SLOT]);
+	}
+
+	custom = entry->customOnly || CitusIsPresent();
+	if (custom)
+		return SPI_execute_plan(entry->plans[CUSTOM_PLAN_SLOT], values, NULL, false, 0);
+
+	slot = BatchSizeClass(nargs, argtypes, values);
+	if (entry->plans[slot] == NULL)
+		entry->plans[slot] = PrepareCommand(pipeline, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	return ExecuteEstimatedPlan(entry->plans[slot], nargs, argtypes, values);
+}
+
+
+/* A prepared statement of the command, kept in the session */
+static SPIPlanPtr
+PrepareCommand(const Pipeline *pipeline, int nargs, Oid *argtypes, int cursorOptions)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(pipeline->command, nargs, argtypes, cursorOptions);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the command of pipeline \"%s\": %s",
+			 pipeline->name, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not keep the plan of pipeline \"%s\"", pipeline->name);
+	CachedPlanCount++;
+	return plan;
+}
+
+
+/*
+ * CommandEntry: the cache's entry for the pipeline's command as it is now,
+ * with no prepared statement yet if it is new
+ */
+static CachedCommand *
+CommandEntry(const Pipeline *pipeline, int nargs, Oid *argtypes)
 {
 	CachedCommand *entry;
 	bool		found;
-	SPIPlanPtr	plan;
 
 	Assert(nargs <= MAX_COMMAND_ARGS);
 
@@ -107,36 +179,29 @@ PipelineCommandPlan(const Pipeline *pipeline, int nargs, Oid *argtypes)
 
 	entry = hash_search(CachedCommands, pipeline->name, HASH_FIND, NULL);
 	if (entry != NULL && CachedCommandMatches(entry, pipeline, nargs, argtypes))
-		return entry->plan;
-
-	/* prepared first: an error leaves the cache as it was */
-	plan = SPI_prepare_cursor(pipeline->command, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the command of pipeline \"%s\": %s",
-			 pipeline->name, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not keep the plan of pipeline \"%s\"", pipeline->name);
-
-	if (entry == NULL && hash_get_num_entries(CachedCommands) >= MAX_CACHED_COMMANDS)
+	{
+		if (CachedPlanCount < MAX_CACHED_PLANS)
+			return entry;
+		ForgetCachedCommands();
+	}
+	else if (entry != NULL)
+		ForgetCommand(entry);
+	else if (hash_get_num_entries(CachedCommands) >= MAX_CACHED_COMMANDS ||
+			 CachedPlanCount >= MAX_CACHED_PLANS)
 		ForgetCachedCommands();
 
 	entry = hash_search(CachedCommands, pipeline->name, HASH_ENTER, &found);
-	if (found)
-	{
-		SPI_freeplan(entry->plan);
-		pfree(entry->command);
-		if (entry->searchPath != NULL)
-			pfree(entry->searchPath);
-	}
+	Assert(!found);
 	entry->createdAt = pipeline->createdAt;
 	entry->command = MemoryContextStrdup(CachedCommandContext, pipeline->command);
 	entry->searchPath = pipeline->searchPath != NULL ?
 		MemoryContextStrdup(CachedCommandContext, pipeline->searchPath) : NULL;
 	entry->nargs = nargs;
 	memcpy(entry->argtypes, argtypes, sizeof(Oid) * nargs);
-	entry->plan = plan;
+	memset(entry->plans, 0, sizeof(entry->plans));
+	entry->customOnly = false;
 
-	return plan;
+	return entry;
 }
 
 
@@ -153,6 +218,25 @@ CachedCommandMatches(CachedCommand *entry, const Pipeline *pipeline, int nargs, 
 }
 
 
+/* ForgetCommand frees an entry's prepared statements and removes it */
+static void
+ForgetCommand(CachedCommand *entry)
+{
+	for (int slot = 0; slot < PLAN_SLOTS; slot++)
+	{
+		if (entry->plans[slot] != NULL)
+		{
+			SPI_freeplan(entry->plans[slot]);
+			CachedPlanCount--;
+		}
+	}
+	pfree(entry->command);
+	if (entry->searchPath != NULL)
+		pfree(entry->searchPath);
+	(void) hash_search(CachedCommands, entry->pipelineName, HASH_REMOVE, NULL);
+}
+
+
 static void
 ForgetCachedCommands(void)
 {
@@ -161,13 +245,7 @@ ForgetCachedCommands(void)
 
 	hash_seq_init(&status, CachedCommands);
 	while ((entry = hash_seq_search(&status)) != NULL)
-	{
-		SPI_freeplan(entry->plan);
-		pfree(entry->command);
-		if (entry->searchPath != NULL)
-			pfree(entry->searchPath);
-		(void) hash_search(CachedCommands, entry->pipelineName, HASH_REMOVE, NULL);
-	}
+		ForgetCommand(entry);
 }
 
 

@@ -15,11 +15,17 @@
 /* How many pipelines' commands a session keeps prepared at most */
 #define MAX_CACHED_COMMANDS 128
 
+/* and how many prepared statements, each for one size of batch */
+#define MAX_CACHED_PLANS 512
+
 /*
- * The prepared statement of a pipeline's command, parsed and analysed once
- * per session and planned anew for every batch, with its parameters; the
- * caller is connected to SPI and has set the pipeline's search_path.
+ * Runs the pipeline's command with the batch's parameters through the
+ * session's prepared statement for a batch of that size, parsed, analysed
+ * and planned once (or planned for every batch, with Citus); the caller is
+ * connected to SPI and has set the pipeline's search_path.  Returns SPI's
+ * result code.
  */
-extern SPIPlanPtr PipelineCommandPlan(const Pipeline *pipeline, int nargs, Oid *argtypes);
+extern int	ExecuteCachedCommand(const Pipeline *pipeline, int nargs, Oid *argtypes,
+								 Datum *values);
 
 #endif							/* INCREMENTAL_COMMAND_CACHE_H */

@@ -5,8 +5,9 @@
  *
  * _PG_init defines the extension's settings, connects the scheduler to the
  * core's pipeline events and installs the utility hook (database DDL,
- * REASSIGN/DROP OWNED) and the object access hook (DROP ROLE of a role
- * that owns pipelines).  Only when the library is preloaded does it
+ * REASSIGN/DROP OWNED), the object access hook (DROP ROLE of a role
+ * that owns pipelines) and the planner hook that plans a command for the
+ * size of its batch (src/pipelines/command_planner.c).  Only when the library is preloaded does it
  * set up the scheduler itself: shared memory, and the launcher
  * (src/scheduler/launcher.c), which starts the workers.  A pg_upgrade run, in binary upgrade mode, starts
  * no launcher, and incremental.max_workers = 0 disables the scheduler.
@@ -23,6 +24,7 @@
 #include "miscadmin.h"
 
 #include "continuous_views/cv_ddl.h"
+#include "pipelines/command_planner.h"
 #include "scheduler/commit_wakeup.h"
 #include "scheduler/ddl_hooks.h"
 #include "scheduler/role_ddl.h"
@@ -46,6 +48,7 @@ _PG_init(void)
 	InstallDdlHooks();
 	InstallRoleDropCheck();
 	InstallContinuousViewHooks();
+	InstallCommandPlanner();
 
 	if (!preloading)
 		return;
