@@ -48,6 +48,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -530,9 +531,54 @@ LockCatalogRowForKeyShare(CatalogTable table, Datum key)
 }
 
 
+/*
+ * The identity sequence of each catalog table that has one, found once per
+ * session (a run's history row draws from it, and finding it is a scan of
+ * pg_depend) and forgotten when the table's definition changes.
+ */
+typedef struct IdentitySequence
+{
+	Oid			tableId;
+	AttrNumber	column;
+	Oid			sequenceId;
+} IdentitySequence;
+
+static IdentitySequence IdentitySequences[CATALOG_TABLE_COUNT];
+static bool IdentityCallbackRegistered = false;
+
+static void ForgetIdentitySequence(Datum argument, Oid relationId);
+
+
 /* The next value of an identity column of one of the extension's tables */
 int64
 NextCatalogIdentity(CatalogTable table, AttrNumber column)
 {
-	return nextval_internal(getIdentitySequence(CatalogTableId(table), column, false), false);
+	IdentitySequence *known = &IdentitySequences[table];
+	Oid			tableId = CatalogTableId(table);
+
+	if (!IdentityCallbackRegistered)
+	{
+		CacheRegisterRelcacheCallback(ForgetIdentitySequence, (Datum) 0);
+		IdentityCallbackRegistered = true;
+	}
+	if (known->tableId != tableId || known->column != column)
+	{
+		known->tableId = InvalidOid;
+		known->sequenceId = getIdentitySequence(tableId, column, false);
+		known->column = column;
+		known->tableId = tableId;
+	}
+	return nextval_internal(known->sequenceId, false);
+}
+
+
+/* A relcache callback: a table changed, or all of them (InvalidOid) */
+static void
+ForgetIdentitySequence(Datum argument, Oid relationId)
+{
+	for (int table = 0; table < CATALOG_TABLE_COUNT; table++)
+	{
+		if (!OidIsValid(relationId) || IdentitySequences[table].tableId == relationId)
+			IdentitySequences[table].tableId = InvalidOid;
+	}
 }
