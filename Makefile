@@ -25,7 +25,9 @@ DATA = $(wildcard sql/pg_incremental--*.sql)
 # install script itself, so they cannot drift from it (sql/upgrade/)
 DATA_built = sql/generated/pg_incremental--1.3--2.0.sql sql/generated/pg_incremental--1.4--2.0.sql
 
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/src -I$(libpq_srcdir)
+# src/distributed/node_connections.c keeps connections to other Citus nodes
+SHLIB_LINK_INTERNAL = $(libpq)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
 
 REGRESS = $(sort $(notdir $(basename $(wildcard test/regress/sql/*.sql))))

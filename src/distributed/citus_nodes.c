@@ -39,10 +39,17 @@
 
 #include "common/relation_name.h"
 #include "distributed/citus_nodes.h"
+#include "distributed/node_connections.h"
+
+/* how long a node may take to answer, beyond the wait it was asked for */
+#define NODE_ANSWER_MARGIN_MS 30000
 
 static char *WaitForWritersCall(Oid relationId, Oid sequenceId, TimestampTz startedBefore,
 								int maxWaitMs);
-static List *RunOnNodes(List *nodeSequences, const char *command, List **answered);
+static List *RunOnNodes(List *nodeSequences, const char *command, int maxWaitMs,
+						List **answered);
+static void AskNodesThroughCitus(int count, char **names, int *ports, const char *command,
+								 NodeReply *replies);
 
 
 /*
@@ -224,7 +231,7 @@ ReadOtherNodeSequences(Oid sequenceId, Oid waitRelationId, int maxWaitMs)
 		appendStringInfo(&command, " OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) %s::text",
 						 WaitForWritersCall(waitRelationId, sequenceId, DT_NOBEGIN, maxWaitMs));
 	appendStringInfoString(&command, " FROM s");
-	answers = RunOnNodes(nodes, command.data, &answered);
+	answers = RunOnNodes(nodes, command.data, maxWaitMs, &answered);
 
 	forboth(nodeCell, answered, answerCell, answers)
 	{
@@ -271,7 +278,7 @@ WaitForWritersOnOtherNodes(List *nodeSequences, Oid relationId, Oid sequenceId,
 	answers = RunOnNodes(nodeSequences,
 						 psprintf("SELECT %s", WaitForWritersCall(relationId, sequenceId,
 																 startedBefore, maxWaitMs)),
-						 &answered);
+						 maxWaitMs, &answered);
 	forboth(nodeCell, answered, answerCell, answers)
 	{
 		NodeSequence *node = lfirst(nodeCell);
@@ -312,25 +319,24 @@ WaitForWritersCall(Oid relationId, Oid sequenceId, TimestampTz startedBefore, in
 
 /*
  * RunOnNodes runs a one-value query on the reachable nodes of the list, in
- * parallel, each in a connection and transaction of its own.  Returns the
- * answers of the nodes it ran on, which it puts in *answered, in the same
- * order; a node whose query failed is marked unreachable, with the error.
- * A failure that means the node's extension is missing or older than
- * ours is an error: that node could not be waited for at all.
+ * parallel, each in a transaction of its own: over the session's kept
+ * connections (node_connections.c), or else through master_run_on_worker(),
+ * which opens new ones.  maxWaitMs is the longest the query waits on a
+ * node (-1: no bound).  Returns the answers of the nodes it ran on, which
+ * it puts in *answered, in the same order; a node whose query failed is
+ * marked unreachable, with the error.  A failure that means the node's
+ * extension is missing or older than ours is an error: that node could
+ * not be waited for at all.
  */
 static List *
-RunOnNodes(List *nodeSequences, const char *command, List **answered)
+RunOnNodes(List *nodeSequences, const char *command, int maxWaitMs, List **answered)
 {
-	ArrayBuildState *names = NULL;
-	ArrayBuildState *ports = NULL;
-	ArrayBuildState *commands = NULL;
+	int			count = 0;
+	char	  **names = palloc(sizeof(char *) * Max(list_length(nodeSequences), 1));
+	int		   *ports = palloc(sizeof(int) * Max(list_length(nodeSequences), 1));
+	NodeReply  *replies = palloc0(sizeof(NodeReply) * Max(list_length(nodeSequences), 1));
 	List	   *answers = NIL;
-	List	   *asked = NIL;
 	ListCell   *nodeCell;
-	Oid			argtypes[3] = {TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID};
-	Datum		args[3];
-	MemoryContext callerContext = CurrentMemoryContext;
-	uint64		row;
 
 	*answered = NIL;
 	foreach(nodeCell, nodeSequences)
@@ -339,58 +345,98 @@ RunOnNodes(List *nodeSequences, const char *command, List **answered)
 
 		if (!node->reachable)
 			continue;
-		names = accumArrayResult(names, CStringGetTextDatum(node->nodeName), false,
-								 TEXTOID, callerContext);
-		ports = accumArrayResult(ports, Int32GetDatum(node->nodePort), false,
-								 INT4OID, callerContext);
-		commands = accumArrayResult(commands, CStringGetTextDatum(command), false,
-									TEXTOID, callerContext);
-		asked = lappend(asked, node);
+		names[count] = node->nodeName;
+		ports[count] = node->nodePort;
+		*answered = lappend(*answered, node);
+		count++;
 	}
-	if (asked == NIL)
+	if (count == 0)
 		return NIL;
 
-	args[0] = makeArrayResult(names, callerContext);
-	args[1] = makeArrayResult(ports, callerContext);
-	args[2] = makeArrayResult(commands, callerContext);
+	/* a node's own wait, and then some time for the round trip */
+	if (!AskNodesOverKeptConnections(count, names, ports, command,
+									 maxWaitMs < 0 ? -1 : maxWaitMs + NODE_ANSWER_MARGIN_MS,
+									 replies))
+		AskNodesThroughCitus(count, names, ports, command, replies);
+
+	for (int i = 0; i < count; i++)
+	{
+		NodeSequence *node = list_nth(*answered, i);
+
+		if (!replies[i].success)
+		{
+			if (strstr(replies[i].result, "incremental._wait_for_writers") != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("node %s:%d has no incremental._wait_for_writers()",
+								node->nodeName, node->nodePort),
+						 errdetail("%s", replies[i].result),
+						 errhint("Install the same version of pg_incremental on every node "
+								 "and run ALTER EXTENSION pg_incremental UPDATE on the "
+								 "coordinator.")));
+			node->reachable = false;
+			node->error = replies[i].result;
+		}
+		answers = lappend(answers, replies[i].result);
+	}
+	return answers;
+}
+
+
+/*
+ * AskNodesThroughCitus runs a one-value query on each node through
+ * master_run_on_worker(), in parallel, in connections it opens for it,
+ * and puts each answer or error in replies; "no answer" for a node it
+ * left out.
+ */
+static void
+AskNodesThroughCitus(int count, char **names, int *ports, const char *command,
+					 NodeReply *replies)
+{
+	ArrayBuildState *nameArray = NULL;
+	ArrayBuildState *portArray = NULL;
+	ArrayBuildState *commandArray = NULL;
+	Oid			argtypes[3] = {TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID};
+	Datum		args[3];
+	MemoryContext callerContext = CurrentMemoryContext;
+	uint64		row;
+
+	for (int i = 0; i < count; i++)
+	{
+		nameArray = accumArrayResult(nameArray, CStringGetTextDatum(names[i]), false,
+									 TEXTOID, callerContext);
+		portArray = accumArrayResult(portArray, Int32GetDatum(ports[i]), false,
+									 INT4OID, callerContext);
+		commandArray = accumArrayResult(commandArray, CStringGetTextDatum(command), false,
+										TEXTOID, callerContext);
+		replies[i].success = false;
+		replies[i].result = "no answer";
+	}
+	args[0] = makeArrayResult(nameArray, callerContext);
+	args[1] = makeArrayResult(portArray, callerContext);
+	args[2] = makeArrayResult(commandArray, callerContext);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT node_name, node_port, success, result "
+	if (SPI_execute_with_args("SELECT success, result "
 							  "FROM pg_catalog.master_run_on_worker($1, $2, $3, true)",
 							  3, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run a command on the other Citus nodes");
 
 	/* master_run_on_worker answers in the order it was asked */
-	for (row = 0; row < SPI_processed && row < (uint64) list_length(asked); row++)
+	for (row = 0; row < SPI_processed && row < (uint64) count; row++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[row];
 		TupleDesc	tupdesc = SPI_tuptable->tupdesc;
-		NodeSequence *node = list_nth(asked, (int) row);
 		bool		isNull;
-		bool		success = DatumGetBool(SPI_getbinval(tuple, tupdesc, 3, &isNull));
-		char	   *result = SPI_getvalue(tuple, tupdesc, 4);
+		bool		success = DatumGetBool(SPI_getbinval(tuple, tupdesc, 1, &isNull));
+		char	   *result = SPI_getvalue(tuple, tupdesc, 2);
 		MemoryContext spiContext = MemoryContextSwitchTo(callerContext);
 
-		if (!success)
-		{
-			if (result != NULL && strstr(result, "incremental._wait_for_writers") != NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("node %s:%d has no incremental._wait_for_writers()",
-								node->nodeName, node->nodePort),
-						 errdetail("%s", result),
-						 errhint("Install the same version of pg_incremental on every node "
-								 "and run ALTER EXTENSION pg_incremental UPDATE on the "
-								 "coordinator.")));
-			node->reachable = false;
-			node->error = pstrdup(result != NULL ? result : "no answer");
-		}
-		answers = lappend(answers, pstrdup(result != NULL ? result : ""));
-		*answered = lappend(*answered, node);
+		replies[row].success = success;
+		replies[row].result = pstrdup(result != NULL ? result : "");
 		MemoryContextSwitchTo(spiContext);
 	}
 	SPI_finish();
-	return answers;
 }
 

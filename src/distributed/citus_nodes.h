@@ -9,8 +9,10 @@
  * Citus holds a table) and nowhere else; the pipeline kinds call these
  * functions and know nothing of Citus' catalog.
  * Nothing here links against Citus: its metadata is read through SQL, and
- * other nodes are reached through its master_run_on_worker(), which opens
- * connections of its own, outside the caller's transaction.
+ * other nodes are reached over connections the session keeps
+ * (node_connections.h), made as Citus makes its own, or, where those
+ * cannot be made, through Citus' master_run_on_worker(), which opens new
+ * ones; either way outside the caller's transaction.
  *
  *-------------------------------------------------------------------------
  */
