@@ -68,6 +68,7 @@ typedef struct CachedCommand
 	int			nargs;
 	Oid			argtypes[MAX_COMMAND_ARGS];
 	SPIPlanPtr	plans[PLAN_SLOTS];	/* NULL until a batch needs it */
+	bool		checked;		/* whether customOnly was found out */
 	bool		customOnly;		/* every batch plans for its own values */
 } CachedCommand;
 
@@ -106,19 +107,32 @@ ExecuteCachedCommand(const Pipeline *pipeline, int nargs, Oid *argtypes, Datum *
 	int			slot;
 
 	/*
-	 * The custom one first: it also tells whether plans for a size would do
-	 * (CommandNeedsCustomPlans)
+	 * Prepared first for custom plans, which also tells whether plans for a
+	 * size would do (CommandNeedsCustomPlans); kept only if it is needed
 	 */
-	if (entry->plans[CUSTOM_PLAN_SLOT] == NULL)
+	if (!entry->checked)
 	{
-		entry->plans[CUSTOM_PLAN_SLOT] = PrepareCommand(pipeline, nargs, argtypes,
-														CURSOR_OPT_CUSTOM_PLAN);
-		entry->customOnly = CommandNeedsCustomPlans(entry->plans[CUSTOM_PLAN_SLOT]);
+		SPIPlanPtr	plan = PrepareCommand(pipeline, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
+
+		entry->customOnly = CommandNeedsCustomPlans(plan);
+		entry->checked = true;
+		if (entry->customOnly || CitusIsPresent())
+			entry->plans[CUSTOM_PLAN_SLOT] = plan;
+		else
+		{
+			SPI_freeplan(plan);
+			CachedPlanCount--;
+		}
 	}
 
 	custom = entry->customOnly || CitusIsPresent();
 	if (custom)
+	{
+		if (entry->plans[CUSTOM_PLAN_SLOT] == NULL)
+			entry->plans[CUSTOM_PLAN_SLOT] = PrepareCommand(pipeline, nargs, argtypes,
+															CURSOR_OPT_CUSTOM_PLAN);
 		return SPI_execute_plan(entry->plans[CUSTOM_PLAN_SLOT], values, NULL, false, 0);
+	}
 
 	slot = BatchSizeClass(nargs, argtypes, values);
 	if (entry->plans[slot] == NULL)
@@ -199,6 +213,7 @@ CommandEntry(const Pipeline *pipeline, int nargs, Oid *argtypes)
 	entry->nargs = nargs;
 	memcpy(entry->argtypes, argtypes, sizeof(Oid) * nargs);
 	memset(entry->plans, 0, sizeof(entry->plans));
+	entry->checked = false;
 	entry->customOnly = false;
 
 	return entry;

@@ -15,8 +15,11 @@
 /* How many pipelines' commands a session keeps prepared at most */
 #define MAX_CACHED_COMMANDS 128
 
-/* and how many prepared statements, each for one size of batch */
-#define MAX_CACHED_PLANS 512
+/*
+ * and how many prepared statements, each for one size of batch: with its
+ * generic plan about 100 kB for a continuous view of ten aggregates
+ */
+#define MAX_CACHED_PLANS 256
 
 /*
  * Runs the pipeline's command with the batch's parameters through the
