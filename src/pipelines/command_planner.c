@@ -131,6 +131,8 @@ BatchSizeClass(int nargs, Oid *argtypes, Datum *values)
 	if (to <= from)
 		return 0;
 	width = (uint64) to - (uint64) from + 1;
+	if (width == 0)				/* all of int64 */
+		return BATCH_SIZE_CLASSES - 1;
 	return Min(pg_leftmost_one_pos64(width) / 2, BATCH_SIZE_CLASSES - 1);
 }
 
@@ -145,6 +147,8 @@ ExecuteEstimatedPlan(SPIPlanPtr plan, int nargs, Oid *argtypes, Datum *values)
 {
 	CachedPlanSource *source = linitial(SPI_plan_get_plan_sources(plan));
 	ParamListInfo params = makeParamList(nargs);
+	const char *outerQueryString = EstimatedQueryString;
+	ParamListInfo outerParams = EstimateParams;
 	int			result = 0;
 
 	for (int i = 0; i < nargs; i++)
@@ -163,8 +167,9 @@ ExecuteEstimatedPlan(SPIPlanPtr plan, int nargs, Oid *argtypes, Datum *values)
 	}
 	PG_FINALLY();
 	{
-		EstimatedQueryString = NULL;
-		EstimateParams = NULL;
+		/* a command that ran another pipeline's batch had its own */
+		EstimatedQueryString = outerQueryString;
+		EstimateParams = outerParams;
 	}
 	PG_END_TRY();
 
