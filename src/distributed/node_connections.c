@@ -17,7 +17,21 @@
  *
  * What is sent is the caller's query, one statement in autocommit: a kept
  * connection holds no transaction and no lock between batches, and runs
- * nothing but those queries, under the role it was opened for.
+ * nothing but those queries, under the role it was opened for.  That role
+ * is the current user, the pipeline's owner during a batch, and it is part
+ * of the connection's key (with its OID, so that a role dropped and made
+ * again under the same name gets a connection of its own): a session that
+ * runs the batches of several owners, a superuser's, never lends one
+ * owner's connection to another.
+ *
+ * With whose rights: dblink and postgres_fdw refuse a non-superuser a
+ * connection that does not use a password, lest the role borrow the
+ * server's own credentials (trust on loopback, its .pgpass, its client
+ * certificate).  Here neither the node nor the user name comes from the
+ * role: the node is in pg_dist_node, which only a superuser writes, and
+ * the user is the role itself.  Citus connects the same way, with the
+ * same credentials, for every distributed query the role runs, so a kept
+ * connection gives the role nothing its own distributed queries do not.
  *
  * Whenever a kept connection cannot answer - the node refuses it (a
  * password that Citus keeps in pg_dist_authinfo, which only superusers may
@@ -53,7 +67,7 @@
 
 typedef struct KeptConnection
 {
-	char		key[CONNECTION_KEY_BYTES];	/* node, port and role: hash key */
+	char		key[CONNECTION_KEY_BYTES];	/* node, port, role: hash key */
 	PGconn	   *conn;			/* NULL: none now */
 	bool		busy;			/* a query sent and not all of it read */
 	TimestampTz refusedAt;		/* when the node last refused it, or 0 */
@@ -160,8 +174,8 @@ NodeConnection(const char *nodeName, int nodePort)
 	}
 
 	/* a name too long to be told apart from another is not kept */
-	if (snprintf(key, sizeof(key), "%s:%d:%s", nodeName, nodePort, userName) >=
-		(int) sizeof(key))
+	if (snprintf(key, sizeof(key), "%s:%d:%u:%s", nodeName, nodePort, GetUserId(),
+				 userName) >= (int) sizeof(key))
 		return NULL;
 
 	kept = hash_search(KeptConnections, key, HASH_FIND, NULL);

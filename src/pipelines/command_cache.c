@@ -68,8 +68,7 @@ typedef struct CachedCommand
 	int			nargs;
 	Oid			argtypes[MAX_COMMAND_ARGS];
 	SPIPlanPtr	plans[PLAN_SLOTS];	/* NULL until a batch needs it */
-	bool		checked;		/* whether customOnly was found out */
-	bool		customOnly;		/* every batch plans for its own values */
+	bool		customOnly;		/* it reads partitions: a custom plan per batch */
 } CachedCommand;
 
 static HTAB *CachedCommands = NULL;
@@ -103,41 +102,34 @@ int
 ExecuteCachedCommand(const Pipeline *pipeline, int nargs, Oid *argtypes, Datum *values)
 {
 	CachedCommand *entry = CommandEntry(pipeline, nargs, argtypes);
-	bool		custom;
-	int			slot;
 
-	/*
-	 * Prepared first for custom plans, which also tells whether plans for a
-	 * size would do (CommandNeedsCustomPlans); kept only if it is needed
-	 */
-	if (!entry->checked)
+	if (!entry->customOnly && !CitusIsPresent())
 	{
-		SPIPlanPtr	plan = PrepareCommand(pipeline, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
+		int			slot = BatchSizeClass(nargs, argtypes, values);
 
-		entry->customOnly = CommandNeedsCustomPlans(plan);
-		entry->checked = true;
-		if (entry->customOnly || CitusIsPresent())
-			entry->plans[CUSTOM_PLAN_SLOT] = plan;
-		else
+		if (entry->plans[slot] == NULL)
 		{
-			SPI_freeplan(plan);
-			CachedPlanCount--;
+			SPIPlanPtr	plan = PrepareCommand(pipeline, nargs, argtypes,
+											  CURSOR_OPT_GENERIC_PLAN);
+
+			/* what it reads is known once analysed: over partitions, not this */
+			if (CommandNeedsCustomPlans(plan))
+			{
+				SPI_freeplan(plan);
+				CachedPlanCount--;
+				entry->customOnly = true;
+			}
+			else
+				entry->plans[slot] = plan;
 		}
+		if (!entry->customOnly)
+			return ExecuteEstimatedPlan(entry->plans[slot], nargs, argtypes, values);
 	}
 
-	custom = entry->customOnly || CitusIsPresent();
-	if (custom)
-	{
-		if (entry->plans[CUSTOM_PLAN_SLOT] == NULL)
-			entry->plans[CUSTOM_PLAN_SLOT] = PrepareCommand(pipeline, nargs, argtypes,
-															CURSOR_OPT_CUSTOM_PLAN);
-		return SPI_execute_plan(entry->plans[CUSTOM_PLAN_SLOT], values, NULL, false, 0);
-	}
-
-	slot = BatchSizeClass(nargs, argtypes, values);
-	if (entry->plans[slot] == NULL)
-		entry->plans[slot] = PrepareCommand(pipeline, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-	return ExecuteEstimatedPlan(entry->plans[slot], nargs, argtypes, values);
+	if (entry->plans[CUSTOM_PLAN_SLOT] == NULL)
+		entry->plans[CUSTOM_PLAN_SLOT] = PrepareCommand(pipeline, nargs, argtypes,
+														CURSOR_OPT_CUSTOM_PLAN);
+	return SPI_execute_plan(entry->plans[CUSTOM_PLAN_SLOT], values, NULL, false, 0);
 }
 
 
@@ -213,7 +205,6 @@ CommandEntry(const Pipeline *pipeline, int nargs, Oid *argtypes)
 	entry->nargs = nargs;
 	memcpy(entry->argtypes, argtypes, sizeof(Oid) * nargs);
 	memset(entry->plans, 0, sizeof(entry->plans));
-	entry->checked = false;
 	entry->customOnly = false;
 
 	return entry;
