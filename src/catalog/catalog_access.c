@@ -95,9 +95,11 @@ static Oid	CatalogOwner(void);
 
 
 /*
- * CatalogTableId returns the OID of one of the extension's tables.  It is
- * looked up every time: a few syscache probes are cheap, and a cached OID
- * would go stale when the extension is dropped and created again.
+ * CatalogTableId returns the OID of one of the extension's tables.  The
+ * OIDs are kept for the session, for the extension they were found in: a
+ * table's OID is forgotten when the relation cache is told that table
+ * changed (a drop, a rename), and all of them when the extension is
+ * another one (dropped and created again).
  *
  * The extension is locked first, for the rest of the transaction, as the
  * scheduler's workers lock it for each of theirs: a DROP EXTENSION or an
@@ -105,6 +107,12 @@ static Oid	CatalogOwner(void);
  * changing the catalog between its reads and its writes.  Tables read
  * stay locked to the end of the transaction, too.
  */
+static Oid	KnownTableIds[CATALOG_TABLE_COUNT];
+static Oid	KnownTablesExtensionId = InvalidOid;
+static bool KnownTablesCallbackRegistered = false;
+
+static void ForgetCatalogTableIds(Datum argument, Oid relationId);
+
 Oid
 CatalogTableId(CatalogTable table)
 {
@@ -115,8 +123,20 @@ CatalogTableId(CatalogTable table)
 	if (OidIsValid(extensionId))
 	{
 		LockDatabaseObject(ExtensionRelationId, extensionId, 0, AccessShareLock);
-		namespaceId = get_namespace_oid(INCREMENTAL_SCHEMA, true);
+
+		/* the lock processed a drop's invalidations: ask again */
+		extensionId = IncrementalExtensionId();
 	}
+	if (OidIsValid(extensionId) && extensionId == KnownTablesExtensionId &&
+		OidIsValid(KnownTableIds[table]))
+	{
+		/* an update of the extension may have left this table as it was */
+		CheckInstalledVersion();
+		return KnownTableIds[table];
+	}
+
+	if (OidIsValid(extensionId))
+		namespaceId = get_namespace_oid(INCREMENTAL_SCHEMA, true);
 	if (OidIsValid(namespaceId))
 		relationId = get_relname_relid(CatalogTableNames[table], namespaceId);
 
@@ -129,7 +149,31 @@ CatalogTableId(CatalogTable table)
 	/* an older catalog has other columns: never read it as ours */
 	CheckInstalledVersion();
 
+	if (!KnownTablesCallbackRegistered)
+	{
+		CacheRegisterRelcacheCallback(ForgetCatalogTableIds, (Datum) 0);
+		KnownTablesCallbackRegistered = true;
+	}
+	if (extensionId != KnownTablesExtensionId)
+	{
+		MemSet(KnownTableIds, 0, sizeof(KnownTableIds));
+		KnownTablesExtensionId = extensionId;
+	}
+	KnownTableIds[table] = relationId;
+
 	return relationId;
+}
+
+
+/* A relcache callback: a table changed, or all of them (InvalidOid) */
+static void
+ForgetCatalogTableIds(Datum argument, Oid relationId)
+{
+	for (int table = 0; table < CATALOG_TABLE_COUNT; table++)
+	{
+		if (!OidIsValid(relationId) || KnownTableIds[table] == relationId)
+			KnownTableIds[table] = InvalidOid;
+	}
 }
 
 

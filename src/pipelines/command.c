@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
@@ -306,7 +307,14 @@ SwitchToPipelineOwner(const Pipeline *pipeline, OwnerSwitch *ownerSwitch)
 void
 UsePipelineSearchPath(const Pipeline *pipeline)
 {
-	if (pipeline->searchPath != NULL)
+	/*
+	 * The same text names the same schemas for the same role (the owner, by
+	 * now), so a session already on it keeps it: setting it would make the
+	 * next name lookup and the plan cache's check compute the path again,
+	 * and the restore visit every setting.
+	 */
+	if (pipeline->searchPath != NULL &&
+		strcmp(pipeline->searchPath, namespace_search_path) != 0)
 		(void) set_config_option("search_path", pipeline->searchPath,
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);

@@ -98,7 +98,9 @@ static bool WaitForTransactions(List *writers, int maxWaitMs);
 bool
 WaitForSourceWriters(Oid relationId, Oid sequenceId, TimestampTz startedBefore, int maxWaitMs)
 {
-	List	   *relationIds = find_all_inheritors(relationId, NoLock, NULL);
+	/* a table without children spares find_all_inheritors its hash table */
+	List	   *relationIds = has_subclass(relationId) ?
+		find_all_inheritors(relationId, NoLock, NULL) : list_make1_oid(relationId);
 	List	   *writers = NIL;
 	LockData   *lockData = NULL;
 	ListCell   *relationCell;

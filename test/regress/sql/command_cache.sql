@@ -74,5 +74,27 @@ RESET client_min_messages;
 SELECT count(*) FROM incremental.sequence_pipelines
 WHERE pipeline_name LIKE 'many-%' AND last_processed_sequence_number = (SELECT max(id) FROM events);
 
+-- the pipeline's search_path resolves its names, whether the session is on
+-- another one (it is set for the batch) or already on the same one (it is
+-- left as it is); either way, a search_path the command sets is undone
+CREATE SCHEMA cache_other;
+CREATE TABLE cache_other.sums (total bigint, note text);
+SELECT incremental.create_sequence_pipeline('pathed', 'events',
+    $$ INSERT INTO sums (note, total)
+       SELECT 'pathed', count(*) FROM events
+       WHERE id BETWEEN $1 AND $2 AND set_config('search_path', 'cache_other', false) <> '' $$,
+    schedule => NULL, execute_immediately => false);
+SET search_path = cache_other;
+INSERT INTO cache_test.events (v) VALUES (1);
+CALL incremental.execute_pipeline('pathed');
+SELECT current_setting('search_path') AS after_other;
+SET search_path = cache_test;
+INSERT INTO events (v) VALUES (1), (1);
+CALL incremental.execute_pipeline('pathed');
+SELECT current_setting('search_path') AS after_same;
+SELECT note, total FROM cache_test.sums WHERE note = 'pathed' ORDER BY total;
+SELECT count(*) AS rows_in_other FROM cache_other.sums;
+DROP SCHEMA cache_other CASCADE;
+
 DROP EXTENSION pg_incremental CASCADE;
 DROP SCHEMA cache_test CASCADE;
