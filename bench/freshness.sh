@@ -18,7 +18,13 @@
 #   '10 milliseconds' with incremental.naptime = 10ms (the shortest schedule
 #   the scheduler can honour), '100 milliseconds', '1 second' (default
 #   naptime), and loop:0.2, an external client calling execute_pipeline every
-#   0.2 s (the pipeline then has no schedule; its backend's CPU is counted).
+#   0.2 s (the pipeline then has no schedule; its backend's CPU is counted),
+#   and floor:10, the floor under any scheduler: a client that runs the same
+#   command itself every 10 ms as a prepared statement with its generic plan,
+#   from the value after its last range to the sequence's last value, and
+#   commits it; its backend's CPU is counted.  It does not wait for writers,
+#   so it may pass over rows still being inserted: its exactly-once is not
+#   checked.
 # --schedules 'a|b|...' picks others (with --dsn to pg_incremental 1.3 and
 # pg_cron, e.g. --schedules '* * * * *|loop:0.2').
 #
@@ -32,7 +38,7 @@ set -- "${BENCH_ARGS[@]+"${BENCH_ARGS[@]}"}"
 rate=1500
 duration=20
 bench_quick && duration=6
-schedules='10 milliseconds|100 milliseconds|1 second|loop:0.2'
+schedules='10 milliseconds|floor:10|100 milliseconds|1 second|loop:0.2'
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 		--rate) rate=$2; shift ;;
@@ -63,14 +69,32 @@ insert_sql=$(bench_file <<'SQL'
 INSERT INTO fr_events (k) VALUES (:k);
 SQL
 )
-trap 'rm -f "$insert_sql"; bench_cleanup' EXIT
+# the floor's client: the command over the new range, committed, every N ms
+floor_sql=$(bench_file <<'SQL'
+SELECT last_value AS hi FROM fr_events_id_seq \gset
+\if :hi >= :lo
+WITH s AS (
+	INSERT INTO fr_summary AS s (k, n)
+	SELECT k, count(*) FROM fr_events WHERE id BETWEEN :lo AND :hi GROUP BY k
+	ON CONFLICT (k) DO UPDATE SET n = s.n + excluded.n)
+INSERT INTO fr_batches VALUES (:lo, :hi, clock_timestamp());
+\set lo :hi + 1
+\endif
+\sleep :period ms
+SQL
+)
+trap 'rm -f "$insert_sql" "$floor_sql"; bench_cleanup' EXIT
 
 IFS='|' read -r -a drivers <<<"$schedules"
 for driver in "${drivers[@]}"; do
 	schedule=$driver
 	loop=""
+	floor=""
 	if [[ $driver == loop:* ]]; then
 		loop=${driver#loop:}
+		schedule=""
+	elif [[ $driver == floor:* ]]; then
+		floor=${driver#floor:}
 		schedule=""
 	fi
 	if bench_own; then
@@ -117,6 +141,20 @@ SQL
 			mapfile -t -O "${#pids[@]}" pids < <(bench_value -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'fresh-loop'")
 		fi
 	fi
+	floor_pid=""
+	if [[ -n $floor ]]; then
+		# a second longer than the writers, to take their last rows
+		bench_pgbench -n -M prepared -c 1 -T $((duration + 1)) \
+			-D lo=1 -D period="$floor" -f "$floor_sql" >/dev/null 2>&1 &
+		floor_pid=$!
+		sleep 0.5
+		pids=()
+		if bench_own; then
+			# its backend, known by its statements (the writers have not begun)
+			mapfile -t pids < <(bench_value -c "SELECT pid FROM pg_stat_activity
+				WHERE pid <> pg_backend_pid() AND (query LIKE '%fr_events_id_seq%' OR query LIKE '%fr_summary%')")
+		fi
+	fi
 	bench_cpu_start "${pids[@]+"${pids[@]}"}"
 	s0=$(now_s)
 	bench_pgbench -n -c 4 -j 2 -R "$rate" -T "$duration" -f "$insert_sql" >/dev/null 2>&1 ||
@@ -128,6 +166,7 @@ SQL
 		[[ $(bench_value -c "SELECT (SELECT coalesce(max(hi), 0) FROM fr_batches) >= (SELECT coalesce(max(id), 0) FROM fr_events)") == t ]] && break
 		sleep 0.1
 	done
+	[[ -n $floor_pid ]] && { wait "$floor_pid" 2>/dev/null || true; }
 	if [[ -n $loop_pid ]]; then
 		kill "$loop_pid" 2>/dev/null || true
 		wait "$loop_pid" 2>/dev/null || true
@@ -146,11 +185,13 @@ FROM (SELECT e.id, extract(epoch FROM $batch_t - $row_t) AS lat
 SQL
 	)
 	[[ $once == t ]] && once="exactly once: yes" || once="exactly once: NO"
+	[[ -n $floor ]] && once="exactly once: not checked (no wait for writers)"
 	label=${schedule:-"external loop every $loop s"}
+	[[ -n $floor ]] && label="floor: the command alone, prepared, every $floor ms"
 	[[ $schedule == "10 milliseconds" ]] && label="$label (naptime 10ms)"
 	echo "freshness, $label: p50 ${p50} s, p95 ${p95} s, max ${pmax} s; $rows rows ($rps/s), $batches batches;" \
-		"scheduler CPU ${cpu}% of a core; $once ($method)"
-	if [[ -n $loop ]]; then
+		"$([[ -n $floor ]] && echo "its backend's" || echo scheduler) CPU ${cpu}% of a core; $once ($method)"
+	if [[ -n $loop || -n $floor ]]; then
 		verdict="- (comparison)"
 		target="-"
 	elif [[ $schedule == "1 second" ]]; then
@@ -163,6 +204,7 @@ SQL
 	fi
 	case $label in
 		"external loop"*) orig="0.15 / 0.26 s (loop 0.2 s)" ;;
+		floor*) orig="-" ;;
 		*) orig="31 / 57 s (pg_cron, 1 min)" ;;
 	esac
 	bench_result "3. freshness p50 / p95, CPU: $label" "$p50 / $p95 s, $cpu %$([[ $once == "exactly once: NO" ]] && echo ', NOT exactly once')" \

@@ -132,9 +132,18 @@ done
 bench_result "1. overhead fixed cost (N=10^2 / 10^4, warm, median of pairs)" "$fixed_ms / $fixed_10k_ms ms" "<= 0.2 ms" "0.87 ms (10^4)" "$(bench_le "$fixed_ms" 0.2)"
 
 # The same pipeline again and again, as the scheduler runs it: 100 new rows,
-# the direct SQL over them, then the pipeline over them, median of the
-# paired differences.  Its command stays prepared in the session
-# (command_cache.c); the direct SQL is parsed and planned every time.
+# then three runs over them: the direct SQL with literal bounds (parsed and
+# planned every time), the same SQL as a prepared statement (EXECUTE with
+# the bounds, its generic plan forced: otherwise the plan cache may plan it
+# for every EXECUTE), and the pipeline, whose command stays prepared in the session
+# (command_cache.c).  The order turns round at every step, so no run always
+# finds the rows just read by another; each run upserts the same 100 rows'
+# sums.  The fixed cost is the median of the paired differences pipeline -
+# prepared statement: what a run adds to its command.  Pipeline - direct SQL
+# is shown too (the planning a cached command saves counts there), and the
+# same pipeline with ov_sums truncated before every statement, as the
+# figures above do: TRUNCATE invalidates the cached plan, so that pipeline
+# plans its command at every run.
 r=${BENCH_PAIRS:-101}
 bench_quick && r=31
 {
@@ -146,26 +155,47 @@ bench_quick && r=31
 	echo "SELECT incremental.create_sequence_pipeline('ov-repeat', 'ov_events', \$c\$$(cmd_for '$1' '$2')\$c\$, schedule := NULL, execute_immediately := true);"
 	echo "VACUUM ANALYZE ov_events;"
 } | bench_psql >/dev/null
-script=$(
+# repeat_script TRUNCATE(0/1) FIRST_ID: for each step, the runs' names
+# (D direct, P prepared, X pipeline) each followed by its "Time:" line
+repeat_script() {
+	local i lo order run
 	echo "SET client_min_messages = warning;"
+	echo "PREPARE ov_command (bigint, bigint) AS $(cmd_for '$1' '$2');"
 	echo "\\timing on"
 	for ((i = 1; i <= r; i++)); do
-		lo=$((history + (i - 1) * 100 + 1))
+		lo=$(($2 + (i - 1) * 100))
 		echo "INSERT INTO ov_events (v) SELECT g % 100003 FROM generate_series(1, 100) g;"
-		echo "TRUNCATE ov_sums;"
-		echo "\\echo T"
-		echo "$(cmd_for "$lo" "$((lo + 99))");"
-		echo "TRUNCATE ov_sums;"
-		echo "\\echo T"
-		echo "CALL incremental.execute_pipeline('ov-repeat');"
+		case $((i % 3)) in
+			0) order="D P X" ;;
+			1) order="X D P" ;;
+			2) order="P X D" ;;
+		esac
+		for run in $order; do
+			if (($1)); then echo "TRUNCATE ov_sums;"; fi
+			if [[ $run == P ]]; then echo "SET plan_cache_mode = force_generic_plan;"; fi
+			echo "\\echo $run"
+			case $run in
+				D) echo "$(cmd_for "$lo" "$((lo + 99))");" ;;
+				P) echo "EXECUTE ov_command ($lo, $((lo + 99)));" ;;
+				X) echo "CALL incremental.execute_pipeline('ov-repeat');" ;;
+			esac
+			if [[ $run == P ]]; then echo "RESET plan_cache_mode;"; fi
+		done
 	done
-)
-mapfile -t t < <(timed <<<"$script")
-repeat_ms=$(for ((i = 2; i + 1 < ${#t[@]}; i += 2)); do
-	awk -v p="${t[i + 1]}" -v d="${t[i]}" 'BEGIN { printf "%.3f\n", p - d }'
-done | median)
-echo "overhead, the same pipeline run $r times over 100 new rows each: median of paired differences (pipeline - direct) $repeat_ms ms"
-bench_result "1. overhead fixed cost, the same pipeline repeated (N=10^2, median of pairs)" "$repeat_ms ms" "<= 0.1 ms" "-" "$(bench_le "$repeat_ms" 0.1)"
+}
+# paired_median A B < timings: median over the steps of B's time - A's
+paired_median() {
+	awk -v a="$1" -v b="$2" '
+		/^[DPX]$/ { run = $1; next }
+		/^Time:/ && run != "" { t[run] = $2; run = ""; if ((a in t) && (b in t) && ("D" in t) + ("P" in t) + ("X" in t) == 3) { printf "%.3f\n", t[b] - t[a]; delete t } }' | median
+}
+timings=$(repeat_script 0 $((history + 1)) | bench_psql)
+repeat_ms=$(paired_median P X <<<"$timings")
+direct_ms=$(paired_median D X <<<"$timings")
+truncated_ms=$(repeat_script 1 $((history + r * 100 + 1)) | bench_psql | paired_median P X)
+echo "overhead, the same pipeline run $r times over 100 new rows each: median of paired differences pipeline - prepared statement $repeat_ms ms," \
+	"pipeline - direct SQL $direct_ms ms; with ov_sums truncated before each statement (the plan invalidated at every run): pipeline - prepared statement $truncated_ms ms"
+bench_result "1. overhead fixed cost, the same pipeline repeated (N=10^2, median of pairs against its command prepared / direct)" "$repeat_ms / $direct_ms ms" "<= 0.1 ms" "-" "$(bench_le "$repeat_ms" 0.1)"
 
 bench_psql -c "SET client_min_messages = warning" \
 	-c "SELECT incremental.drop_pipeline(pipeline_name) FROM incremental.pipelines WHERE pipeline_name LIKE 'ov-%'" \
