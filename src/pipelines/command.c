@@ -321,10 +321,19 @@ UsePipelineSearchPath(const Pipeline *pipeline)
 }
 
 
-/* SetPipelineTimeZone sets TimeZone until RestoreFromPipelineOwner */
+/*
+ * SetPipelineTimeZone sets TimeZone until RestoreFromPipelineOwner; a
+ * session already in the zone of that name stays as it is, as for
+ * search_path.
+ */
 void
 SetPipelineTimeZone(const char *timeZone)
 {
+	const char *currentZone = GetConfigOption("TimeZone", false, false);
+
+	if (currentZone != NULL && strcmp(currentZone, timeZone) == 0)
+		return;
+
 	(void) set_config_option("TimeZone", timeZone,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);

@@ -91,6 +91,29 @@ SELECT incremental.create_time_interval_pipeline('bad', '1 day', $$ SELECT $1::i
 SELECT incremental.create_time_interval_pipeline('bad', '1 day', $$ SELECT $1, $2, $3 $$);
 SELECT count(*) FROM incremental.pipelines WHERE pipeline_name = 'bad';
 
+-- the command runs in the pipeline's time zone, whether the session is in
+-- another one (it is set for the batch) or already in the same one (it is
+-- left as it is); either way, a zone the command sets is undone
+CREATE TABLE zones_seen (session_zone text, seen text);
+SELECT incremental.create_time_interval_pipeline('zoned', '1 day',
+    $$ WITH z AS MATERIALIZED (SELECT current_setting('TimeZone') AS seen)
+       INSERT INTO zones_seen
+       SELECT current_setting('application_name'), seen FROM z
+       WHERE set_config('TimeZone', 'Asia/Tokyo', false) <> '' AND $1 < $2 $$,
+    batched := false, start_time := date_trunc('day', now()) - interval '3 days',
+    min_delay := '0', execute_immediately := false);
+SET TimeZone = 'UTC';
+SET application_name = 'from UTC';
+CALL incremental.execute_pipeline('zoned');
+SELECT current_setting('TimeZone') AS after_other_zone;
+SELECT incremental.reset_pipeline('zoned', execute_immediately := false);
+SET TimeZone = 'Europe/Amsterdam';
+SET application_name = 'from Europe/Amsterdam';
+CALL incremental.execute_pipeline('zoned');
+SELECT current_setting('TimeZone') AS after_same_zone;
+RESET application_name;
+SELECT session_zone, seen, count(*) FROM zones_seen GROUP BY 1, 2 ORDER BY 1, 2;
+
 DROP EXTENSION pg_incremental;
 
 SET client_min_messages = warning;
