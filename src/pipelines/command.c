@@ -308,10 +308,10 @@ void
 UsePipelineSearchPath(const Pipeline *pipeline)
 {
 	/*
-	 * The same text names the same schemas for the same role (the owner, by
-	 * now), so a session already on it keeps it: setting it would make the
-	 * next name lookup and the plan cache's check compute the path again,
-	 * and the restore visit every setting.
+	 * The same text names the same schemas for the same current role, so a
+	 * session already on it keeps it: setting it would make the next name
+	 * lookup and the plan cache's check compute the path again, and the
+	 * restore visit every setting.
 	 */
 	if (pipeline->searchPath != NULL &&
 		strcmp(pipeline->searchPath, namespace_search_path) != 0)
