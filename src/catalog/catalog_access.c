@@ -95,11 +95,28 @@ static Oid	CatalogOwner(void);
 
 
 /*
- * CatalogTableId returns the OID of one of the extension's tables.  The
- * OIDs are kept for the session, for the extension they were found in: a
- * table's OID is forgotten when the relation cache is told that table
- * changed (a drop, a rename), and all of them when the extension is
- * another one (dropped and created again).
+ * What a session knows of each catalog table, found once: its OID, and the
+ * identity sequence a run's history row draws from (finding it is a scan
+ * of pg_depend).  An entry is forgotten when the relation cache hears that
+ * its table changed (a rename, an ALTER, a drop, which dropping the
+ * extension does to all of them), and all are when it loses track.
+ */
+typedef struct KnownCatalogTable
+{
+	Oid			tableId;
+	AttrNumber	identityColumn; /* 0: identity sequence not looked up */
+	Oid			identitySequenceId;
+} KnownCatalogTable;
+
+static KnownCatalogTable KnownTables[CATALOG_TABLE_COUNT];
+static bool KnownTablesCallbackRegistered = false;
+
+static void ForgetKnownTables(Datum argument, Oid relationId);
+
+
+/*
+ * CatalogTableId returns the OID of one of the extension's tables, looked
+ * up by name once per session (KnownTables).
  *
  * The extension is locked first, for the rest of the transaction, as the
  * scheduler's workers lock it for each of theirs: a DROP EXTENSION or an
@@ -107,38 +124,25 @@ static Oid	CatalogOwner(void);
  * changing the catalog between its reads and its writes.  Tables read
  * stay locked to the end of the transaction, too.
  */
-static Oid	KnownTableIds[CATALOG_TABLE_COUNT];
-static Oid	KnownTablesExtensionId = InvalidOid;
-static bool KnownTablesCallbackRegistered = false;
-
-static void ForgetCatalogTableIds(Datum argument, Oid relationId);
-
 Oid
 CatalogTableId(CatalogTable table)
 {
 	Oid			extensionId = IncrementalExtensionId();
-	Oid			namespaceId = InvalidOid;
 	Oid			relationId = InvalidOid;
 
 	if (OidIsValid(extensionId))
 	{
+		/* the lock also takes in a drop's invalidations */
 		LockDatabaseObject(ExtensionRelationId, extensionId, 0, AccessShareLock);
+		relationId = KnownTables[table].tableId;
+		if (!OidIsValid(relationId))
+		{
+			Oid			namespaceId = get_namespace_oid(INCREMENTAL_SCHEMA, true);
 
-		/* the lock processed a drop's invalidations: ask again */
-		extensionId = IncrementalExtensionId();
+			if (OidIsValid(namespaceId))
+				relationId = get_relname_relid(CatalogTableNames[table], namespaceId);
+		}
 	}
-	if (OidIsValid(extensionId) && extensionId == KnownTablesExtensionId &&
-		OidIsValid(KnownTableIds[table]))
-	{
-		/* an update of the extension may have left this table as it was */
-		CheckInstalledVersion();
-		return KnownTableIds[table];
-	}
-
-	if (OidIsValid(extensionId))
-		namespaceId = get_namespace_oid(INCREMENTAL_SCHEMA, true);
-	if (OidIsValid(namespaceId))
-		relationId = get_relname_relid(CatalogTableNames[table], namespaceId);
 
 	if (!OidIsValid(relationId))
 		ereport(ERROR,
@@ -151,15 +155,10 @@ CatalogTableId(CatalogTable table)
 
 	if (!KnownTablesCallbackRegistered)
 	{
-		CacheRegisterRelcacheCallback(ForgetCatalogTableIds, (Datum) 0);
+		CacheRegisterRelcacheCallback(ForgetKnownTables, (Datum) 0);
 		KnownTablesCallbackRegistered = true;
 	}
-	if (extensionId != KnownTablesExtensionId)
-	{
-		MemSet(KnownTableIds, 0, sizeof(KnownTableIds));
-		KnownTablesExtensionId = extensionId;
-	}
-	KnownTableIds[table] = relationId;
+	KnownTables[table].tableId = relationId;
 
 	return relationId;
 }
@@ -167,12 +166,12 @@ CatalogTableId(CatalogTable table)
 
 /* A relcache callback: a table changed, or all of them (InvalidOid) */
 static void
-ForgetCatalogTableIds(Datum argument, Oid relationId)
+ForgetKnownTables(Datum argument, Oid relationId)
 {
 	for (int table = 0; table < CATALOG_TABLE_COUNT; table++)
 	{
-		if (!OidIsValid(relationId) || KnownTableIds[table] == relationId)
-			KnownTableIds[table] = InvalidOid;
+		if (!OidIsValid(relationId) || KnownTables[table].tableId == relationId)
+			MemSet(&KnownTables[table], 0, sizeof(KnownCatalogTable));
 	}
 }
 
@@ -575,54 +574,24 @@ LockCatalogRowForKeyShare(CatalogTable table, Datum key)
 }
 
 
-/*
- * The identity sequence of each catalog table that has one, found once per
- * session (a run's history row draws from it, and finding it is a scan of
- * pg_depend) and forgotten when the table's definition changes.
- */
-typedef struct IdentitySequence
-{
-	Oid			tableId;
-	AttrNumber	column;
-	Oid			sequenceId;
-} IdentitySequence;
-
-static IdentitySequence IdentitySequences[CATALOG_TABLE_COUNT];
-static bool IdentityCallbackRegistered = false;
-
-static void ForgetIdentitySequence(Datum argument, Oid relationId);
-
-
 /* The next value of an identity column of one of the extension's tables */
 int64
 NextCatalogIdentity(CatalogTable table, AttrNumber column)
 {
-	IdentitySequence *known = &IdentitySequences[table];
 	Oid			tableId = CatalogTableId(table);
+	KnownCatalogTable *known = &KnownTables[table];
 
-	if (!IdentityCallbackRegistered)
+	if (known->identityColumn != column)
 	{
-		CacheRegisterRelcacheCallback(ForgetIdentitySequence, (Datum) 0);
-		IdentityCallbackRegistered = true;
-	}
-	if (known->tableId != tableId || known->column != column)
-	{
-		known->tableId = InvalidOid;
-		known->sequenceId = getIdentitySequence(tableId, column, false);
-		known->column = column;
-		known->tableId = tableId;
-	}
-	return nextval_internal(known->sequenceId, false);
-}
+		Oid			sequenceId = getIdentitySequence(tableId, column, false);
 
-
-/* A relcache callback: a table changed, or all of them (InvalidOid) */
-static void
-ForgetIdentitySequence(Datum argument, Oid relationId)
-{
-	for (int table = 0; table < CATALOG_TABLE_COUNT; table++)
-	{
-		if (!OidIsValid(relationId) || IdentitySequences[table].tableId == relationId)
-			IdentitySequences[table].tableId = InvalidOid;
+		/* kept unless the lookup took in an invalidation of the table */
+		if (known->tableId == tableId)
+		{
+			known->identitySequenceId = sequenceId;
+			known->identityColumn = column;
+		}
+		return nextval_internal(sequenceId, false);
 	}
+	return nextval_internal(known->identitySequenceId, false);
 }

@@ -23,7 +23,6 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
@@ -296,6 +295,27 @@ SwitchToPipelineOwner(const Pipeline *pipeline, OwnerSwitch *ownerSwitch)
 
 
 /*
+ * SetForPipeline sets a setting until RestoreFromPipelineOwner, unless the
+ * session already has that very text: the same search_path text names the
+ * same schemas for the same current role, and the same zone name is the
+ * same zone.  Setting it anyway would make the next name lookup and the
+ * plan cache's check compute the search path again, and the restore visit
+ * every setting.
+ */
+static void
+SetForPipeline(const char *name, const char *value)
+{
+	const char *current = GetConfigOption(name, false, false);
+
+	if (current != NULL && strcmp(current, value) == 0)
+		return;
+
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+}
+
+
+/*
  * UsePipelineSearchPath sets the pipeline's search_path until
  * RestoreFromPipelineOwner.  It is called just before the first step that
  * resolves names (the command, the list function) rather than in
@@ -307,36 +327,16 @@ SwitchToPipelineOwner(const Pipeline *pipeline, OwnerSwitch *ownerSwitch)
 void
 UsePipelineSearchPath(const Pipeline *pipeline)
 {
-	/*
-	 * The same text names the same schemas for the same current role, so a
-	 * session already on it keeps it: setting it would make the next name
-	 * lookup and the plan cache's check compute the path again, and the
-	 * restore visit every setting.
-	 */
-	if (pipeline->searchPath != NULL &&
-		strcmp(pipeline->searchPath, namespace_search_path) != 0)
-		(void) set_config_option("search_path", pipeline->searchPath,
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
+	if (pipeline->searchPath != NULL)
+		SetForPipeline("search_path", pipeline->searchPath);
 }
 
 
-/*
- * SetPipelineTimeZone sets TimeZone until RestoreFromPipelineOwner; a
- * session already in the zone of that name stays as it is, as for
- * search_path.
- */
+/* SetPipelineTimeZone sets TimeZone until RestoreFromPipelineOwner */
 void
 SetPipelineTimeZone(const char *timeZone)
 {
-	const char *currentZone = GetConfigOption("TimeZone", false, false);
-
-	if (currentZone != NULL && strcmp(currentZone, timeZone) == 0)
-		return;
-
-	(void) set_config_option("TimeZone", timeZone,
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	SetForPipeline("TimeZone", timeZone);
 }
 
 
